@@ -1,0 +1,74 @@
+"""A small buffered reader over any object with `read(n)`.
+
+The header is parsed line by line and the payload read in whole chunks from the
+same stream, so this keeps what was read ahead instead of losing it, and turns
+short reads (pipes, sockets, upload streams) into full ones.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class Source:
+    """Reads lines, exact-size blocks and peeks from a byte stream."""
+
+    _BLOCK = 16 * 1024
+
+    def __init__(self, raw: Readable) -> None:
+        self._raw = raw
+        self._buf = bytearray()
+        self._eof = False
+
+    def _fill(self, size: int) -> None:
+        while not self._eof and len(self._buf) < size:
+            data = self._raw.read(max(size - len(self._buf), self._BLOCK))
+            if not data:
+                self._eof = True
+            else:
+                self._buf += data
+
+    def peek(self, size: int) -> bytes:
+        """Return up to `size` bytes without consuming them."""
+        self._fill(size)
+        return bytes(self._buf[:size])
+
+    def readline(self, limit: int) -> bytes:
+        """Return one line with its LF, or fewer bytes at EOF or past `limit`."""
+        start = 0
+        while True:
+            end = self._buf.find(b"\n", start, limit)
+            if end >= 0:
+                return self._take(end + 1)
+            if len(self._buf) >= limit or self._eof:
+                return self._take(min(len(self._buf), limit))
+            start = len(self._buf)
+            self._fill(len(self._buf) + 1)
+
+    def read(self, size: int) -> bytes:
+        """Return exactly `size` bytes, fewer only at EOF."""
+        if not self._buf and size >= self._BLOCK:
+            return self._read_direct(size)
+        self._fill(size)
+        return self._take(min(size, len(self._buf)))
+
+    def _read_direct(self, size: int) -> bytes:
+        # Large reads bypass the buffer: one copy less per payload chunk.
+        data = self._raw.read(size)
+        if not data:
+            self._eof = True
+            return b""
+        if len(data) < size:
+            self._buf += data
+            self._fill(size)
+            return self._take(min(size, len(self._buf)))
+        return data
+
+    def _take(self, size: int) -> bytes:
+        data = bytes(self._buf[:size])
+        del self._buf[:size]
+        return data

@@ -1,0 +1,90 @@
+"""Parsing and writing keys, identity files and recipients files.
+
+Identity files follow age-keygen's format (comments, several keys per file), so
+a caseworker can use the same file with this package and the stock `age`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from .errors import KeyFormatError
+from .mlkem768x25519 import MLKEM768X25519Identity, MLKEM768X25519Recipient
+from .recipients import Recipient
+from .x25519 import X25519Identity, X25519Recipient
+
+AnyIdentity = X25519Identity | MLKEM768X25519Identity
+
+
+def parse_recipient(text: str) -> Recipient:
+    """Parse an `age1…` or `age1pq1…` public key."""
+    text = text.strip()
+    lowered = text.lower()
+    if lowered.startswith("age1pq1"):
+        return MLKEM768X25519Recipient.parse(text)
+    if lowered.startswith("age1"):
+        return X25519Recipient.parse(text)
+    if lowered.startswith("age-secret-key-"):
+        raise KeyFormatError("this is a secret key, not a recipient: never share it")
+    raise KeyFormatError("unknown recipient type (expected age1… or age1pq1…)")
+
+
+def parse_identity(text: str) -> AnyIdentity:
+    """Parse an `AGE-SECRET-KEY-1…` or `AGE-SECRET-KEY-PQ-1…` secret key."""
+    text = text.strip()
+    upper = text.upper()
+    if upper.startswith("AGE-SECRET-KEY-PQ-1"):
+        return MLKEM768X25519Identity.parse(text)
+    if upper.startswith("AGE-SECRET-KEY-1"):
+        return X25519Identity.parse(text)
+    # The text is probably secret: do not echo it back in the error.
+    raise KeyFormatError("unknown identity type (expected AGE-SECRET-KEY-1… or AGE-SECRET-KEY-PQ-1…)")
+
+
+def _key_lines(text: str) -> Iterable[tuple[int, str]]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if line and not line.startswith("#"):
+            yield number, line
+
+
+def parse_identities(text: str) -> list[AnyIdentity]:
+    """Parse an identity file: one key a line, `#` comments and blank lines ignored."""
+    identities = []
+    for number, line in _key_lines(text):
+        try:
+            identities.append(parse_identity(line))
+        except KeyFormatError as exc:
+            raise KeyFormatError(f"line {number}: {exc}") from None
+    if not identities:
+        raise KeyFormatError("no identities found in the identity file")
+    return identities
+
+
+def parse_recipients(text: str) -> list[Recipient]:
+    """Parse a recipients file: one public key a line, `#` comments ignored."""
+    recipients = []
+    for number, line in _key_lines(text):
+        try:
+            recipients.append(parse_recipient(line))
+        except KeyFormatError as exc:
+            raise KeyFormatError(f"line {number}: {exc}") from None
+    if not recipients:
+        raise KeyFormatError("no recipients found in the recipients file")
+    return recipients
+
+
+def generate_identity(post_quantum: bool = True) -> AnyIdentity:
+    """A new identity; post-quantum unless asked otherwise (store-now-decrypt-later)."""
+    return MLKEM768X25519Identity.generate() if post_quantum else X25519Identity.generate()
+
+
+def identity_file_text(identity: AnyIdentity, created: datetime | None = None) -> str:
+    """The identity in age-keygen's file format."""
+    created = (created or datetime.now(UTC)).replace(microsecond=0)
+    return (
+        f"# created: {created.isoformat().replace('+00:00', 'Z')}\n"
+        f"# public key: {identity.recipient}\n"
+        f"{identity}\n"
+    )
