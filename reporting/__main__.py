@@ -1,0 +1,5 @@
+"""Let `python -m reporting` start the service."""
+
+from reporting.serve import main
+
+main()

@@ -1,0 +1,107 @@
+"""The health check answers, the secret key persists privately, and no access log is written."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from reporting import create_app
+from reporting.config import SECRET_KEY_FILE, SECRET_KEY_VAR
+
+
+def test_healthz_returns_ok_json(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.is_json
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_secret_key_is_generated_private_and_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(SECRET_KEY_VAR, raising=False)
+    instance = tmp_path / "instance"
+
+    first = create_app({"INSTANCE_PATH": instance})
+    key_file = instance / SECRET_KEY_FILE
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert first.secret_key == key_file.read_text().strip()
+
+    second = create_app({"INSTANCE_PATH": instance})
+    assert second.secret_key == first.secret_key
+    assert [p.name for p in instance.iterdir()] == [SECRET_KEY_FILE]
+
+
+def test_secret_key_from_environment_writes_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(SECRET_KEY_VAR, "operator-supplied")
+    app = create_app({"INSTANCE_PATH": tmp_path / "instance"})
+    assert app.secret_key == "operator-supplied"
+    assert not (tmp_path / "instance" / SECRET_KEY_FILE).exists()
+
+
+def test_instance_folder_defaults_to_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REPORTING_INSTANCE_PATH", raising=False)
+    monkeypatch.chdir(tmp_path)
+    app = create_app()
+    assert app.instance_path == str(tmp_path / "instance")
+    assert app.debug is False
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get_when_up(url: str, server: subprocess.Popen[str], timeout: float = 20.0) -> bytes:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return bytes(response.read())
+        except (urllib.error.URLError, ConnectionError):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def test_dev_server_writes_no_access_log(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "REPORTING_INSTANCE_PATH": str(tmp_path / "instance"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    with subprocess.Popen(
+        [sys.executable, "-m", "reporting"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as server:
+        try:
+            body = _get_when_up(f"http://127.0.0.1:{port}/healthz", server)
+        finally:
+            server.terminate()
+            output, _ = server.communicate(timeout=10)
+
+    assert b'"status"' in body
+    assert f"127.0.0.1:{port}" in output  # the start-up banner was captured
+    assert "127.0.0.1 -" not in output
+    assert "GET /healthz" not in output

@@ -1,0 +1,1 @@
+"""Celery worker that delivers ciphertext to organisations; it comes with the worker issue."""
