@@ -74,7 +74,10 @@ class Encryptor:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         # On an exception the file is left unfinished on purpose: a truncated
         # file fails to decrypt instead of passing for a complete one.

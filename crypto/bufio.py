@@ -11,7 +11,7 @@ from typing import Protocol
 
 
 class Readable(Protocol):
-    def read(self, size: int = -1, /) -> bytes: ...
+    def read(self, size: int, /) -> bytes: ...
 
 
 class Source:

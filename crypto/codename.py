@@ -86,7 +86,5 @@ def derive_keys(codename: str, instance_salt: bytes, *, post_quantum: bool = Tru
     )
     lookup_id = hkdf_sha256(master, b"", _LOOKUP_LABEL).hex()
     seed = hkdf_sha256(master, b"", _IDENTITY_LABEL)
-    identity: AnyIdentity = (
-        MLKEM768X25519Identity(seed) if post_quantum else X25519Identity(seed)
-    )
+    identity: AnyIdentity = MLKEM768X25519Identity(seed) if post_quantum else X25519Identity(seed)
     return CodenameKeys(lookup_id, identity)

@@ -39,7 +39,9 @@ def parse_identity(text: str) -> AnyIdentity:
     if upper.startswith("AGE-SECRET-KEY-1"):
         return X25519Identity.parse(text)
     # The text is probably secret: do not echo it back in the error.
-    raise KeyFormatError("unknown identity type (expected AGE-SECRET-KEY-1… or AGE-SECRET-KEY-PQ-1…)")
+    raise KeyFormatError(
+        "unknown identity type (expected AGE-SECRET-KEY-1… or AGE-SECRET-KEY-PQ-1…)"
+    )
 
 
 def _key_lines(text: str) -> Iterable[tuple[int, str]]:

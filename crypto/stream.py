@@ -97,34 +97,46 @@ def iter_plaintext(key: bytes, src: Source) -> Iterator[bytes]:
         at_eof = len(data) < BATCH_CHUNKS * ENCRYPTED_CHUNK_SIZE or not src.peek(1)
         if not data:
             raise PayloadError("file is truncated: the final chunk is missing")
-        view = memoryview(data)
-        pieces = [view[i : i + ENCRYPTED_CHUNK_SIZE] for i in range(0, len(data), ENCRYPTED_CHUNK_SIZE)]
-        base = counter
+        yield from _open_batch(aead, counter, data, at_eof)
+        if at_eof:
+            return
+        counter += len(data) // ENCRYPTED_CHUNK_SIZE
 
-        def open_(i: int, last: bool) -> bytes | None:
-            try:
-                return aead.decrypt(_nonce(base + i, last), pieces[i], None)
-            except InvalidTag:
-                return None
 
-        full = [i for i, p in enumerate(pieces) if len(p) == ENCRYPTED_CHUNK_SIZE]
-        opened = dict(zip(full, map_ordered(lambda i: open_(i, False), full), strict=True))
-        for i, piece in enumerate(pieces):
-            end_of_stream = at_eof and i == len(pieces) - 1
-            plaintext = opened.get(i)
-            last = False
-            if plaintext is None:
-                if len(piece) == TAG_SIZE and base + i > 0:
-                    raise PayloadError("the final chunk is empty")
-                plaintext = open_(i, True)
-                last = True
-            if plaintext is None:
-                raise PayloadError("a payload chunk failed to authenticate (tampered or corrupt)")
-            yield plaintext
-            if last and not end_of_stream:
-                raise PayloadError("trailing data after the final chunk")
-            if last:
-                return
-            if end_of_stream:
-                raise PayloadError("file is truncated: the final chunk is missing")
-        counter += len(pieces)
+def _open_chunk(
+    aead: ChaCha20Poly1305, counter: int, last: bool, chunk: memoryview
+) -> bytes | None:
+    try:
+        return aead.decrypt(_nonce(counter, last), chunk, None)
+    except InvalidTag:
+        return None
+
+
+def _open_batch(aead: ChaCha20Poly1305, base: int, data: bytes, at_eof: bool) -> Iterator[bytes]:
+    """Open a batch of chunks; full ones in parallel, assuming they are not final."""
+    view = memoryview(data)
+    size = ENCRYPTED_CHUNK_SIZE
+    pieces = [view[i : i + size] for i in range(0, len(data), size)]
+    full = [i for i, piece in enumerate(pieces) if len(piece) == size]
+    opened = dict(
+        zip(
+            full,
+            map_ordered(lambda i: _open_chunk(aead, base + i, False, pieces[i]), full),
+            strict=True,
+        )
+    )
+    for i, piece in enumerate(pieces):
+        end_of_stream = at_eof and i == len(pieces) - 1
+        plaintext = opened.get(i)
+        last = plaintext is None
+        if last:
+            if len(piece) == TAG_SIZE and base + i > 0:
+                raise PayloadError("the final chunk is empty")
+            plaintext = _open_chunk(aead, base + i, True, piece)
+        if plaintext is None:
+            raise PayloadError("a payload chunk failed to authenticate (tampered or corrupt)")
+        yield plaintext
+        if last and not end_of_stream:
+            raise PayloadError("trailing data after the final chunk")
+        if end_of_stream and not last:
+            raise PayloadError("file is truncated: the final chunk is missing")

@@ -28,9 +28,8 @@ from crypto import (
 )
 from crypto.format import Source, encode_header, parse_header
 
-VECTORS = Path(
-    os.environ.get("AGE_TESTVECTORS", Path(__file__).resolve().parents[2] / "shared/testvectors/age")
-)
+DEFAULT_VECTORS = Path(__file__).resolve().parents[2] / "shared/testvectors/age"
+VECTORS = Path(os.environ.get("AGE_TESTVECTORS", DEFAULT_VECTORS))
 
 EXPECT = {
     "armor failure": ArmorError,
