@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import getpass
+import io
 import os
 import sys
 import tempfile
@@ -21,7 +22,13 @@ from typing import BinaryIO
 from .age import Decryptor, Encryptor
 from .armor import looks_armored
 from .errors import AgeError, ArmorError, HeaderError, MACError, NoIdentityMatchError, PayloadError
-from .keys import generate_identity, identity_file_text, parse_identities, parse_recipients
+from .keys import (
+    generate_identity,
+    identity_file_text,
+    parse_identities,
+    parse_recipient,
+    parse_recipients,
+)
 from .progress import Progress
 from .recipients import Identity, Recipient
 from .scrypt import ScryptIdentity, ScryptRecipient
@@ -103,8 +110,6 @@ def _load_identity_file(path: str) -> list[Identity]:
     if data.startswith(b"age-encryption.org/") or looks_armored(data[:64]):
         # A passphrase-protected identity file, as `age -p` writes it.
         passphrase = _read_passphrase(f"Passphrase for identity file {path}: ")
-        import io
-
         data = Decryptor(io.BytesIO(data), [ScryptIdentity(passphrase)]).read()
     try:
         return list(parse_identities(data.decode("utf-8")))
@@ -142,8 +147,7 @@ def cmd_keygen(args: argparse.Namespace) -> None:
 def _recipients(args: argparse.Namespace) -> list[Recipient]:
     recipients: list[Recipient] = []
     try:
-        for text in args.recipient or []:
-            recipients.extend(parse_recipients(text))
+        recipients.extend(parse_recipient(text) for text in args.recipient or [])
         for path in args.recipients_file or []:
             recipients.extend(parse_recipients(Path(path).read_text("utf-8")))
     except OSError as exc:
