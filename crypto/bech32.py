@@ -74,3 +74,11 @@ def decode(text: str) -> tuple[str, bytes]:
     if _polymod([*_hrp_expand(hrp), *values]) != 1:
         raise KeyFormatError("Bech32 checksum is wrong (a typo in the key?)")
     return hrp, bytes(_convert_bits(values[:-6], 5, 8, pad=False))
+
+
+def decode_key(text: str, hrp: str, what: str) -> bytes:
+    """Decode a key string, insisting on the human-readable part of its type."""
+    found, data = decode(text)
+    if found != hrp:
+        raise KeyFormatError(f"not {what}")
+    return data

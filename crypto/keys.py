@@ -6,8 +6,9 @@ a caseworker can use the same file with this package and the stock `age`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from .errors import KeyFormatError
 from .mlkem768x25519 import MLKEM768X25519Identity, MLKEM768X25519Recipient
@@ -15,6 +16,7 @@ from .recipients import Recipient
 from .x25519 import X25519Identity, X25519Recipient
 
 AnyIdentity = X25519Identity | MLKEM768X25519Identity
+T = TypeVar("T")
 
 
 def parse_recipient(text: str) -> Recipient:
@@ -51,30 +53,26 @@ def _key_lines(text: str) -> Iterable[tuple[int, str]]:
             yield number, line
 
 
-def parse_identities(text: str) -> list[AnyIdentity]:
-    """Parse an identity file: one key a line, `#` comments and blank lines ignored."""
-    identities = []
+def _parse_key_file(text: str, parse: Callable[[str], T], what: str) -> list[T]:
+    keys = []
     for number, line in _key_lines(text):
         try:
-            identities.append(parse_identity(line))
+            keys.append(parse(line))
         except KeyFormatError as exc:
             raise KeyFormatError(f"line {number}: {exc}") from None
-    if not identities:
-        raise KeyFormatError("no identities found in the identity file")
-    return identities
+    if not keys:
+        raise KeyFormatError(f"no {what} found in the {what} file")
+    return keys
+
+
+def parse_identities(text: str) -> list[AnyIdentity]:
+    """Parse an identity file: one key a line, `#` comments and blank lines ignored."""
+    return _parse_key_file(text, parse_identity, "identities")
 
 
 def parse_recipients(text: str) -> list[Recipient]:
     """Parse a recipients file: one public key a line, `#` comments ignored."""
-    recipients = []
-    for number, line in _key_lines(text):
-        try:
-            recipients.append(parse_recipient(line))
-        except KeyFormatError as exc:
-            raise KeyFormatError(f"line {number}: {exc}") from None
-    if not recipients:
-        raise KeyFormatError("no recipients found in the recipients file")
-    return recipients
+    return _parse_key_file(text, parse_recipient, "recipients")
 
 
 def generate_identity(post_quantum: bool = True) -> AnyIdentity:

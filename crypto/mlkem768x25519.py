@@ -54,10 +54,7 @@ class MLKEM768X25519Recipient:
     @classmethod
     def parse(cls, text: str) -> MLKEM768X25519Recipient:
         """Parse an `age1pq1…` string."""
-        hrp, data = bech32.decode(text)
-        if hrp != RECIPIENT_HRP:
-            raise KeyFormatError("not an age post-quantum recipient (age1pq1…)")
-        return cls(data)
+        return cls(bech32.decode_key(text, RECIPIENT_HRP, "a post-quantum recipient (age1pq1…)"))
 
     def __str__(self) -> str:
         return bech32.encode(RECIPIENT_HRP, self._bytes)
@@ -100,10 +97,8 @@ class MLKEM768X25519Identity:
     @classmethod
     def parse(cls, text: str) -> MLKEM768X25519Identity:
         """Parse an `AGE-SECRET-KEY-PQ-1…` string."""
-        hrp, data = bech32.decode(text)
-        if hrp != IDENTITY_HRP:
-            raise KeyFormatError("not an age post-quantum identity (AGE-SECRET-KEY-PQ-1…)")
-        return cls(data)
+        what = "a post-quantum identity (AGE-SECRET-KEY-PQ-1…)"
+        return cls(bech32.decode_key(text, IDENTITY_HRP, what))
 
     def __str__(self) -> str:
         return bech32.encode(IDENTITY_HRP, self._seed).upper()

@@ -36,10 +36,7 @@ class X25519Recipient:
     @classmethod
     def parse(cls, text: str) -> X25519Recipient:
         """Parse an `age1…` string."""
-        hrp, data = bech32.decode(text)
-        if hrp != RECIPIENT_HRP:
-            raise KeyFormatError("not an age X25519 recipient (age1…)")
-        return cls(data)
+        return cls(bech32.decode_key(text, RECIPIENT_HRP, "an age X25519 recipient (age1…)"))
 
     def __str__(self) -> str:
         return bech32.encode(RECIPIENT_HRP, self._bytes)
@@ -82,10 +79,7 @@ class X25519Identity:
     @classmethod
     def parse(cls, text: str) -> X25519Identity:
         """Parse an `AGE-SECRET-KEY-1…` string."""
-        hrp, data = bech32.decode(text)
-        if hrp != IDENTITY_HRP:
-            raise KeyFormatError("not an age X25519 identity (AGE-SECRET-KEY-1…)")
-        return cls(data)
+        return cls(bech32.decode_key(text, IDENTITY_HRP, "an X25519 identity (AGE-SECRET-KEY-1…)"))
 
     def __str__(self) -> str:
         return bech32.encode(IDENTITY_HRP, self._secret).upper()
