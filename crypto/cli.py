@@ -91,12 +91,17 @@ def _atomic_output(path: str | None, binary: bool) -> Iterator[BinaryIO]:
 
 
 def _read_passphrase(prompt: str, confirm: bool = False) -> str:
+    """Ask on the terminal, never on stdin: stdin may be the file being decrypted."""
     try:
-        passphrase = getpass.getpass(prompt)
-        if confirm and getpass.getpass("Confirm passphrase: ") != passphrase:
-            raise CLIError("the passphrases do not match")
-    except (EOFError, OSError):
-        raise CLIError("a passphrase is needed but there is no terminal to ask on") from None
+        os.close(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY))
+    except OSError:
+        raise CLIError(
+            "a passphrase is needed but there is no terminal to ask on "
+            "(to decrypt with a key, give -i IDENTITY_FILE)"
+        ) from None
+    passphrase = getpass.getpass(prompt)
+    if confirm and getpass.getpass("Confirm passphrase: ") != passphrase:
+        raise CLIError("the passphrases do not match")
     if not passphrase:
         raise CLIError("empty passphrase")
     return passphrase
@@ -185,6 +190,7 @@ def cmd_decrypt(args: argparse.Namespace) -> None:
     with _open_input(args.input) as src:
         progress = Progress.for_file(src, "decrypting")
         if not identities:
+            # Like age: with no -i the file must be passphrase-encrypted.
             identities = [ScryptIdentity(_read_passphrase("Passphrase: "))]
         # Header, identity and MAC are checked here, before any output exists.
         reader = Decryptor(src, identities)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import select
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -189,3 +191,72 @@ def test_identity_file_with_bad_line_names_the_line_not_the_secret(tmp_path: Pat
     line = one_error_line(run("decrypt", "-i", str(ifile), stdin=b"x"))
     assert "line 2" in line
     assert "GFPYYSJZ" not in line
+
+
+def test_decrypt_without_identity_and_without_terminal_says_what_to_do() -> None:
+    line = one_error_line(run("decrypt", stdin=b"x"))
+    assert "-i IDENTITY_FILE" in line
+
+
+def run_on_terminal(args: list[str], answers: list[bytes], stdin_file: Path | None = None) -> bytes:
+    """Run the CLI with a pseudo-terminal as its controlling tty, answering prompts."""
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:  # child
+        if stdin_file is not None:
+            os.dup2(os.open(stdin_file, os.O_RDONLY), 0)
+        os.environ["PYTHONPATH"] = str(ROOT)
+        os.execv(sys.executable, [sys.executable, "-m", "crypto", *args])
+    transcript = b""
+    pending = list(answers)
+    deadline = time.monotonic() + 60
+    while True:
+        if not select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail(f"no answer from the command line: {transcript!r}")
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        transcript += data
+        if pending and transcript.rstrip().endswith(b":"):
+            # getpass flushes terminal input (TCSAFLUSH) as it turns echo off and on:
+            # an answer typed too early is thrown away, as it would be for a person.
+            time.sleep(0.3)
+            os.write(fd, pending.pop(0) + b"\n")
+            transcript += b"\n"
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, transcript
+    return transcript
+
+
+def test_passphrase_round_trip_on_a_terminal(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.txt"
+    plain.write_bytes(b"passphrase-protected")
+    sealed = tmp_path / "sealed.age"
+    run_on_terminal(
+        ["encrypt", "-p", "-o", str(sealed), str(plain)], [b"hunter2 correct", b"hunter2 correct"]
+    )
+    assert sealed.read_bytes().startswith(b"age-encryption.org/v1\n-> scrypt ")
+    out = tmp_path / "out.txt"
+    run_on_terminal(["decrypt", "-o", str(out), str(sealed)], [b"hunter2 correct"])
+    assert out.read_bytes() == b"passphrase-protected"
+
+
+def test_passphrase_protected_identity_file(tmp_path: Path) -> None:
+    identity = crypto.MLKEM768X25519Identity.generate()
+    protected = tmp_path / "key.age"
+    protected.write_bytes(
+        crypto.encrypt(
+            crypto.identity_file_text(identity).encode(), [crypto.ScryptRecipient("pw", 10)]
+        )
+    )
+    sealed = tmp_path / "report.age"
+    sealed.write_bytes(crypto.encrypt(b"report", [identity.recipient]))
+    out = tmp_path / "report.txt"
+    run_on_terminal(["decrypt", "-i", str(protected), "-o", str(out), str(sealed)], [b"pw"])
+    assert out.read_bytes() == b"report"
