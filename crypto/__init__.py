@@ -5,31 +5,83 @@ imports nothing from the web application. Files it writes decrypt with the
 stock `age` command and vice versa.
 """
 
-from .age import Decryptor, Encryptor, decrypt, encrypt
-from .codename import CodenameKeys, derive_keys, generate_codename, normalize_codename
-from .errors import (
-    AgeError,
-    ArmorError,
-    DecryptionError,
-    EncryptionError,
-    HeaderError,
-    KeyFormatError,
-    MACError,
-    NoIdentityMatchError,
-    PayloadError,
-)
-from .keys import (
-    generate_identity,
-    identity_file_text,
-    parse_identities,
-    parse_identity,
-    parse_recipient,
-    parse_recipients,
-)
-from .mlkem768x25519 import MLKEM768X25519Identity, MLKEM768X25519Recipient
-from .recipients import Identity, Recipient
-from .scrypt import ScryptIdentity, ScryptRecipient
-from .x25519 import X25519Identity, X25519Recipient
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .age import Decryptor, Encryptor, decrypt, encrypt
+    from .codename import CodenameKeys, derive_keys, generate_codename, normalize_codename
+    from .errors import (
+        AgeError,
+        ArmorError,
+        DecryptionError,
+        EncryptionError,
+        HeaderError,
+        KeyFormatError,
+        MACError,
+        NoIdentityMatchError,
+        PayloadError,
+    )
+    from .keys import (
+        generate_identity,
+        identity_file_text,
+        parse_identities,
+        parse_identity,
+        parse_recipient,
+        parse_recipients,
+    )
+    from .mlkem768x25519 import MLKEM768X25519Identity, MLKEM768X25519Recipient
+    from .recipients import Identity, Recipient
+    from .scrypt import ScryptIdentity, ScryptRecipient
+    from .x25519 import X25519Identity, X25519Recipient
+
+# Submodules load on first use: a caseworker's `python -m crypto decrypt` need
+# not pay for Argon2 or ML-KEM start-up, and nor does the benchmark.
+_EXPORTS = {
+    "AgeError": "errors",
+    "ArmorError": "errors",
+    "CodenameKeys": "codename",
+    "DecryptionError": "errors",
+    "Decryptor": "age",
+    "EncryptionError": "errors",
+    "Encryptor": "age",
+    "HeaderError": "errors",
+    "Identity": "recipients",
+    "KeyFormatError": "errors",
+    "MACError": "errors",
+    "MLKEM768X25519Identity": "mlkem768x25519",
+    "MLKEM768X25519Recipient": "mlkem768x25519",
+    "NoIdentityMatchError": "errors",
+    "PayloadError": "errors",
+    "Recipient": "recipients",
+    "ScryptIdentity": "scrypt",
+    "ScryptRecipient": "scrypt",
+    "X25519Identity": "x25519",
+    "X25519Recipient": "x25519",
+    "decrypt": "age",
+    "derive_keys": "codename",
+    "encrypt": "age",
+    "generate_codename": "codename",
+    "generate_identity": "keys",
+    "identity_file_text": "keys",
+    "normalize_codename": "codename",
+    "parse_identities": "keys",
+    "parse_identity": "keys",
+    "parse_recipient": "keys",
+    "parse_recipients": "keys",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'crypto' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AgeError",

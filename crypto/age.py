@@ -16,7 +16,7 @@ from .errors import EncryptionError, HeaderError, MACError, NoIdentityMatchError
 from .format import Header, encode_header, encode_mac_input, parse_header
 from .primitives import hkdf_sha256, hmac_sha256, hmac_sha256_verify, random_bytes
 from .recipients import FILE_KEY_SIZE, Identity, Recipient
-from .stream import PayloadWriter, Writable, iter_plaintext
+from .stream import BytesLike, PayloadWriter, Writable, iter_plaintext
 
 NONCE_SIZE = 16
 HEADER_LABEL = b"header"
@@ -56,7 +56,7 @@ class Encryptor:
         self._payload = PayloadWriter(hkdf_sha256(file_key, nonce, PAYLOAD_LABEL), out)
         self.closed = False
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: BytesLike) -> int:
         return self._payload.write(data)
 
     def writable(self) -> bool:
@@ -125,41 +125,57 @@ class Decryptor(io.RawIOBase):
         nonce = src.read(NONCE_SIZE)
         if len(nonce) != NONCE_SIZE:
             raise HeaderError("file ends before the payload nonce")
-        self._chunks: Iterator[bytes] | None = iter_plaintext(
+        self._chunks: Iterator[memoryview] | None = iter_plaintext(
             hkdf_sha256(file_key, nonce, PAYLOAD_LABEL), src
         )
         self._unread = memoryview(b"")
+        self._error: BaseException | None = None
+
+    def _next_chunk(self) -> memoryview | None:
+        """The next chunk, None at the end; a failure is raised again on every later call.
+
+        Otherwise a caller that caught a PayloadError and read on would see a
+        clean end of file, and take a cut-off file for a whole one.
+        """
+        if self._error is not None:
+            raise self._error
+        if self._chunks is None:
+            return None
+        try:
+            return next(self._chunks)
+        except StopIteration:
+            self._chunks = None
+            return None
+        except BaseException as exc:
+            self._chunks = None
+            self._error = exc
+            raise
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
         while not self._unread:
-            if self._chunks is None:
+            chunk = self._next_chunk()
+            if chunk is None:
                 return 0
-            try:
-                self._unread = memoryview(next(self._chunks))
-            except StopIteration:
-                self._chunks = None
-                return 0
-            except BaseException:
-                self._chunks = None
-                raise
+            self._unread = chunk
         n = min(len(buffer), len(self._unread))
         buffer[:n] = self._unread[:n]
         self._unread = self._unread[n:]
         return n
 
-    def iter_chunks(self) -> Iterator[bytes]:
-        """Yield plaintext in the payload's own chunks: no copy per read."""
+    def iter_chunks(self) -> Iterator[memoryview]:
+        """Yield plaintext in the payload's own chunks, as views: no copy per chunk.
+
+        A view stays valid after the next one is yielded; copy it with bytes()
+        to keep it in a form that has string-like methods.
+        """
         if self._unread:
-            yield bytes(self._unread)
+            yield self._unread
             self._unread = memoryview(b"")
-        while self._chunks is not None:
-            try:
-                yield next(self._chunks)
-            except StopIteration:
-                self._chunks = None
+        while (chunk := self._next_chunk()) is not None:
+            yield chunk
 
 
 def encrypt(plaintext: bytes, recipients: Iterable[Recipient], *, armor: bool = False) -> bytes:

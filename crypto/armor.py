@@ -12,7 +12,7 @@ import binascii
 from . import b64
 from .bufio import Readable, Source
 from .errors import ArmorError
-from .stream import Writable
+from .stream import BytesLike, Writable
 
 BEGIN = b"-----BEGIN AGE ENCRYPTED FILE-----"
 END = b"-----END AGE ENCRYPTED FILE-----"
@@ -39,7 +39,7 @@ class ArmorWriter:
         self._pending = bytearray()
         self._sink.write(BEGIN + b"\n")
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: BytesLike) -> int:
         self._pending += data
         whole = len(self._pending) // BYTES_PER_LINE * BYTES_PER_LINE
         if whole:
@@ -76,6 +76,9 @@ class ArmorReader:
         self._started = False
         self._done = False
         self._unread = b""
+        # Lines to take one at a time after the fast path gave up on them, so a
+        # bad line deep in a block costs one retry, not one per line before it.
+        self._slow_lines = 0
 
     def read(self, size: int = -1) -> bytes:
         """Return up to `size` decoded bytes; b"" once the END line was read."""
@@ -84,7 +87,8 @@ class ArmorReader:
         out = bytearray()
         while (size < 0 or len(out) < size) and not (self._done and not self._unread):
             if not self._unread:
-                self._unread = self._read_full_lines() or self._read_data_line()
+                fast = self._read_full_lines() if not self._slow_lines else b""
+                self._unread = fast or self._read_data_line()
             take = len(self._unread) if size < 0 else size - len(out)
             out += self._unread[:take]
             self._unread = self._unread[take:]
@@ -115,11 +119,12 @@ class ArmorReader:
             return b""
         block = block[: lines * width]
         text = block.replace(b"\n", b"")
-        if len(text) != lines * COLUMNS_PER_LINE or b"=" in text or b"\r" in text:
-            return b""
         try:
+            if len(text) != lines * COLUMNS_PER_LINE or b"=" in text or b"\r" in text:
+                raise ValueError("not plain full lines")
             data = base64.b64decode(text, validate=True)
-        except binascii.Error:
+        except (ValueError, binascii.Error):
+            self._slow_lines = lines
             return b""
         self._src.read(len(block))
         return data
@@ -141,6 +146,7 @@ class ArmorReader:
             return
 
     def _read_data_line(self) -> bytes:
+        self._slow_lines = max(0, self._slow_lines - 1)
         line = self._line()
         if line == END:
             self._finish()

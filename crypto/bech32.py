@@ -77,8 +77,13 @@ def decode(text: str) -> tuple[str, bytes]:
 
 
 def decode_key(text: str, hrp: str, what: str) -> bytes:
-    """Decode a key string, insisting on the human-readable part of its type."""
+    """Decode a key string, insisting on its type's prefix, in its case, as age does.
+
+    Identities are written in upper case and recipients in lower case; age
+    refuses the other case, so accepting it here would make keys that work
+    with this package and fail with the stock tool.
+    """
     found, data = decode(text)
-    if found != hrp:
+    if found != hrp.lower() or not text.startswith(hrp):
         raise KeyFormatError(f"not {what}")
     return data

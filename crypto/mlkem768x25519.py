@@ -22,7 +22,7 @@ from .primitives import random_bytes
 STANZA_TYPE = "mlkem768x25519"
 HPKE_INFO = b"age-encryption.org/mlkem768x25519"
 RECIPIENT_HRP = "age1pq"
-IDENTITY_HRP = "age-secret-key-pq-"
+IDENTITY_HRP = "AGE-SECRET-KEY-PQ-"
 SEED_SIZE = 32
 MLKEM_PUBLIC_SIZE = 1184
 MLKEM_CIPHERTEXT_SIZE = 1088

@@ -2,8 +2,9 @@
 
 Chunk nonces are an 11-byte big-endian counter and a final-chunk flag, so
 chunks cannot be reordered, dropped or appended without detection. Work is
-done a batch of chunks at a time so that memory stays constant whatever the
-file size, and a batch can use several cores.
+done a batch of chunks at a time, so memory stays constant whatever the file
+size; a batch is sealed or opened on the thread pool while the caller reads
+the next input or writes the last output.
 """
 
 from __future__ import annotations
@@ -16,17 +17,22 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from .bufio import Source
 from .errors import PayloadError
-from .parallel import map_ordered
+from .parallel import Batch
 from .primitives import TAG_SIZE
 
 CHUNK_SIZE = 64 * 1024
 ENCRYPTED_CHUNK_SIZE = CHUNK_SIZE + TAG_SIZE
 BATCH_CHUNKS = 16
+BATCH_SIZE = BATCH_CHUNKS * CHUNK_SIZE
+ENCRYPTED_BATCH_SIZE = BATCH_CHUNKS * ENCRYPTED_CHUNK_SIZE
 _MAX_COUNTER = 1 << 88
 
 
+BytesLike = bytes | bytearray | memoryview
+
+
 class Writable(Protocol):
-    def write(self, data: bytes, /) -> object: ...
+    def write(self, data: BytesLike, /) -> object: ...
 
 
 def _nonce(counter: int, last: bool) -> bytes:
@@ -35,108 +41,148 @@ def _nonce(counter: int, last: bool) -> bytes:
     return counter.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
 
 
+def _chunk_ranges(size: int, chunk: int) -> list[tuple[int, int]]:
+    return [(start, min(start + chunk, size)) for start in range(0, size, chunk)]
+
+
 class PayloadWriter:
-    """Encrypts what is written to it and writes the chunks to `sink`."""
+    """Encrypts what is written to it and writes the chunks to `sink`, in order."""
 
     def __init__(self, key: bytes, sink: Writable) -> None:
         self._aead = ChaCha20Poly1305(key)
         self._sink = sink
         self._buf = bytearray()
         self._counter = 0
+        self._in_flight: tuple[Batch[None], bytearray] | None = None
         self._closed = False
 
-    def write(self, data: bytes) -> int:
-        """Buffer `data`; seal every chunk that is known not to be the last."""
+    def write(self, data: BytesLike) -> int:
+        """Buffer `data`; start sealing every batch that is known not to hold the last chunk."""
         if self._closed:
             raise ValueError("write to a closed payload writer")
         self._buf += data
-        # A chunk is sealed only once a byte after it exists: the final chunk
-        # is flagged, and it may be a full 64 KiB.
-        if len(self._buf) > BATCH_CHUNKS * CHUNK_SIZE:
-            self._seal_full_chunks()
+        # Sealed only once a byte after it exists: the final chunk is flagged,
+        # and it may be a full 64 KiB.
+        while len(self._buf) > BATCH_SIZE:
+            batch = bytes(self._buf[:BATCH_SIZE])
+            del self._buf[:BATCH_SIZE]
+            self._start(batch, final=False)
         return len(data)
 
-    def _seal_full_chunks(self) -> None:
-        count = max(0, (len(self._buf) - 1) // CHUNK_SIZE)
-        base = self._counter
-        with memoryview(self._buf) as view:
-
-            def seal(i: int) -> bytes:
-                chunk = view[i * CHUNK_SIZE : (i + 1) * CHUNK_SIZE]
-                return self._aead.encrypt(_nonce(base + i, False), chunk, None)
-
-            for start in range(0, count, BATCH_CHUNKS):
-                batch = range(start, min(start + BATCH_CHUNKS, count))
-                self._sink.write(b"".join(map_ordered(seal, batch)))
-        del self._buf[: count * CHUNK_SIZE]
-        self._counter += count
-
     def close(self) -> None:
-        """Seal the final chunk (empty only if nothing at all was written)."""
+        """Seal the rest, its last chunk flagged final (empty only if nothing was written)."""
         if self._closed:
             return
-        self._seal_full_chunks()
-        last = self._aead.encrypt(_nonce(self._counter, True), bytes(self._buf), None)
-        self._sink.write(last)
-        self._buf = bytearray()
         self._closed = True
+        self._start(bytes(self._buf), final=True)
+        self._buf = bytearray()
+        self._flush()
+
+    def _start(self, plaintext: bytes, final: bool) -> None:
+        ranges = _chunk_ranges(len(plaintext), CHUNK_SIZE) or [(0, 0)]
+        base = self._counter
+        self._counter += len(ranges)
+        out = bytearray(len(plaintext) + TAG_SIZE * len(ranges))
+        src, dst = memoryview(plaintext), memoryview(out)
+        last_index = len(ranges) - 1 if final else -1
+
+        def seal(i: int) -> None:
+            start, end = ranges[i]
+            at = start + i * TAG_SIZE
+            self._aead.encrypt_into(
+                _nonce(base + i, i == last_index),
+                src[start:end],
+                None,
+                dst[at : at + end - start + TAG_SIZE],
+            )
+
+        batch = Batch(seal, range(len(ranges)))
+        self._flush()
+        self._in_flight = (batch, out)
+
+    def _flush(self) -> None:
+        if self._in_flight is not None:
+            batch, out = self._in_flight
+            self._in_flight = None
+            batch.wait()
+            self._sink.write(out)
 
 
-def iter_plaintext(key: bytes, src: Source) -> Iterator[bytes]:
+def iter_plaintext(key: bytes, src: Source) -> Iterator[memoryview]:
     """Yield each chunk's plaintext as soon as it authenticates.
 
     The reading rules mirror the Go reference so that every implementation
     agrees on which files are valid: a short chunk must be final, a full chunk
     may be final, nothing may follow the final chunk, and the stream may not
-    end without one.
+    end without one. The next batch is read and opened while this one is
+    yielded; nothing of it is released before its turn.
     """
     aead = ChaCha20Poly1305(key)
+    data, at_eof = _read_batch(src)
+    if not data:
+        raise PayloadError("file is truncated: the final chunk is missing")
     counter = 0
+    opening = _OpenBatch(aead, counter, data)
     while True:
-        data = src.read(BATCH_CHUNKS * ENCRYPTED_CHUNK_SIZE)
-        at_eof = len(data) < BATCH_CHUNKS * ENCRYPTED_CHUNK_SIZE or not src.peek(1)
-        if not data:
-            raise PayloadError("file is truncated: the final chunk is missing")
-        yield from _open_batch(aead, counter, data, at_eof)
-        if at_eof:
+        current, current_eof = opening, at_eof
+        if not current_eof:
+            data, at_eof = _read_batch(src)
+            counter += BATCH_CHUNKS
+        current.wait()
+        if not current_eof:
+            opening = _OpenBatch(aead, counter, data)
+        yield from current.release(current_eof)
+        if current_eof:
             return
-        counter += len(data) // ENCRYPTED_CHUNK_SIZE
 
 
-def _open_chunk(
-    aead: ChaCha20Poly1305, counter: int, last: bool, chunk: memoryview
-) -> bytes | None:
-    try:
-        return aead.decrypt(_nonce(counter, last), chunk, None)
-    except InvalidTag:
-        return None
+def _read_batch(src: Source) -> tuple[bytearray, bool]:
+    data = src.read_block(ENCRYPTED_BATCH_SIZE)
+    return data, len(data) < ENCRYPTED_BATCH_SIZE or not src.peek(1)
 
 
-def _open_batch(aead: ChaCha20Poly1305, base: int, data: bytes, at_eof: bool) -> Iterator[bytes]:
-    """Open a batch of chunks; full ones in parallel, assuming they are not final."""
-    view = memoryview(data)
-    size = ENCRYPTED_CHUNK_SIZE
-    pieces = [view[i : i + size] for i in range(0, len(data), size)]
-    full = [i for i, piece in enumerate(pieces) if len(piece) == size]
-    opened = dict(
-        zip(
-            full,
-            map_ordered(lambda i: _open_chunk(aead, base + i, False, pieces[i]), full),
-            strict=True,
-        )
-    )
-    for i, piece in enumerate(pieces):
-        end_of_stream = at_eof and i == len(pieces) - 1
-        plaintext = opened.get(i)
-        last = plaintext is None
-        if last:
-            if len(piece) == TAG_SIZE and base + i > 0:
-                raise PayloadError("the final chunk is empty")
-            plaintext = _open_chunk(aead, base + i, True, piece)
-        if plaintext is None:
-            raise PayloadError("a payload chunk failed to authenticate (tampered or corrupt)")
-        yield plaintext
-        if last and not end_of_stream:
-            raise PayloadError("trailing data after the final chunk")
-        if end_of_stream and not last:
-            raise PayloadError("file is truncated: the final chunk is missing")
+class _OpenBatch:
+    """A batch of chunks being opened on the pool, assuming none is final."""
+
+    def __init__(self, aead: ChaCha20Poly1305, base: int, data: bytearray) -> None:
+        self._aead = aead
+        self._base = base
+        self._pieces = [
+            memoryview(data)[s:e] for s, e in _chunk_ranges(len(data), ENCRYPTED_CHUNK_SIZE)
+        ]
+        self._out = memoryview(bytearray(len(self._pieces) * CHUNK_SIZE))
+        self._full = [i for i, p in enumerate(self._pieces) if len(p) == ENCRYPTED_CHUNK_SIZE]
+        self._batch = Batch(lambda i: self._open(i, False), self._full)
+        self._opened: dict[int, memoryview | None] = {}
+
+    def _open(self, i: int, last: bool) -> memoryview | None:
+        piece = self._pieces[i]
+        out = self._out[i * CHUNK_SIZE : i * CHUNK_SIZE + len(piece) - TAG_SIZE]
+        try:
+            self._aead.decrypt_into(_nonce(self._base + i, last), piece, None, out)
+        except InvalidTag:
+            return None
+        return out
+
+    def wait(self) -> None:
+        self._opened = dict(zip(self._full, self._batch.wait(), strict=True))
+
+    def release(self, at_eof: bool) -> Iterator[memoryview]:
+        """Yield chunk plaintexts in order; raise at the first one that fails a rule."""
+        for i, piece in enumerate(self._pieces):
+            end_of_stream = at_eof and i == len(self._pieces) - 1
+            plaintext = self._opened.get(i)
+            last = plaintext is None
+            if last:
+                if len(piece) == TAG_SIZE and self._base + i > 0:
+                    raise PayloadError("the final chunk is empty")
+                if len(piece) < TAG_SIZE:
+                    raise PayloadError("the final chunk is too short")
+                plaintext = self._open(i, True)
+            if plaintext is None:
+                raise PayloadError("a payload chunk failed to authenticate (tampered or corrupt)")
+            yield plaintext
+            if last and not end_of_stream:
+                raise PayloadError("trailing data after the final chunk")
+            if end_of_stream and not last:
+                raise PayloadError("file is truncated: the final chunk is missing")

@@ -12,7 +12,7 @@ from .primitives import hkdf_sha256, open_once, random_bytes, seal_once
 STANZA_TYPE = "X25519"
 LABEL = b"age-encryption.org/v1/X25519"
 RECIPIENT_HRP = "age"
-IDENTITY_HRP = "age-secret-key-"
+IDENTITY_HRP = "AGE-SECRET-KEY-"
 KEY_SIZE = 32
 WRAPPED_KEY_SIZE = 32
 
