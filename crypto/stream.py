@@ -51,22 +51,27 @@ class PayloadWriter:
     def __init__(self, key: bytes, sink: Writable) -> None:
         self._aead = ChaCha20Poly1305(key)
         self._sink = sink
-        self._buf = bytearray()
+        # Written data not sealed yet, kept as the caller's own (immutable)
+        # bytes: a batch aligned with a write is sealed without a copy.
+        self._parts: list[memoryview] = []
+        self._size = 0
         self._counter = 0
         self._in_flight: tuple[Batch[None], bytearray] | None = None
         self._closed = False
 
     def write(self, data: BytesLike) -> int:
-        """Buffer `data`; start sealing every batch that is known not to hold the last chunk."""
+        """Keep `data`; start sealing every batch that is known not to hold the last chunk."""
         if self._closed:
             raise ValueError("write to a closed payload writer")
-        self._buf += data
+        if not isinstance(data, bytes):
+            data = bytes(data)  # sealed in the background: the caller may reuse its buffer
+        if data:
+            self._parts.append(memoryview(data))
+            self._size += len(data)
         # Sealed only once a byte after it exists: the final chunk is flagged,
         # and it may be a full 64 KiB.
-        while len(self._buf) > BATCH_SIZE:
-            batch = bytes(self._buf[:BATCH_SIZE])
-            del self._buf[:BATCH_SIZE]
-            self._start(batch, final=False)
+        while self._size > BATCH_SIZE:
+            self._start(self._take(BATCH_SIZE), final=False)
         return len(data)
 
     def close(self) -> None:
@@ -74,16 +79,39 @@ class PayloadWriter:
         if self._closed:
             return
         self._closed = True
-        self._start(bytes(self._buf), final=True)
-        self._buf = bytearray()
+        self._start(self._take(self._size), final=True)
         self._flush()
 
-    def _start(self, plaintext: bytes, final: bool) -> None:
+    def _take(self, size: int) -> memoryview:
+        first = self._parts[0] if self._parts else memoryview(b"")
+        if len(first) >= size:
+            taken = first[:size]
+        else:
+            pieces, need = [], size
+            while need:
+                part = self._parts[0]
+                pieces.append(part[:need])
+                need -= len(pieces[-1])
+                if len(part) <= len(pieces[-1]):
+                    self._parts.pop(0)
+                else:
+                    self._parts[0] = part[len(pieces[-1]) :]
+            self._size -= size
+            return memoryview(b"".join(pieces))
+        rest = first[size:]
+        if rest:
+            self._parts[0] = rest
+        elif self._parts:
+            self._parts.pop(0)
+        self._size -= size
+        return taken
+
+    def _start(self, plaintext: memoryview, final: bool) -> None:
         ranges = _chunk_ranges(len(plaintext), CHUNK_SIZE) or [(0, 0)]
         base = self._counter
         self._counter += len(ranges)
         out = bytearray(len(plaintext) + TAG_SIZE * len(ranges))
-        src, dst = memoryview(plaintext), memoryview(out)
+        src, dst = plaintext, memoryview(out)
         last_index = len(ranges) - 1 if final else -1
 
         def seal(i: int) -> None:
