@@ -9,6 +9,7 @@ the next input or writes the last output.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -53,7 +54,7 @@ class PayloadWriter:
         self._sink = sink
         # Written data not sealed yet, kept as the caller's own (immutable)
         # bytes: a batch aligned with a write is sealed without a copy.
-        self._parts: list[memoryview] = []
+        self._parts: deque[memoryview] = deque()
         self._size = 0
         self._counter = 0
         self._in_flight: tuple[Batch[None], bytearray] | None = None
@@ -83,28 +84,22 @@ class PayloadWriter:
         self._flush()
 
     def _take(self, size: int) -> memoryview:
-        first = self._parts[0] if self._parts else memoryview(b"")
-        if len(first) >= size:
-            taken = first[:size]
-        else:
-            pieces, need = [], size
-            while need:
-                part = self._parts[0]
-                pieces.append(part[:need])
-                need -= len(pieces[-1])
-                if len(part) <= len(pieces[-1]):
-                    self._parts.pop(0)
-                else:
-                    self._parts[0] = part[len(pieces[-1]) :]
-            self._size -= size
-            return memoryview(b"".join(pieces))
-        rest = first[size:]
-        if rest:
-            self._parts[0] = rest
-        elif self._parts:
-            self._parts.pop(0)
+        """Remove the first `size` bytes written: a view when they lie in one write."""
+        pieces: list[memoryview] = []
+        need = size
+        while need:
+            part = self._parts[0]
+            piece = part[:need]
+            pieces.append(piece)
+            need -= len(piece)
+            if len(piece) == len(part):
+                self._parts.popleft()
+            else:
+                self._parts[0] = part[len(piece) :]
         self._size -= size
-        return taken
+        if len(pieces) == 1:
+            return pieces[0]
+        return memoryview(b"".join(pieces))
 
     def _start(self, plaintext: memoryview, final: bool) -> None:
         ranges = _chunk_ranges(len(plaintext), CHUNK_SIZE) or [(0, 0)]
