@@ -71,7 +71,11 @@ def _open_input(path: str | None) -> Iterator[BinaryIO]:
 
 @contextlib.contextmanager
 def _atomic_output(path: str | None, binary: bool) -> Iterator[BinaryIO]:
-    """Write to a temp file next to `path`, renamed into place only on success."""
+    """Write to a temp file next to `path`, renamed into place only on success.
+
+    Devices and pipes (`-o /dev/null`, a FIFO) are written directly: renaming
+    over them would replace the device with a regular file.
+    """
     if path in (None, "-"):
         if binary and sys.stdout.isatty():
             raise CLIError("refusing to write binary output to a terminal; use -a or -o FILE")
@@ -79,6 +83,10 @@ def _atomic_output(path: str | None, binary: bool) -> Iterator[BinaryIO]:
         sys.stdout.buffer.flush()
         return
     target = Path(path)
+    if target.exists() and not target.is_file():
+        with open(target, "wb") as f:
+            yield f
+        return
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as f:

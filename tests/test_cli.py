@@ -260,3 +260,14 @@ def test_passphrase_protected_identity_file(tmp_path: Path) -> None:
     out = tmp_path / "report.txt"
     run_on_terminal(["decrypt", "-i", str(protected), "-o", str(out), str(sealed)], [b"pw"])
     assert out.read_bytes() == b"report"
+
+
+def test_output_to_a_device_is_written_in_place(keyfile: Path) -> None:
+    """`-o /dev/null` must not rename a temp file over the device (we may run as root)."""
+    sealed = run("encrypt", "-r", recipient_of(keyfile), stdin=b"x").stdout
+    assert run("decrypt", "-i", str(keyfile), "-o", "/dev/null", stdin=sealed).returncode == 0
+    assert (
+        run("encrypt", "-r", recipient_of(keyfile), "-o", "/dev/null", stdin=b"x").returncode == 0
+    )
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert not [p for p in os.listdir("/dev") if p.startswith(".null.")]
