@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import getpass
 import io
 import os
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import BinaryIO
 
 from .age import Decryptor, Encryptor
@@ -82,16 +79,18 @@ def _atomic_output(path: str | None, binary: bool) -> Iterator[BinaryIO]:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    target = Path(path)
-    if target.exists() and not target.is_file():
-        with open(target, "wb") as f:
+    if os.path.exists(path) and not os.path.isfile(path):
+        with open(path, "wb") as f:
             yield f
         return
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    import tempfile  # here, not at the top: start-up time counts for small files
+
+    folder, name = os.path.split(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
-        os.replace(tmp, target)
+        os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -107,6 +106,8 @@ def _read_passphrase(prompt: str, confirm: bool = False) -> str:
             "a passphrase is needed but there is no terminal to ask on "
             "(to decrypt with a key, give -i IDENTITY_FILE)"
         ) from None
+    import getpass
+
     passphrase = getpass.getpass(prompt)
     if confirm and getpass.getpass("Confirm passphrase: ") != passphrase:
         raise CLIError("the passphrases do not match")
@@ -117,7 +118,8 @@ def _read_passphrase(prompt: str, confirm: bool = False) -> str:
 
 def _load_identity_file(path: str) -> list[Identity]:
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as f:
+            data = f.read()
     except OSError as exc:
         raise CLIError(f"cannot read identity file {path}: {exc.strerror}") from None
     if data.startswith(b"age-encryption.org/") or looks_armored(data[:64]):
@@ -138,7 +140,8 @@ def cmd_keygen(args: argparse.Namespace) -> None:
             identities = parse_identities(f.read().decode("utf-8", "replace"))
         out = "".join(f"{i.recipient}\n" for i in identities)
         if args.output:
-            Path(args.output).write_text(out)
+            with open(args.output, "w") as f:
+                f.write(out)
         else:
             sys.stdout.write(out)
         return
@@ -162,7 +165,8 @@ def _recipients(args: argparse.Namespace) -> list[Recipient]:
     try:
         recipients.extend(parse_recipient(text) for text in args.recipient or [])
         for path in args.recipients_file or []:
-            recipients.extend(parse_recipients(Path(path).read_text("utf-8")))
+            with open(path, encoding="utf-8") as f:
+                recipients.extend(parse_recipients(f.read()))
     except OSError as exc:
         raise CLIError(f"cannot read recipients file: {exc.strerror}") from None
     except AgeError as exc:

@@ -13,14 +13,17 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from argon2.low_level import Type, hash_secret_raw
 
-from .keys import AnyIdentity
 from .mlkem768x25519 import MLKEM768X25519Identity
 from .params import CODENAME_ARGON2ID, CODENAME_SALT_MIN_BYTES, CODENAME_WORDS
 from .primitives import hkdf_sha256
 from .x25519 import X25519Identity
+
+if TYPE_CHECKING:
+    from .keys import AnyIdentity
 
 WORDLIST_FILE = "eff_large_wordlist.txt"
 _LOOKUP_LABEL = b"reporting/codename/lookup-id/v1"

@@ -7,7 +7,7 @@ same bytes, so two implementations can never disagree on what a header means.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from . import b64
 from .bufio import Source
@@ -25,22 +25,15 @@ MAC_SIZE = 32
 MAX_HEADER_SIZE = 1 << 20
 
 
-@dataclass(frozen=True)
-class Stanza:
+class Stanza(NamedTuple):
     """One recipient stanza: its type, further arguments and binary body."""
 
     type: str
     args: tuple[str, ...]
     body: bytes
 
-    def __post_init__(self) -> None:
-        for arg in (self.type, *self.args):
-            if not _is_valid_argument(arg.encode("ascii", "replace")):
-                raise ValueError(f"invalid stanza argument {arg!r}")
 
-
-@dataclass(frozen=True)
-class Header:
+class Header(NamedTuple):
     """A parsed header and the exact bytes its MAC covers."""
 
     stanzas: tuple[Stanza, ...]
@@ -54,6 +47,9 @@ def _is_valid_argument(arg: bytes) -> bool:
 
 def encode_stanza(stanza: Stanza) -> bytes:
     """Serialise a stanza; the body always ends with a short (maybe empty) line."""
+    for arg in (stanza.type, *stanza.args):
+        if not _is_valid_argument(arg.encode("ascii", "replace")):
+            raise ValueError(f"invalid stanza argument {arg!r}")
     out = bytearray(b"-> " + " ".join((stanza.type, *stanza.args)).encode("ascii") + b"\n")
     body = b64.encode_raw(stanza.body)
     for i in range(0, len(body) + 1, COLUMNS_PER_LINE):

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from .errors import KeyFormatError
-from .mlkem768x25519 import MLKEM768X25519Identity, MLKEM768X25519Recipient
 from .recipients import Recipient
 from .x25519 import X25519Identity, X25519Recipient
 
-AnyIdentity = X25519Identity | MLKEM768X25519Identity
+if TYPE_CHECKING:
+    from .mlkem768x25519 import MLKEM768X25519Identity
+
+    AnyIdentity = X25519Identity | MLKEM768X25519Identity
+
+# The post-quantum module (ML-KEM, HPKE) is imported where it is needed: a
+# command that only handles X25519 keys starts faster without it.
 T = TypeVar("T")
 
 
@@ -24,6 +29,8 @@ def parse_recipient(text: str) -> Recipient:
     text = text.strip()
     lowered = text.lower()
     if lowered.startswith("age1pq1"):
+        from .mlkem768x25519 import MLKEM768X25519Recipient
+
         return MLKEM768X25519Recipient.parse(text)
     if lowered.startswith("age1"):
         return X25519Recipient.parse(text)
@@ -37,6 +44,8 @@ def parse_identity(text: str) -> AnyIdentity:
     text = text.strip()
     upper = text.upper()
     if upper.startswith("AGE-SECRET-KEY-PQ-1"):
+        from .mlkem768x25519 import MLKEM768X25519Identity
+
         return MLKEM768X25519Identity.parse(text)
     if upper.startswith("AGE-SECRET-KEY-1"):
         return X25519Identity.parse(text)
@@ -77,7 +86,11 @@ def parse_recipients(text: str) -> list[Recipient]:
 
 def generate_identity(post_quantum: bool = True) -> AnyIdentity:
     """A new identity; post-quantum unless asked otherwise (store-now-decrypt-later)."""
-    return MLKEM768X25519Identity.generate() if post_quantum else X25519Identity.generate()
+    if not post_quantum:
+        return X25519Identity.generate()
+    from .mlkem768x25519 import MLKEM768X25519Identity
+
+    return MLKEM768X25519Identity.generate()
 
 
 def identity_file_text(identity: AnyIdentity, created: datetime | None = None) -> str:
