@@ -26,6 +26,9 @@ ENCRYPTED_CHUNK_SIZE = CHUNK_SIZE + TAG_SIZE
 BATCH_CHUNKS = 16
 BATCH_SIZE = BATCH_CHUNKS * CHUNK_SIZE
 ENCRYPTED_BATCH_SIZE = BATCH_CHUNKS * ENCRYPTED_CHUNK_SIZE
+# Batches in flight at once: enough to keep every core busy while the caller
+# does I/O, few enough that memory stays a few megabytes.
+PIPELINE_DEPTH = 3
 _MAX_COUNTER = 1 << 88
 
 
@@ -57,7 +60,7 @@ class PayloadWriter:
         self._parts: deque[memoryview] = deque()
         self._size = 0
         self._counter = 0
-        self._in_flight: tuple[Batch[None], bytearray] | None = None
+        self._in_flight: deque[tuple[Batch[None], bytearray]] = deque()
         self._closed = False
 
     def write(self, data: BytesLike) -> int:
@@ -81,7 +84,6 @@ class PayloadWriter:
             return
         self._closed = True
         self._start(self._take(self._size), final=True)
-        self._flush()
 
     def _take(self, size: int) -> memoryview:
         """Remove the first `size` bytes written: a view when they lie in one write."""
@@ -119,14 +121,13 @@ class PayloadWriter:
                 dst[at : at + end - start + TAG_SIZE],
             )
 
-        batch = Batch(seal, range(len(ranges)))
-        self._flush()
-        self._in_flight = (batch, out)
+        self._in_flight.append((Batch(seal, range(len(ranges))), out))
+        self._flush(keep=PIPELINE_DEPTH - 1 if not final else 0)
 
-    def _flush(self) -> None:
-        if self._in_flight is not None:
-            batch, out = self._in_flight
-            self._in_flight = None
+    def _flush(self, keep: int = 0) -> None:
+        """Write finished batches in order, until at most `keep` are still in flight."""
+        while len(self._in_flight) > keep:
+            batch, out = self._in_flight.popleft()
             batch.wait()
             self._sink.write(out)
 
@@ -141,22 +142,22 @@ def iter_plaintext(key: bytes, src: Source) -> Iterator[memoryview]:
     yielded; nothing of it is released before its turn.
     """
     aead = ChaCha20Poly1305(key)
-    data, at_eof = _read_batch(src)
-    if not data:
-        raise PayloadError("file is truncated: the final chunk is missing")
+    in_flight: deque[tuple[_OpenBatch, bool]] = deque()
     counter = 0
-    opening = _OpenBatch(aead, counter, data)
+    at_eof = False
     while True:
-        current, current_eof = opening, at_eof
-        if not current_eof:
+        # Keep the pool busy: read and start the next batches before releasing this one.
+        while not at_eof and len(in_flight) < PIPELINE_DEPTH:
             data, at_eof = _read_batch(src)
+            if not data:
+                raise PayloadError("file is truncated: the final chunk is missing")
+            in_flight.append((_OpenBatch(aead, counter, data), at_eof))
             counter += BATCH_CHUNKS
-        current.wait()
-        if not current_eof:
-            opening = _OpenBatch(aead, counter, data)
-        yield from current.release(current_eof)
-        if current_eof:
+        if not in_flight:
             return
+        batch, last_batch = in_flight.popleft()
+        batch.wait()
+        yield from batch.release(last_batch)
 
 
 def _read_batch(src: Source) -> tuple[bytearray, bool]:
