@@ -166,7 +166,7 @@ class Decryptor(io.RawIOBase):
         return n
 
     def iter_chunks(self) -> Iterator[memoryview]:
-        """Yield plaintext in the payload's own chunks, as views: no copy per chunk.
+        """Yield the plaintext as views of up to a megabyte each: no copy per read.
 
         A view stays valid after the next one is yielded; copy it with bytes()
         to keep it in a form that has string-like methods.
