@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from crypto.tokens import new_secret_hex
 
 INSTANCE_PATH_VAR = "REPORTING_INSTANCE_PATH"
 # Names of where the key comes from, not keys (ruff's S105 would flag them).
@@ -54,11 +55,11 @@ def read_or_create_secret_key(instance_path: Path) -> str:
 
 def _create_secret_key_file(key_file: Path) -> None:
     """Write a fresh key atomically, so workers starting together all read the same whole key."""
-    temporary = key_file.with_name(f".{key_file.name}.{secrets.token_hex(8)}")
+    temporary = key_file.with_name(f".{key_file.name}.{new_secret_hex(16)}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(secrets.token_hex(SECRET_KEY_BYTES) + "\n")
+            handle.write(new_secret_hex(SECRET_KEY_BYTES) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
         # link() fails if the name exists, so a key another process wrote first is kept.
