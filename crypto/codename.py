@@ -51,11 +51,15 @@ def normalize_codename(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
+@cache
+def _known_words() -> frozenset[str]:
+    return frozenset(wordlist())
+
+
 def is_valid_codename(text: str) -> bool:
     """Whether `text` is a whole codename (so typos get a clear message)."""
     words = normalize_codename(text).split(" ")
-    known = set(wordlist())
-    return len(words) == CODENAME_WORDS and all(w in known for w in words)
+    return len(words) == CODENAME_WORDS and _known_words().issuperset(words)
 
 
 @dataclass(frozen=True)
