@@ -18,7 +18,6 @@ VERSION_PREFIX = b"age-encryption.org/"
 STANZA_PREFIX = b"-> "
 MAC_PREFIX = b"---"
 COLUMNS_PER_LINE = 64
-BYTES_PER_LINE = COLUMNS_PER_LINE // 4 * 3
 MAC_SIZE = 32
 # Far above any real header (a post-quantum stanza is about 1.6 KB), low enough
 # that a hostile upload cannot make the parser buffer megabytes.

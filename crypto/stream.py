@@ -133,13 +133,14 @@ class PayloadWriter:
 
 
 def iter_plaintext(key: bytes, src: Source) -> Iterator[memoryview]:
-    """Yield each chunk's plaintext as soon as it authenticates.
+    """Yield the plaintext of each batch of chunks once its chunks authenticate.
 
     The reading rules mirror the Go reference so that every implementation
     agrees on which files are valid: a short chunk must be final, a full chunk
     may be final, nothing may follow the final chunk, and the stream may not
-    end without one. The next batch is read and opened while this one is
-    yielded; nothing of it is released before its turn.
+    end without one. Later batches are read and opened while this one is
+    yielded; nothing of them is released before its turn (a read error in
+    them, such as bad armor, may surface before this one is released).
     """
     aead = ChaCha20Poly1305(key)
     in_flight: deque[tuple[_OpenBatch, bool]] = deque()
@@ -171,9 +172,8 @@ class _OpenBatch:
     def __init__(self, aead: ChaCha20Poly1305, base: int, data: bytearray) -> None:
         self._aead = aead
         self._base = base
-        self._pieces = [
-            memoryview(data)[s:e] for s, e in _chunk_ranges(len(data), ENCRYPTED_CHUNK_SIZE)
-        ]
+        view = memoryview(data)
+        self._pieces = [view[s:e] for s, e in _chunk_ranges(len(data), ENCRYPTED_CHUNK_SIZE)]
         self._out = memoryview(bytearray(len(self._pieces) * CHUNK_SIZE))
         self._full = [i for i, p in enumerate(self._pieces) if len(p) == ENCRYPTED_CHUNK_SIZE]
         self._batch = Batch(lambda i: self._open(i, False), self._full)
