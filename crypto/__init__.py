@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .age import Decryptor, Encryptor, decrypt, encrypt
-    from .codename import CodenameKeys, derive_keys, generate_codename, normalize_codename
+    from .codename import (
+        CodenameKeys,
+        derive_keys,
+        generate_codename,
+        is_valid_codename,
+        normalize_codename,
+    )
     from .errors import (
         AgeError,
         ArmorError,
@@ -35,6 +41,7 @@ if TYPE_CHECKING:
     from .mlkem768x25519 import MLKEM768X25519Identity, MLKEM768X25519Recipient
     from .recipients import Identity, Recipient
     from .scrypt import ScryptIdentity, ScryptRecipient
+    from .secretbox import SecretBox
     from .x25519 import X25519Identity, X25519Recipient
 
 # Submodules load on first use: a caseworker's `python -m crypto decrypt` need
@@ -58,6 +65,7 @@ _EXPORTS = {
     "Recipient": "recipients",
     "ScryptIdentity": "scrypt",
     "ScryptRecipient": "scrypt",
+    "SecretBox": "secretbox",
     "X25519Identity": "x25519",
     "X25519Recipient": "x25519",
     "decrypt": "age",
@@ -66,6 +74,7 @@ _EXPORTS = {
     "generate_codename": "codename",
     "generate_identity": "keys",
     "identity_file_text": "keys",
+    "is_valid_codename": "codename",
     "normalize_codename": "codename",
     "parse_identities": "keys",
     "parse_identity": "keys",
@@ -102,6 +111,7 @@ __all__ = [
     "Recipient",
     "ScryptIdentity",
     "ScryptRecipient",
+    "SecretBox",
     "X25519Identity",
     "X25519Recipient",
     "decrypt",
@@ -110,6 +120,7 @@ __all__ = [
     "generate_codename",
     "generate_identity",
     "identity_file_text",
+    "is_valid_codename",
     "normalize_codename",
     "parse_identities",
     "parse_identity",
