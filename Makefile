@@ -5,7 +5,7 @@ VENV := .venv
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: venv run test lint bench interop
+.PHONY: venv run test lint bench interop translations
 
 venv: $(VENV)/.installed
 
@@ -30,6 +30,11 @@ tests/interop/node_modules/.installed: tests/interop/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
 		npm ci --prefix tests/interop --no-audit --no-fund && touch $@; \
 	else echo "npm not found: the typage interop tests will be skipped"; fi
+
+# Extract messages, merge them into the Chinese catalogs, compile; then translate what
+# tests/test_translations.py names as missing and run it again.
+translations: venv
+	PYBABEL=$(VENV)/bin/pybabel sh scripts/translations.sh
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -4,13 +4,31 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
-from reporting import health
-from reporting.config import load_settings
+import templates
+from reporting import (
+    cli,
+    db,
+    errors,
+    headers,
+    health,
+    i18n,
+    ratelimit,
+    reporter,
+    session,
+)
+from reporting.blobs import BlobStore
+from reporting.config import Settings, load_settings
+from reporting.uploads import EncryptingRequest
+
+TEMPLATE_FOLDER = Path(templates.__file__).parent
+QUICK_EXIT_URL = "https://en.wikipedia.org/wiki/Special:Random"
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -19,11 +37,49 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Flask fixes the instance folder at construction, so it is taken out before the rest.
     instance_path = overrides.pop("INSTANCE_PATH", None)
     settings = load_settings(os.environ, Path(instance_path) if instance_path else None)
+    settings = _with_overrides(settings, overrides)
 
     # Passed explicitly so that an installed (non-editable) package also uses ./instance.
-    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app = Flask(
+        __name__,
+        instance_path=str(settings.instance_path),
+        template_folder=str(TEMPLATE_FOLDER),
+    )
+    app.request_class = EncryptingRequest
     app.config.from_mapping(settings.flask_config())
-    app.config.from_mapping(overrides)
+    app.config["QUICK_EXIT_URL"] = QUICK_EXIT_URL
+    app.config.from_mapping({k: v for k, v in overrides.items() if k not in SETTING_OVERRIDES})
+
+    app.extensions["blobs"] = BlobStore(settings.blob_path)
+    db.init_app(app)
+    # Every POST needs the session's CSRF token; a failure is a readable 400 (errors.py).
+    CSRFProtect(app)
+    session.init_app(app)
+    i18n.init_app(app)
+    ratelimit.init_app(app)
+    headers.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(i18n.bp)
+    app.register_blueprint(reporter.bp)
     return app
+
+
+# Config keys a caller (a test, a benchmark) may pass to replace a setting of the environment.
+SETTING_OVERRIDES = {
+    "DATABASE_URL": "database_url",
+    "BLOB_PATH": "blob_path",
+    "REDIS_URL": "redis_url",
+    "ONION_ADDRESS": "onion_address",
+    "ORGANISATION": "organisation",
+    "LIMITS": "limits",
+}
+
+
+def _with_overrides(settings: Settings, overrides: Mapping[str, Any]) -> Settings:
+    changes = {
+        field: overrides[key] for key, field in SETTING_OVERRIDES.items() if key in overrides
+    }
+    return replace(settings, **changes) if changes else settings

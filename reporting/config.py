@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from crypto.tokens import new_secret_hex
@@ -14,6 +14,36 @@ INSTANCE_PATH_VAR = "REPORTING_INSTANCE_PATH"
 SECRET_KEY_VAR = "REPORTING_SECRET_KEY"  # noqa: S105
 SECRET_KEY_FILE = "secret_key"  # noqa: S105
 SECRET_KEY_BYTES = 32
+CODENAME_SALT_VAR = "REPORTING_CODENAME_SALT"
+CODENAME_SALT_FILE = "codename_salt"
+DATABASE_URL_VAR = "REPORTING_DATABASE_URL"
+DATABASE_FILE = "reporting.sqlite3"
+BLOB_PATH_VAR = "REPORTING_BLOB_PATH"
+REDIS_URL_VAR = "REPORTING_REDIS_URL"
+ONION_ADDRESS_VAR = "REPORTING_ONION_ADDRESS"
+ORGANISATION_VAR = "REPORTING_ORGANISATION"
+MAX_SUBMISSION_MB_VAR = "REPORTING_MAX_SUBMISSION_MB"
+MAX_FILE_MB_VAR = "REPORTING_MAX_FILE_MB"
+
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Size and abuse limits, pinned in one place so a review sees them together."""
+
+    max_submission_bytes: int = 500 * MIB
+    max_file_bytes: int = 250 * MIB
+    max_files: int = 10
+    narrative_min_chars: int = 40
+    narrative_max_chars: int = 40_000
+    short_field_max_chars: int = 200
+    long_field_max_chars: int = 2_000
+    submissions_per_session: int = 5
+    submissions_per_instance: int = 300
+    rate_window_seconds: int = 3600
+    session_idle_seconds: int = 30 * 60
 
 
 @dataclass(frozen=True)
@@ -21,12 +51,31 @@ class Settings:
     """Every setting in one immutable place, so nothing changes under a running app."""
 
     instance_path: Path
-    secret_key: str
+    secret_key: str = field(repr=False)
+    codename_salt: bytes = field(repr=False)
+    database_url: str
+    blob_path: Path
+    redis_url: str | None = None
+    onion_address: str | None = None
+    organisation: str | None = None
+    limits: Limits = field(default_factory=Limits)
     debug: bool = False
 
     def flask_config(self) -> dict[str, object]:
         """Map settings to Flask's config keys, the one place the two namings meet."""
-        return {"SECRET_KEY": self.secret_key, "DEBUG": self.debug}
+        return {
+            "SECRET_KEY": self.secret_key,
+            "DEBUG": self.debug,
+            "SETTINGS": self,
+            "MAX_CONTENT_LENGTH": self.limits.max_submission_bytes,
+            # Long enough for a 40,000-character narrative in four-byte characters.
+            "MAX_FORM_MEMORY_SIZE": 1 * MIB,
+            "MAX_FORM_PARTS": 200,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Strict",
+            "PERMANENT_SESSION_LIFETIME": self.limits.session_idle_seconds,
+            "WTF_CSRF_TIME_LIMIT": None,  # the session's idle limit bounds it instead
+        }
 
 
 def load_instance_path(environ: Mapping[str, str]) -> Path:
@@ -42,9 +91,9 @@ def ensure_instance_folder(instance_path: Path) -> None:
     instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
-def read_or_create_secret_key(instance_path: Path) -> str:
-    """Keep one secret key across restarts without an operator having to make one."""
-    key_file = instance_path / SECRET_KEY_FILE
+def read_or_create_secret_key(instance_path: Path, name: str = SECRET_KEY_FILE) -> str:
+    """Keep one secret across restarts without an operator having to make one."""
+    key_file = instance_path / name
     if not key_file.exists():
         _create_secret_key_file(key_file)
     key = key_file.read_text(encoding="ascii").strip()
@@ -75,8 +124,63 @@ def load_secret_key(environ: Mapping[str, str], instance_path: Path) -> str:
     return environ.get(SECRET_KEY_VAR) or read_or_create_secret_key(instance_path)
 
 
+def load_codename_salt(environ: Mapping[str, str], instance_path: Path) -> bytes:
+    """The instance-wide Argon2id salt: secret, so a seized database alone cannot be
+    searched for codenames, and stable, or every reporter would be locked out."""
+    configured = environ.get(CODENAME_SALT_VAR)
+    text = configured or read_or_create_secret_key(instance_path, CODENAME_SALT_FILE)
+    try:
+        salt = bytes.fromhex(text)
+    except ValueError:
+        raise RuntimeError(f"{CODENAME_SALT_VAR} must be hex (at least 32 digits)") from None
+    if len(salt) < 16:
+        raise RuntimeError(f"{CODENAME_SALT_VAR} must be at least 16 bytes (32 hex digits)")
+    return salt
+
+
+def load_database_url(environ: Mapping[str, str], instance_path: Path) -> str:
+    """SQLite under `instance/` unless an operator points at PostgreSQL."""
+    return environ.get(DATABASE_URL_VAR) or f"sqlite:///{instance_path / DATABASE_FILE}"
+
+
+def load_megabytes(environ: Mapping[str, str], name: str, default: int) -> int:
+    """Read a size limit given in MiB, refusing nonsense with the variable's name."""
+    text = environ.get(name)
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a whole number of MiB, not {text!r}") from None
+    if value <= 0:
+        raise RuntimeError(f"{name} must be positive")
+    return value * MIB
+
+
+def load_limits(environ: Mapping[str, str]) -> Limits:
+    """Defaults, with the two upload sizes an operator may need to change."""
+    defaults = Limits()
+    return Limits(
+        max_submission_bytes=load_megabytes(
+            environ, MAX_SUBMISSION_MB_VAR, defaults.max_submission_bytes
+        ),
+        max_file_bytes=load_megabytes(environ, MAX_FILE_MB_VAR, defaults.max_file_bytes),
+    )
+
+
 def load_settings(environ: Mapping[str, str], instance_path: Path | None = None) -> Settings:
     """Build the settings from the environment; `instance_path` lets tests use a temp folder."""
     path = instance_path.absolute() if instance_path else load_instance_path(environ)
     ensure_instance_folder(path)
-    return Settings(instance_path=path, secret_key=load_secret_key(environ, path))
+    blob_path = Path(environ.get(BLOB_PATH_VAR) or path / "blobs").absolute()
+    return Settings(
+        instance_path=path,
+        secret_key=load_secret_key(environ, path),
+        codename_salt=load_codename_salt(environ, path),
+        database_url=load_database_url(environ, path),
+        blob_path=blob_path,
+        redis_url=environ.get(REDIS_URL_VAR) or None,
+        onion_address=environ.get(ONION_ADDRESS_VAR) or None,
+        organisation=environ.get(ORGANISATION_VAR) or None,
+        limits=load_limits(environ),
+    )

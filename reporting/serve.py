@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler
 
-from reporting import create_app
+from reporting import create_app, migrate
+from reporting.cli import bootstrap_demo, demo_instructions
 
 
 class QuietRequestHandler(WSGIRequestHandler):
@@ -23,8 +25,16 @@ class QuietRequestHandler(WSGIRequestHandler):
 
 
 def main() -> None:
-    """Serve on localhost only: in production Tor or a reverse proxy fronts the app."""
+    """Serve on localhost only: in production Tor or a reverse proxy fronts the app.
+
+    This is the embedded default of `make run`: it brings the database schema up to
+    date and, on an empty database, sets up a demo organisation and key to try it with.
+    """
     app = create_app()
+    migrate.upgrade(app.config["SETTINGS"].database_url)
+    key_path = bootstrap_demo(app)
+    if key_path is not None:
+        print(demo_instructions(app, key_path), file=sys.stderr, flush=True)
     app.run(
         host="127.0.0.1",
         port=int(os.environ.get("PORT", 5000)),

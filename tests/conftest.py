@@ -1,22 +1,35 @@
-"""Shared fixtures: a fresh app per test, with its instance folder in a temporary directory."""
+"""Shared fixtures: a fresh app per test, on SQLite and on PostgreSQL, state in tmp_path."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from reporting import create_app
-from tests import tools
+from reporting import create_app, migrate
+from reporting.db import Database
+from tests import databases, tools
+from tests.portal import Caseworker, add_caseworker
+
+
+@pytest.fixture(params=databases.BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every test that uses the database runs on SQLite and on PostgreSQL."""
+    with databases.fresh_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Flask:
+def app(tmp_path: Path, database_url: str) -> Flask:
     """Build the app the way production does, but with its state kept in tmp_path."""
-    return create_app({"TESTING": True, "INSTANCE_PATH": tmp_path / "instance"})
+    app = create_app(
+        {"TESTING": True, "INSTANCE_PATH": tmp_path / "instance", "DATABASE_URL": database_url}
+    )
+    migrate.upgrade(database_url)
+    return app
 
 
 @pytest.fixture
@@ -32,6 +45,28 @@ def runner(app: Flask) -> FlaskCliRunner:
 
 
 @pytest.fixture
+def caseworker(app: Flask) -> Caseworker:
+    """An organisation that receives reports, with one caseworker's (post-quantum) key."""
+    return add_caseworker(app)
+
+
+@pytest.fixture
 def require_tool() -> Callable[[str], str]:
     """Give tests `require_tool(name)`: skip locally when a tool is missing, fail in CI."""
     return tools.require_tool
+
+
+@pytest.fixture(autouse=True)
+def _dispose_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Close every database engine an app made during the test (PostgreSQL warns otherwise)."""
+    made: list[Database] = []
+    original = Database.__init__
+
+    def tracking_init(self: Database, url: str) -> None:
+        original(self, url)
+        made.append(self)
+
+    monkeypatch.setattr(Database, "__init__", tracking_init)
+    yield
+    for database in made:
+        database.engine.dispose()

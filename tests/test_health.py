@@ -16,7 +16,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from reporting import create_app
-from reporting.config import SECRET_KEY_FILE, SECRET_KEY_VAR
+from reporting.config import CODENAME_SALT_FILE, SECRET_KEY_FILE, SECRET_KEY_VAR
 
 
 def test_healthz_returns_ok_json(client: FlaskClient) -> None:
@@ -37,9 +37,15 @@ def test_secret_key_is_generated_private_and_reused(
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert first.secret_key == key_file.read_text().strip()
 
+    salt_file = instance / CODENAME_SALT_FILE
+    assert stat.S_IMODE(salt_file.stat().st_mode) == 0o600
+    assert len(bytes.fromhex(salt_file.read_text().strip())) == 32
+
     second = create_app({"INSTANCE_PATH": instance})
     assert second.secret_key == first.secret_key
-    assert [p.name for p in instance.iterdir()] == [SECRET_KEY_FILE]
+    assert second.config["SETTINGS"].codename_salt == first.config["SETTINGS"].codename_salt
+    names = sorted(p.name for p in instance.iterdir())
+    assert names == ["blobs", CODENAME_SALT_FILE, SECRET_KEY_FILE]
 
 
 def test_secret_key_from_environment_writes_no_file(

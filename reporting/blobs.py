@@ -1,0 +1,181 @@
+"""The blob store: one age file per document or attachment, written atomically.
+
+A blob is written to a temporary name in the store's own folder (so rename is
+atomic) and renamed into place only when the whole ciphertext has been written
+and synced. Only ciphertext ever reaches the temporary file: the `Encryptor`
+sits between the caller and the disk. Aborting deletes the temporary file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from crypto import Encryptor, Recipient
+from reporting.models.common import new_id
+from reporting.padding import padded_size
+
+TEMP_FOLDER = ".tmp"
+SUFFIX = ".age"
+_PAD_CHUNK = 64 * 1024
+
+
+class BlobStore:
+    """Ciphertext files under one folder, named by random ids."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.temp = root / TEMP_FOLDER
+        self.temp.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    def path(self, blob_id: str) -> Path:
+        """Where a blob lives; two-character fan-out keeps folders small."""
+        if len(blob_id) != 32 or not all(c in "0123456789abcdef" for c in blob_id):
+            raise ValueError("not a blob id")
+        return self.root / blob_id[:2] / f"{blob_id}{SUFFIX}"
+
+    def writer(
+        self,
+        recipients: Iterable[Recipient],
+        *,
+        pad_byte: bytes = b"\0",
+        max_bytes: int | None = None,
+        on_too_large: Callable[[], BaseException] | None = None,
+    ) -> BlobWriter:
+        """Start a new blob encrypted to `recipients`; nothing is visible until `commit()`."""
+        return BlobWriter(self, recipients, pad_byte, max_bytes, on_too_large)
+
+    def open(self, blob_id: str) -> BinaryIO:
+        """Open a stored blob for reading (its ciphertext)."""
+        return self.path(blob_id).open("rb")
+
+    def remove(self, blob_id: str) -> None:
+        """Delete a blob, if it exists."""
+        self.path(blob_id).unlink(missing_ok=True)
+
+    def ids(self) -> Iterator[str]:
+        """Every stored blob id, for sweeps and for tests that check nothing is left over."""
+        for path in self.root.glob(f"??/*{SUFFIX}"):
+            yield path.name.removesuffix(SUFFIX)
+
+    def temporary_files(self) -> list[Path]:
+        """Temporary files still present (each an unfinished or abandoned write)."""
+        return sorted(self.temp.iterdir())
+
+
+class BlobWriter:
+    """A writable file object that encrypts into a new blob.
+
+    It accepts the calls Werkzeug's multipart parser makes on an upload sink:
+    `write`, a `seek(0)` at the end of the part (which cannot rewind a
+    ciphertext stream and is ignored), and `close()` at teardown, which aborts
+    unless `commit()` has been called: an upload is kept only on purpose.
+    """
+
+    def __init__(
+        self,
+        store: BlobStore,
+        recipients: Iterable[Recipient],
+        pad_byte: bytes,
+        max_bytes: int | None,
+        on_too_large: Callable[[], BaseException] | None,
+    ) -> None:
+        if len(pad_byte) != 1:
+            raise ValueError("the pad must be one byte")
+        self.id = new_id()
+        self.size = 0  # plaintext bytes written, before padding
+        self.stored_size = 0  # ciphertext bytes on disk, once committed
+        self._store = store
+        self._pad = pad_byte
+        self._max = max_bytes
+        self._on_too_large = on_too_large
+        self._temp = store.temp / f"{self.id}.part"
+        self.committed = False
+        fd = os.open(self._temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self._file = os.fdopen(fd, "wb")
+        try:
+            self._encryptor: Encryptor | None = Encryptor(self._file, list(recipients))
+        except BaseException:
+            self.abort()
+            raise
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        """Encrypt more plaintext; refuses to go beyond `max_bytes`."""
+        if self._encryptor is None:
+            raise ValueError("this blob is already committed or aborted")
+        length = len(data)
+        if self._max is not None and self.size + length > self._max:
+            self.abort()
+            raise (self._on_too_large() if self._on_too_large else ValueError("blob too large"))
+        self.size += length
+        return self._encryptor.write(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Ignore the parser's rewind: the data is already encrypted on its way to disk."""
+        return self.size
+
+    def tell(self) -> int:
+        return self.size
+
+    def writable(self) -> bool:
+        return self._encryptor is not None
+
+    def readable(self) -> bool:
+        return False
+
+    def commit(self) -> int:
+        """Pad, seal, sync and rename into place; returns the stored (ciphertext) size."""
+        if self._encryptor is None:
+            raise ValueError("this blob is already committed or aborted")
+        try:
+            self._write_padding(self._encryptor)
+            self._encryptor.close()
+            self._encryptor = None
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self.stored_size = self._file.tell()
+            self._file.close()
+            final = self._store.path(self.id)
+            final.parent.mkdir(mode=0o700, exist_ok=True)
+            os.rename(self._temp, final)
+            _fsync_folder(final.parent)
+        except BaseException:
+            self.abort()
+            raise
+        self.committed = True
+        return self.stored_size
+
+    def _write_padding(self, encryptor: Encryptor) -> None:
+        remaining = padded_size(self.size) - self.size
+        block = self._pad * min(remaining, _PAD_CHUNK)
+        while remaining > 0:
+            remaining -= encryptor.write(block[:remaining])
+
+    def abort(self) -> None:
+        """Drop the blob: the temporary file goes, and a committed blob is deleted too."""
+        self._encryptor = None  # its buffered plaintext is dropped with it, never written
+        if not self._file.closed:
+            self._file.close()
+        self._temp.unlink(missing_ok=True)
+        if self.committed:
+            self._store.remove(self.id)
+            self.committed = False
+
+    def close(self) -> None:
+        """Teardown: anything not committed is discarded."""
+        if not self.committed:
+            self.abort()
+
+    @property
+    def closed(self) -> bool:
+        return self._encryptor is None
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,84 @@
+"""Every error is a readable page that says what went wrong and what to do (invariant 5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+
+def _explanations() -> dict[int, tuple[str, str]]:
+    """Titles and default messages; the request's language is known only inside a request."""
+    return {
+        400: (
+            _("Something in the request was wrong"),
+            _("Nothing was stored. Please go back, check the form and try again."),
+        ),
+        403: (_("Not allowed"), _("You cannot open this page.")),
+        404: (
+            _("Page not found"),
+            _("There is no page at this address. Check the address, or start from the home page."),
+        ),
+        405: (_("Not allowed"), _("This page cannot be used that way.")),
+        413: (
+            _("Too much data"),
+            _(
+                "What you sent is larger than this service accepts. Nothing was stored. Please "
+                "send fewer or smaller files."
+            ),
+        ),
+        429: (
+            _("Please wait"),
+            _("Too many requests in a short time. Nothing was stored. Please try again later."),
+        ),
+        503: (
+            _("Not available"),
+            _("The service cannot take this request now. Nothing was stored. Please try later."),
+        ),
+    }
+
+
+def render_error(code: int, message: str | None = None) -> tuple[str, int]:
+    """Render the error page for `code`, with `message` when the raiser gave a specific one."""
+    title, default = _explanations().get(
+        code,
+        (_("Something went wrong"), _("Nothing was stored. Please try again later.")),
+    )
+    return render_template("errors.html", code=code, title=title, message=message or default), code
+
+
+def _specific(error: HTTPException) -> str | None:
+    """Our own exceptions carry a translated description; Werkzeug's defaults are English."""
+    description = error.description
+    if description and type(error).description != description:
+        return str(description)
+    return None
+
+
+def handle_http_error(error: HTTPException) -> Any:
+    if error.code is None or error.response is not None:
+        return error
+    return render_error(error.code, _specific(error))
+
+
+def handle_csrf_error(error: CSRFError) -> Any:
+    return render_error(
+        400,
+        _(
+            "This form has expired or was already sent. Nothing new was stored. Please go "
+            "back, reload the page, and send it again if you need to."
+        ),
+    )
+
+
+def handle_internal_error(error: InternalServerError) -> Any:
+    return render_error(500)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(InternalServerError, handle_internal_error)
+    app.register_error_handler(HTTPException, handle_http_error)

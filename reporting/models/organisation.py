@@ -1,0 +1,38 @@
+"""Organisations, and the age recipients that reports for them are encrypted to."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from reporting.db import Base
+from reporting.models.common import ID_LENGTH, new_id, today
+
+
+class Organisation(Base):
+    """An NGO that receives reports (or escalations): its caseworkers hold the private keys."""
+
+    __tablename__ = "organisation"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_on: Mapped[date] = mapped_column(Date, default=today)
+    recipients: Mapped[list[OrganisationRecipient]] = relationship(
+        back_populates="organisation", order_by="OrganisationRecipient.id"
+    )
+
+
+class OrganisationRecipient(Base):
+    """One caseworker's public key (age1pq1… by default); never a private key."""
+
+    __tablename__ = "organisation_recipient"
+    __table_args__ = (UniqueConstraint("organisation_id", "recipient"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisation.id"), index=True)
+    recipient: Mapped[str] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    added_on: Mapped[date] = mapped_column(Date, default=today)
+    organisation: Mapped[Organisation] = relationship(back_populates="recipients")

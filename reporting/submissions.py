@@ -1,0 +1,186 @@
+"""Storing what reporters send: whole or not at all.
+
+Every blob of a submission is first committed under its final name, then the
+rows are inserted in one transaction. If anything fails, every blob written for
+the submission is deleted again, so no row points at a missing file and no file
+outlives a refused submission. (A crash between the two steps can leave
+ciphertext without a row; `flask blobs sweep` removes such orphans.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from crypto import Recipient, derive_keys, generate_codename
+from reporting.blobs import BlobStore, BlobWriter
+from reporting.db import Database
+from reporting.documents import (
+    AttachmentInfo,
+    encode,
+    followup_document,
+    reply_document,
+    report_document,
+)
+from reporting.models import Attachment, Blob, Message, MessageKind, Organisation, Report
+
+MAX_FILENAME_CHARS = 255
+
+
+@dataclass
+class Upload:
+    """A file that arrived encrypted, with what the browser said about it."""
+
+    sink: BlobWriter
+    filename: str
+    content_type: str
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the reporter takes away. The codename is shown once and never stored."""
+
+    report_id: str
+    codename: str
+    reply_identity: str
+
+
+def _attachment_infos(uploads: Sequence[Upload]) -> list[AttachmentInfo]:
+    return [
+        AttachmentInfo(
+            blob=u.sink.id,
+            filename=u.filename[:MAX_FILENAME_CHARS],
+            content_type=u.content_type[:MAX_FILENAME_CHARS],
+            size=u.sink.size,
+        )
+        for u in uploads
+    ]
+
+
+def _write_document(
+    store: BlobStore, recipients: Sequence[Recipient], document: Mapping[str, Any]
+) -> BlobWriter:
+    writer = store.writer(recipients, pad_byte=b" ")
+    try:
+        writer.write(encode(document))
+    except BaseException:
+        writer.abort()
+        raise
+    return writer
+
+
+def _commit_all(writers: Sequence[BlobWriter]) -> list[Blob]:
+    return [Blob(id=w.id, size=w.commit()) for w in writers]
+
+
+def _attachments(uploads: Sequence[Upload]) -> list[Attachment]:
+    return [Attachment(position=i, blob_id=u.sink.id) for i, u in enumerate(uploads)]
+
+
+def store_report(
+    database: Database,
+    store: BlobStore,
+    organisation: Organisation,
+    recipients: Sequence[Recipient],
+    fields: Mapping[str, Any],
+    uploads: Sequence[Upload],
+    codename_salt: bytes,
+    interface_language: str,
+) -> Receipt:
+    """Encrypt and store a new report; returns the codename to show the reporter."""
+    writers = [u.sink for u in uploads]
+    try:
+        codename = generate_codename()
+        keys = derive_keys(codename, codename_salt)
+        document = report_document(fields, _attachment_infos(uploads), interface_language)
+        writers.append(_write_document(store, recipients, document))
+        blobs = _commit_all(writers)
+        with database.transaction() as db:
+            db.add_all(blobs)
+            db.flush()
+            report = Report(
+                organisation_id=organisation.id,
+                lookup_id=keys.lookup_id,
+                reporter_recipient=str(keys.identity.recipient),
+            )
+            report.messages.append(
+                Message(
+                    seq=0,
+                    kind=MessageKind.REPORT,
+                    document_blob_id=writers[-1].id,
+                    attachments=_attachments(uploads),
+                )
+            )
+            db.add(report)
+            db.flush()
+            report_id = report.id
+    except BaseException:
+        for writer in writers:
+            writer.abort()
+        raise
+    return Receipt(report_id, codename, str(keys.identity))
+
+
+def _next_seq(db: Any, report_id: str) -> int:
+    last = db.scalar(select(func.max(Message.seq)).where(Message.report_id == report_id))
+    return 0 if last is None else last + 1
+
+
+def _store_message(
+    database: Database,
+    report_id: str,
+    kind: MessageKind,
+    writers: Sequence[BlobWriter],
+    uploads: Sequence[Upload],
+) -> str:
+    try:
+        blobs = _commit_all(writers)
+        with database.transaction() as db:
+            db.add_all(blobs)
+            db.flush()
+            message = Message(
+                report_id=report_id,
+                seq=_next_seq(db, report_id),
+                kind=kind,
+                document_blob_id=writers[-1].id,
+                attachments=_attachments(uploads),
+            )
+            db.add(message)
+            db.flush()
+            return message.id
+    except BaseException:
+        for writer in writers:
+            writer.abort()
+        raise
+
+
+def store_followup(
+    database: Database,
+    store: BlobStore,
+    report_id: str,
+    recipients: Sequence[Recipient],
+    text: str,
+    uploads: Sequence[Upload],
+) -> str:
+    """Encrypt and store a reporter's follow-up to the organisation's keys."""
+    writers = [u.sink for u in uploads]
+    try:
+        document = followup_document(text, _attachment_infos(uploads))
+        writers.append(_write_document(store, recipients, document))
+    except BaseException:
+        for writer in writers:
+            writer.abort()
+        raise
+    return _store_message(database, report_id, MessageKind.FOLLOWUP, writers, uploads)
+
+
+def store_reply(database: Database, store: BlobStore, report: Report, text: str) -> str:
+    """Encrypt a caseworker's reply to the reporter's key and store it."""
+    from crypto import parse_recipient
+
+    reporter = parse_recipient(report.reporter_recipient)
+    writer = _write_document(store, [reporter], reply_document(text))
+    return _store_message(database, report.id, MessageKind.REPLY, [writer], [])

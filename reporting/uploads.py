@@ -1,0 +1,90 @@
+"""Uploads encrypted while they stream in, so no plaintext temp file ever exists.
+
+Werkzeug spools every upload over 500 KB to a temporary file. Our request class
+replaces that sink with a `BlobWriter`: each chunk the multipart parser reads is
+encrypted to the receiving organisation's keys before it touches the disk. A
+sink that is not committed by the view is aborted when the request closes, so a
+rejected, oversized or cut-off upload leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+from flask import Request, current_app, g
+from flask_babel import gettext as _
+from werkzeug.exceptions import RequestEntityTooLarge, ServiceUnavailable
+
+from reporting.blobs import BlobStore, BlobWriter
+
+
+class UploadTooLarge(RequestEntityTooLarge):
+    """A 413 whose description says which limit was hit and what to do."""
+
+
+class NotSetUp(ServiceUnavailable):
+    """No organisation to encrypt to: refuse rather than store anything."""
+
+
+class EncryptingRequest(Request):
+    """A request whose file uploads are encrypted on arrival."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.upload_sinks: list[BlobWriter] = []
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
+        limits = current_app.config["SETTINGS"].limits
+        if len(self.upload_sinks) >= limits.max_files:
+            raise UploadTooLarge(
+                _("Please send at most %(count)d files at a time.", count=limits.max_files)
+            )
+        recipients = upload_recipients()
+        megabytes = limits.max_file_bytes // (1024 * 1024)
+        sink = blob_store().writer(
+            recipients,
+            max_bytes=limits.max_file_bytes,
+            on_too_large=lambda: UploadTooLarge(
+                _("Each file can be at most %(mb)d MB. Please send a smaller file.", mb=megabytes)
+            ),
+        )
+        self.upload_sinks.append(sink)
+        return sink  # type: ignore[return-value]
+
+    def close(self) -> None:
+        """Abort every sink the view did not commit (including after a 413 or a cut)."""
+        try:
+            super().close()
+        finally:
+            for sink in self.upload_sinks:
+                sink.close()
+
+
+def blob_store() -> BlobStore:
+    """The current app's blob store."""
+    store: BlobStore = current_app.extensions["blobs"]
+    return store
+
+
+def upload_recipients() -> list[Any]:
+    """The receiving organisation's keys; refuse uploads when there are none."""
+    if "upload_recipients" not in g:
+        g.upload_recipients = _load_upload_recipients()
+    recipients: list[Any] = g.upload_recipients
+    return recipients
+
+
+def _load_upload_recipients() -> list[Any]:
+    from reporting import db
+    from reporting.organisations import receiving_organisation, recipients_of
+
+    organisation = receiving_organisation(db.session(), current_app.config["SETTINGS"].organisation)
+    if organisation is None or not organisation.recipients:
+        raise NotSetUp(_("This service is not ready to receive reports yet. Please try later."))
+    return recipients_of(organisation)

@@ -1,0 +1,265 @@
+"""Canary: what a reporter writes never exists in clear on the server (invariant 1).
+
+A unique string goes into every field of a report, a 5 MB attachment, a
+follow-up and a caseworker's reply. Afterwards it must not appear in any file
+under the instance folder, in any database row, in Redis, in the logs or in a
+temporary file, and no temporary file may even be opened for an upload; while
+the right key (and only the right key) decrypts each blob back to it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+import werkzeug.formparser
+from flask import Flask, request
+from sqlalchemy import inspect, text
+
+import crypto
+from reporting import create_app, db, migrate
+from reporting.models import Report
+from reporting.submissions import store_reply
+from tests.portal import (
+    add_caseworker,
+    codename_from,
+    come_back,
+    csrf_token,
+    file_part,
+    multipart,
+    post_form,
+    report_fields,
+)
+
+REDIS_TEST_URL = "redis://127.0.0.1:6379/14"
+ATTACHMENT_BYTES = 5 * 1024 * 1024
+
+
+@pytest.fixture
+def canary() -> str:
+    return f"CANARY-{uuid.uuid4().hex}-金丝雀"
+
+
+@pytest.fixture
+def temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private temp folder, and a record of every temporary file opened through tempfile."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    monkeypatch.setenv("TMPDIR", str(folder))
+    return folder
+
+
+TEMPFILE_FUNCTIONS = ("TemporaryFile", "NamedTemporaryFile", "SpooledTemporaryFile", "mkstemp")
+
+
+@pytest.fixture
+def opened_temp_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Werkzeug's default sink is a SpooledTemporaryFile (on disk via O_TMPFILE, invisible),
+    so scanning the folder is not enough: record every temp file the server side opens,
+    through tempfile and through the names Werkzeug's form parser imported from it."""
+    calls: list[str] = []
+    for module in (tempfile, werkzeug.formparser):
+        for name in TEMPFILE_FUNCTIONS:
+            original = getattr(module, name, None)
+            if original is None:
+                continue
+
+            def spy(*args: Any, _original: Any = original, _name: str = name, **kw: Any) -> Any:
+                calls.append(_name)
+                return _original(*args, **kw)
+
+            monkeypatch.setattr(module, name, spy)
+    return calls
+
+
+def test_the_temp_file_spy_sees_werkzeugs_default_spooling(
+    tmp_path: Path, opened_temp_files: list[str]
+) -> None:
+    """Without our request class, a 600 KB upload is spooled: the spy must notice."""
+    plain = Flask(__name__)
+
+    @plain.post("/")
+    def upload() -> str:
+        return str(len(request.files["f"].read()))
+
+    body, content_type = multipart({"f": file_part(b"x" * 600_000)})
+    response = plain.test_client().post("/", data=body, content_type=content_type)
+    assert response.text == "600000"
+    assert "SpooledTemporaryFile" in opened_temp_files
+
+
+@pytest.fixture
+def redis_db(require_tool: Any) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(REDIS_TEST_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Redis is not running at 127.0.0.1:6379; .ci/run must start it")
+        pytest.skip("Redis is not running")
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def canary_app(tmp_path: Path, database_url: str, redis_db: redis.Redis, temp_dir: Path) -> Flask:
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": tmp_path / "instance",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": REDIS_TEST_URL,
+        }
+    )
+    migrate.upgrade(database_url)
+    return app
+
+
+def _needles(canary: str) -> list[bytes]:
+    """The canary as it could appear on disk: UTF-8, its ASCII half, UTF-16, JSON-escaped."""
+    ascii_part = canary.split("-金")[0]
+    return [
+        canary.encode("utf-8"),
+        ascii_part.encode("ascii"),
+        canary.encode("utf-16-le"),
+        json.dumps(canary).encode("ascii"),
+    ]
+
+
+def _assert_absent(data: bytes, canary: str, where: str) -> None:
+    for needle in _needles(canary):
+        assert needle not in data, f"the canary is in clear in {where}"
+
+
+def _scan_files(root: Path, canary: str) -> int:
+    count = 0
+    for path in root.rglob("*"):
+        if path.is_file():
+            _assert_absent(path.read_bytes(), canary, str(path))
+            count += 1
+    return count
+
+
+def _scan_database(app: Flask, canary: str) -> int:
+    rows = 0
+    with app.app_context():
+        engine = db.database().engine
+        with engine.connect() as connection:
+            for table in inspect(connection).get_table_names():
+                for row in connection.execute(text(f'SELECT * FROM "{table}"')):
+                    _assert_absent(repr(tuple(row)).encode("utf-8"), canary, f"table {table}")
+                    _assert_absent(str(tuple(row)).encode("utf-8"), canary, f"table {table}")
+                    rows += 1
+    return rows
+
+
+def _scan_redis(client: redis.Redis, canary: str) -> int:
+    keys = list(client.scan_iter())
+    for key in keys:
+        _assert_absent(key, canary, "a Redis key")
+        if client.type(key) == b"string":
+            _assert_absent(client.get(key) or b"", canary, f"Redis value {key!r}")
+    return len(keys)
+
+
+def test_canary_never_stored_in_clear(
+    canary_app: Flask,
+    canary: str,
+    temp_dir: Path,
+    opened_temp_files: list[str],
+    redis_db: redis.Redis,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    app = canary_app
+    caseworker = add_caseworker(app)
+    client = app.test_client()
+    attachment = (canary.encode("utf-8") + os.urandom(4096)) * (ATTACHMENT_BYTES // 4200)
+
+    # A report with the canary in every text field and in a 5 MB attachment.
+    fields = report_fields(
+        narrative=f"{canary} They told my father I must come back. " * 3,
+        city=canary,
+        when_note=canary,
+        people=canary,
+        affiliation=canary,
+        station_address=canary,
+        **{"family-0-relation": canary, "family-0-what_happened": canary},
+    )
+    fields["attachments"] = [file_part(attachment, f"{canary}.bin", "application/octet-stream")]
+    response = post_form(client, "/report", {"csrf_token": csrf_token(client, "/report"), **fields})
+    assert response.status_code == 200, response.text[:500]
+    codename = codename_from(response)
+
+    # A follow-up with the canary and a file, after coming back with the codename.
+    client = app.test_client()
+    assert come_back(client, codename).status_code == 302
+    followup = {
+        "csrf_token": csrf_token(client, "/case"),
+        "message": f"{canary} and they came again to my parents' home last week.",
+        "attachments": [file_part(canary.encode() * 100, "more.txt")],
+    }
+    assert post_form(client, "/case/followup", followup).status_code == 302
+
+    # A caseworker's reply with the canary, which the reporter reads on the case page.
+    with app.app_context():
+        report = db.session().query(Report).one()
+        store_reply(db.database(), app.extensions["blobs"], report, f"{canary} reply")
+    assert f"{canary} reply" in client.get("/case").text
+
+    # Nothing in clear anywhere, and no temporary file was even opened for an upload.
+    assert opened_temp_files == []
+    assert _scan_files(Path(app.instance_path), canary) >= 6
+    assert _scan_files(temp_dir, canary) == 0
+    assert _scan_database(app, canary) >= 6
+    assert _scan_redis(redis_db, canary) >= 1  # the rate-limit counters are there
+    captured = capfd.readouterr()
+    _assert_absent((captured.out + captured.err).encode("utf-8"), canary, "stdout/stderr")
+    _assert_absent(caplog.text.encode("utf-8"), canary, "the logs")
+
+    # The caseworker's key opens the report, follow-up and files; the reporter's key the reply.
+    plaintexts = _decrypt_all_readable(app, caseworker.identity)
+    documents = [json.loads(p) for p in plaintexts.values() if p.startswith(b"{")]
+    report_doc = next(d for d in documents if d["kind"] == "report")
+    assert canary in report_doc["narrative"] and report_doc["where"]["city"] == canary
+    assert report_doc["family"][0]["relation"] == canary
+    info = report_doc["attachments"][0]
+    assert info["filename"] == f"{canary}.bin" and info["size"] == len(attachment)
+    stored = plaintexts[info["blob"]]
+    assert stored[: info["size"]] == attachment and set(stored[info["size"] :]) <= {0}
+    assert any(d["kind"] == "followup" and canary in d["text"] for d in documents)
+    assert not any(d["kind"] == "reply" for d in documents)
+
+    reporter = crypto.parse_identity(_reporter_identity(app, codename))
+    replies = _decrypt_all_readable(app, reporter)
+    assert [json.loads(p)["text"] for p in replies.values()] == [f"{canary} reply"]
+
+    # Only the right keys: a stranger's key opens nothing.
+    assert _decrypt_all_readable(app, crypto.generate_identity()) == {}
+
+
+def _decrypt_all_readable(app: Flask, identity: Any) -> dict[str, bytes]:
+    store = app.extensions["blobs"]
+    opened = {}
+    for blob_id in store.ids():
+        try:
+            opened[blob_id] = crypto.decrypt(store.path(blob_id).read_bytes(), [identity])
+        except crypto.NoIdentityMatchError:
+            continue
+    return opened
+
+
+def _reporter_identity(app: Flask, codename: str) -> str:
+    return str(crypto.derive_keys(codename, app.config["SETTINGS"].codename_salt).identity)
