@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from crypto import generate_identity, identity_file_text
@@ -124,6 +124,7 @@ def demo_instructions(app: Flask, key_path: Path) -> str:
 
 
 @click.command("demo")
+@with_appcontext
 def demo() -> None:
     """Set up a demo organisation with a demo caseworker key (for trying the service)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]

@@ -27,6 +27,7 @@ MAX_FILE_MB_VAR = "REPORTING_MAX_FILE_MB"
 
 
 MIB = 1024 * 1024
+FORM_FIELD_MAX_BYTES = 1 * MIB
 
 
 @dataclass(frozen=True)
@@ -68,9 +69,11 @@ class Settings:
             "DEBUG": self.debug,
             "SETTINGS": self,
             "MAX_CONTENT_LENGTH": self.limits.max_submission_bytes,
-            # Long enough for a 40,000-character narrative in four-byte characters.
-            "MAX_FORM_MEMORY_SIZE": 1 * MIB,
-            "MAX_FORM_PARTS": 200,
+            # Per text field: a 40,000-character narrative in four-byte characters fits, and
+            # it must stay at least twice uploads.PARSE_BUFFER_BYTES (see there).
+            "MAX_FORM_MEMORY_SIZE": FORM_FIELD_MAX_BYTES,
+            # The report form has about 30 fields and up to `max_files` files.
+            "MAX_FORM_PARTS": 100,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Strict",
             "PERMANENT_SESSION_LIFETIME": self.limits.session_idle_seconds,

@@ -61,12 +61,18 @@ def report_document(
             "affiliation": fields.get("affiliation") or "",
             "station_address": fields.get("station_address") or "",
         },
-        "family": [member for member in fields.get("family") or [] if any(member.values())],
+        "family": _family(fields.get("family") or []),
         "attachments": [asdict(a) for a in attachments],
         "consent": fields["consent"],
         "reply_language": fields["reply_language"],
         "interface_language": interface_language,
     }
+
+
+def _family(entries: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The family members the reporter described; entries left blank are dropped."""
+    members = [{key: (value or "").strip() for key, value in entry.items()} for entry in entries]
+    return [member for member in members if any(member.values())]
 
 
 def followup_document(text: str, attachments: Sequence[AttachmentInfo]) -> dict[str, Any]:

@@ -35,14 +35,14 @@ def add_recipient(
     db: Session, organisation: Organisation, text: str, label: str = ""
 ) -> OrganisationRecipient:
     """Add a caseworker's public key, refusing anything that would weaken every report."""
+    if "SECRET-KEY" in text.upper():
+        raise OrganisationError("that is a private key: give the public key (age1…) instead")
     try:
         recipient = parse_recipient(text)
     except KeyFormatError as error:
         raise OrganisationError(
             f"not an age public key ({error}); it should start with age1pq1 or age1"
         ) from None
-    if "SECRET-KEY" in text.upper():
-        raise OrganisationError("that is a private key: give the public key (age1…) instead")
     canonical = str(recipient)
     existing = [parse_recipient(r.recipient) for r in organisation.recipients]
     if any(str(r) == canonical for r in existing):

@@ -171,6 +171,20 @@ def _text_fields(form: Any) -> list[Field]:
     return fields
 
 
+class FixedFieldList(FieldList):
+    """Exactly `max_entries` entries, each read from the form data under its own index.
+
+    WTForms' FieldList fills missing entries by copying others when the posted indices
+    are sparse (only family-1, say); the page always has all of them, so take them as is.
+    """
+
+    def process(self, formdata: Any, data: Any = None, extra_filters: Any = None) -> None:
+        self.entries: list[Any] = []
+        self.last_index = -1
+        for _ in range(self.max_entries or 0):
+            self._add_entry(formdata)
+
+
 class FamilyMemberForm(Form):
     """One affected family member (a plain Form: the parent form carries the CSRF token)."""
 
@@ -239,7 +253,7 @@ class ReportForm(ReporterForm):
         description=_l("The address or a description of the place."),
         validators=[Optional(), ShortLength(long=True)],
     )
-    family = FieldList(
+    family = FixedFieldList(
         FormField(FamilyMemberForm),
         min_entries=FAMILY_ENTRIES,
         max_entries=FAMILY_ENTRIES,
