@@ -87,7 +87,8 @@ def org_list() -> None:
     """List organisations and their recipients."""
     with database.database().transaction() as db:
         for organisation in db.scalars(select(Organisation).order_by(Organisation.name)):
-            click.echo(f"{organisation.name} ({len(organisation.recipients)} recipients)")
+            count = len(organisation.recipients)
+            click.echo(f"{organisation.name} ({count} recipient{'' if count == 1 else 's'})")
             for row in organisation.recipients:
                 click.echo(f"  {row.recipient[:40]}… {row.label}")
 

@@ -26,10 +26,10 @@ from sqlalchemy import inspect, text
 
 import crypto
 from reporting import create_app, db, migrate
+from reporting.cli import bootstrap_demo
 from reporting.models import Report
 from reporting.submissions import store_reply
 from tests.portal import (
-    add_caseworker,
     codename_from,
     come_back,
     csrf_token,
@@ -137,9 +137,22 @@ def _needles(canary: str) -> list[bytes]:
     ]
 
 
+# Who the reporter is, as the network and browser would tell: kept nowhere (invariant 4).
+REMOTE_ADDR = "203.0.113.77"
+FORWARDED_FOR = "198.51.100.23"
+USER_AGENT = "Mozilla/5.0 (CanaryPhone; UA-7d1e4f)"
+IDENTIFYING = {
+    "REMOTE_ADDR": REMOTE_ADDR,
+    "HTTP_X_FORWARDED_FOR": FORWARDED_FOR,
+    "HTTP_USER_AGENT": USER_AGENT,
+}
+
+
 def _assert_absent(data: bytes, canary: str, where: str) -> None:
     for needle in _needles(canary):
         assert needle not in data, f"the canary is in clear in {where}"
+    for value in IDENTIFYING.values():
+        assert value.encode() not in data, f"{value!r} is stored in {where}"
 
 
 def _scan_files(root: Path, canary: str) -> int:
@@ -184,8 +197,12 @@ def test_canary_never_stored_in_clear(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     app = canary_app
-    caseworker = add_caseworker(app)
+    # The demo set-up of `make run`: its caseworker key is what must read everything back.
+    demo_key_path = bootstrap_demo(app)
+    assert demo_key_path is not None
+    [demo_key] = crypto.parse_identities(demo_key_path.read_text())
     client = app.test_client()
+    client.environ_base.update(IDENTIFYING)
     attachment = (canary.encode("utf-8") + os.urandom(4096)) * (ATTACHMENT_BYTES // 4200)
 
     # A report with the canary in every text field and in a 5 MB attachment.
@@ -205,6 +222,7 @@ def test_canary_never_stored_in_clear(
 
     # A follow-up with the canary and a file, after coming back with the codename.
     client = app.test_client()
+    client.environ_base.update(IDENTIFYING)
     assert come_back(client, codename).status_code == 302
     followup = {
         "csrf_token": csrf_token(client, "/case"),
@@ -213,6 +231,7 @@ def test_canary_never_stored_in_clear(
     }
     assert post_form(client, "/case/followup", followup).status_code == 302
 
+    # The reporter's address, forwarded address and browser are nowhere, even in the logs.
     # A caseworker's reply with the canary, which the reporter reads on the case page.
     with app.app_context():
         report = db.session().query(Report).one()
@@ -230,7 +249,7 @@ def test_canary_never_stored_in_clear(
     _assert_absent(caplog.text.encode("utf-8"), canary, "the logs")
 
     # The caseworker's key opens the report, follow-up and files; the reporter's key the reply.
-    plaintexts = _decrypt_all_readable(app, caseworker.identity)
+    plaintexts = _decrypt_all_readable(app, demo_key)
     documents = [json.loads(p) for p in plaintexts.values() if p.startswith(b"{")]
     report_doc = next(d for d in documents if d["kind"] == "report")
     assert canary in report_doc["narrative"] and report_doc["where"]["city"] == canary

@@ -44,3 +44,17 @@ def test_crypto_depends_on_nothing_of_ours(path: Path) -> None:
 def test_only_crypto_does_cryptography(path: Path) -> None:
     for name in imported_modules(path):
         assert name.split(".")[0] not in CRYPTO_ONLY, f"{path.name} imports {name}: use crypto/"
+
+
+# Ways to learn who a client is; the service must not look (invariant 4), and must not trust
+# X-Forwarded-For (a proxy fix would turn a forged header into a stored "address").
+IDENTIFYING_ACCESSORS = ("remote_addr", "access_route", "user_agent", "X-Forwarded-For", "ProxyFix")
+
+
+@pytest.mark.parametrize(
+    "path", sources("reporting") + sources("worker"), ids=lambda p: f"{p.parent.name}/{p.name}"
+)
+def test_nothing_reads_who_the_client_is(path: Path) -> None:
+    source = path.read_text(encoding="utf-8")
+    for accessor in IDENTIFYING_ACCESSORS:
+        assert accessor not in source, f"{path.name} uses {accessor}"
