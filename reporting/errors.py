@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -26,8 +26,9 @@ def _explanations() -> dict[int, tuple[str, str]]:
         413: (
             _("Too much data"),
             _(
-                "What you sent is larger than this service accepts. Nothing was stored. Please "
-                "send fewer or smaller files."
+                "What you sent is larger than this service accepts (%(mb)d MB in all). Nothing "
+                "was stored. Please send fewer or smaller files.",
+                mb=current_app.config["SETTINGS"].limits.max_submission_bytes // (1024 * 1024),
             ),
         ),
         429: (
@@ -65,6 +66,15 @@ def handle_http_error(error: HTTPException) -> Any:
 
 
 def handle_csrf_error(error: CSRFError) -> Any:
+    if request.mimetype == "multipart/form-data" and not request.form and not request.files:
+        # Werkzeug drops a multipart body it cannot parse, token and all.
+        return render_error(
+            400,
+            _(
+                "The form did not arrive complete or could not be read (the connection may "
+                "have been cut). Nothing was stored. Please go back and send it again."
+            ),
+        )
     return render_error(
         400,
         _(
