@@ -15,10 +15,12 @@ import templates
 from reporting import (
     cli,
     db,
+    delivery_commands,
     errors,
     headers,
     health,
     i18n,
+    queue,
     ratelimit,
     reporter,
     session,
@@ -57,9 +59,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     session.init_app(app)
     i18n.init_app(app)
     ratelimit.init_app(app)
+    queue.init_app(app)
     headers.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    delivery_commands.init_app(app)
 
     app.register_blueprint(health.bp)
     app.register_blueprint(i18n.bp)
@@ -75,6 +79,7 @@ SETTING_OVERRIDES = {
     "ONION_ADDRESS": "onion_address",
     "ORGANISATION": "organisation",
     "LIMITS": "limits",
+    "DELIVERY": "delivery",
 }
 
 

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from crypto.tokens import new_secret_hex
 
@@ -24,6 +25,23 @@ ONION_ADDRESS_VAR = "REPORTING_ONION_ADDRESS"
 ORGANISATION_VAR = "REPORTING_ORGANISATION"
 MAX_SUBMISSION_MB_VAR = "REPORTING_MAX_SUBMISSION_MB"
 MAX_FILE_MB_VAR = "REPORTING_MAX_FILE_MB"
+SMTP_URL_VAR = "REPORTING_SMTP_URL"
+WEBHOOK_ALLOWED_NETWORKS_VAR = "REPORTING_WEBHOOK_ALLOWED_NETWORKS"
+DELIVERY_MAX_ATTEMPTS_VAR = "REPORTING_DELIVERY_MAX_ATTEMPTS"
+NOTIFY_INTERVAL_VAR = "REPORTING_NOTIFY_INTERVAL_MINUTES"
+# Tuning, mostly for tests and benchmarks that run the worker as a separate process.
+DELIVERY_SECONDS_VARS = {
+    "backoff_base_seconds": "REPORTING_DELIVERY_BACKOFF_SECONDS",
+    "backoff_max_seconds": "REPORTING_DELIVERY_BACKOFF_MAX_SECONDS",
+    "connect_timeout": "REPORTING_DELIVERY_CONNECT_TIMEOUT",
+    "read_timeout": "REPORTING_DELIVERY_READ_TIMEOUT",
+}
+DELIVERY_WHOLE_SECONDS_VARS = {
+    "sweep_interval_seconds": "REPORTING_SWEEP_INTERVAL_SECONDS",
+    "lease_seconds": "REPORTING_DELIVERY_LEASE_SECONDS",
+    "requeue_seconds": "REPORTING_DELIVERY_REQUEUE_SECONDS",
+    "purge_interval_seconds": "REPORTING_PURGE_INTERVAL_SECONDS",
+}
 
 
 MIB = 1024 * 1024
@@ -48,6 +66,28 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class DeliverySettings:
+    """How the worker delivers ciphertext: retries, timeouts, and where it may connect."""
+
+    max_attempts: int = 10
+    backoff_base_seconds: float = 30.0
+    backoff_max_seconds: float = 3600.0
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    # Webhooks to private, loopback or link-local addresses are refused unless listed here.
+    allowed_networks: tuple[str, ...] = ()
+    smtp_url: str | None = field(default=None, repr=False)
+    notify_interval_seconds: int = 3600
+    sweep_interval_seconds: int = 60
+    purge_interval_seconds: int = 3600
+    # A delivery claimed by a worker that then died is taken up again after this long.
+    lease_seconds: int = 600
+    # The sweep queues a pending delivery again only after this long (duplicates are harmless
+    # but pointless).
+    requeue_seconds: int = 300
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting in one immutable place, so nothing changes under a running app."""
 
@@ -60,7 +100,18 @@ class Settings:
     onion_address: str | None = None
     organisation: str | None = None
     limits: Limits = field(default_factory=Limits)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
     debug: bool = False
+
+    @property
+    def broker_url(self) -> str:
+        """Redis in production; otherwise kombu's filesystem transport, which needs no server."""
+        return self.redis_url or "filesystem://"
+
+    @property
+    def broker_folder(self) -> Path:
+        """Where the embedded broker keeps its messages (ids only, never content)."""
+        return self.instance_path / "broker"
 
     def flask_config(self) -> dict[str, object]:
         """Map settings to Flask's config keys, the one place the two namings meet."""
@@ -171,6 +222,61 @@ def load_limits(environ: Mapping[str, str]) -> Limits:
     )
 
 
+def load_whole_number(environ: Mapping[str, str], name: str, default: int) -> int:
+    """A positive whole number from the environment, refusing nonsense by name."""
+    text = environ.get(name)
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a whole number, not {text!r}") from None
+    if value <= 0:
+        raise RuntimeError(f"{name} must be positive")
+    return value
+
+
+def load_seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    """A positive number of seconds (fractions allowed) from the environment."""
+    text = environ.get(name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a number of seconds, not {text!r}") from None
+    if not value > 0:
+        raise RuntimeError(f"{name} must be positive")
+    return value
+
+
+def load_delivery(environ: Mapping[str, str]) -> DeliverySettings:
+    """Delivery settings: SMTP server, extra allowed networks, attempts, notification interval."""
+    defaults = DeliverySettings()
+    networks = tuple(
+        part.strip()
+        for part in environ.get(WEBHOOK_ALLOWED_NETWORKS_VAR, "").split(",")
+        if part.strip()
+    )
+    seconds: dict[str, Any] = {
+        field_name: load_seconds(environ, var, getattr(defaults, field_name))
+        for field_name, var in DELIVERY_SECONDS_VARS.items()
+    }
+    whole_seconds: dict[str, Any] = {
+        field_name: load_whole_number(environ, var, getattr(defaults, field_name))
+        for field_name, var in DELIVERY_WHOLE_SECONDS_VARS.items()
+    }
+    return DeliverySettings(
+        **seconds,
+        **whole_seconds,
+        max_attempts=load_whole_number(environ, DELIVERY_MAX_ATTEMPTS_VAR, defaults.max_attempts),
+        allowed_networks=networks,
+        smtp_url=environ.get(SMTP_URL_VAR) or None,
+        notify_interval_seconds=60
+        * load_whole_number(environ, NOTIFY_INTERVAL_VAR, defaults.notify_interval_seconds // 60),
+    )
+
+
 def load_settings(environ: Mapping[str, str], instance_path: Path | None = None) -> Settings:
     """Build the settings from the environment; `instance_path` lets tests use a temp folder."""
     path = instance_path.absolute() if instance_path else load_instance_path(environ)
@@ -186,4 +292,5 @@ def load_settings(environ: Mapping[str, str], instance_path: Path | None = None)
         onion_address=environ.get(ONION_ADDRESS_VAR) or None,
         organisation=environ.get(ORGANISATION_VAR) or None,
         limits=load_limits(environ),
+        delivery=load_delivery(environ),
     )

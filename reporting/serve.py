@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import subprocess
 import sys
 from typing import Any
 
@@ -35,8 +37,33 @@ def main() -> None:
     key_path = bootstrap_demo(app)
     if key_path is not None:
         print(demo_instructions(app, key_path), file=sys.stderr, flush=True)
-    app.run(
-        host="127.0.0.1",
-        port=int(os.environ.get("PORT", 5000)),
-        request_handler=QuietRequestHandler,
-    )
+    worker = start_worker()
+    # A supervisor's SIGTERM must also stop the worker, not leave it running on its own.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        app.run(
+            host="127.0.0.1",
+            port=int(os.environ.get("PORT", 5000)),
+            request_handler=QuietRequestHandler,
+        )
+    finally:
+        stop_worker(worker)
+
+
+def start_worker() -> subprocess.Popen[bytes] | None:
+    """The delivery worker (with its beat) as a separate process, as in production; by
+    module name, since the web app never imports the worker. REPORTING_NO_WORKER=1 skips it."""
+    if os.environ.get("REPORTING_NO_WORKER") == "1":
+        return None
+    return subprocess.Popen([sys.executable, "-m", "worker"])
+
+
+def stop_worker(worker: subprocess.Popen[bytes] | None) -> None:
+    """Warm shutdown: the worker finishes or gives back what it holds."""
+    if worker is None or worker.poll() is not None:
+        return
+    worker.terminate()
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()

@@ -26,6 +26,7 @@ from reporting.documents import (
     report_document,
 )
 from reporting.models import Attachment, Blob, Message, MessageKind, Organisation, Report
+from reporting.outbox import plan_deliveries
 
 MAX_FILENAME_CHARS = 255
 
@@ -46,6 +47,20 @@ class Receipt:
     report_id: str
     codename: str
     reply_identity: str
+    delivery_ids: list[str]
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A stored message, and the deliveries to queue once its transaction committed."""
+
+    message_id: str
+    delivery_ids: list[str]
+
+
+def _delivery_order(writers: Sequence[BlobWriter]) -> list[str]:
+    """The document (written last) first, then the attachments in order."""
+    return [writers[-1].id, *(w.id for w in writers[:-1])]
 
 
 def _attachment_infos(uploads: Sequence[Upload]) -> list[AttachmentInfo]:
@@ -106,22 +121,25 @@ def store_report(
                 lookup_id=keys.lookup_id,
                 reporter_recipient=str(keys.identity.recipient),
             )
-            report.messages.append(
-                Message(
-                    seq=0,
-                    kind=MessageKind.REPORT,
-                    document_blob_id=writers[-1].id,
-                    attachments=_attachments(uploads),
-                )
+            message = Message(
+                seq=0,
+                kind=MessageKind.REPORT,
+                document_blob_id=writers[-1].id,
+                attachments=_attachments(uploads),
             )
+            report.messages.append(message)
             db.add(report)
             db.flush()
             report_id = report.id
+            owner = db.get_one(Organisation, organisation.id)
+            deliveries = plan_deliveries(db, owner, message, _delivery_order(writers))
+            db.flush()
+            delivery_ids = [d.id for d in deliveries]
     except BaseException:
         for writer in writers:
             writer.abort()
         raise
-    return Receipt(report_id, codename, str(keys.identity))
+    return Receipt(report_id, codename, str(keys.identity), delivery_ids)
 
 
 def _next_seq(db: Any, report_id: str) -> int:
@@ -135,7 +153,7 @@ def _store_message(
     kind: MessageKind,
     writers: Sequence[BlobWriter],
     uploads: Sequence[Upload],
-) -> str:
+) -> Stored:
     try:
         blobs = _commit_all(writers)
         with database.transaction() as db:
@@ -150,7 +168,12 @@ def _store_message(
             )
             db.add(message)
             db.flush()
-            return message.id
+            deliveries = []
+            if kind is not MessageKind.REPLY:  # replies go to the reporter, not to the NGO
+                owner = db.get_one(Report, report_id).organisation
+                deliveries = plan_deliveries(db, owner, message, _delivery_order(writers))
+                db.flush()
+            return Stored(message.id, [d.id for d in deliveries])
     except BaseException:
         for writer in writers:
             writer.abort()
@@ -164,7 +187,7 @@ def store_followup(
     recipients: Sequence[Recipient],
     text: str,
     uploads: Sequence[Upload],
-) -> str:
+) -> Stored:
     """Encrypt and store a reporter's follow-up to the organisation's keys."""
     writers = [u.sink for u in uploads]
     try:
@@ -177,7 +200,7 @@ def store_followup(
     return _store_message(database, report_id, MessageKind.FOLLOWUP, writers, uploads)
 
 
-def store_reply(database: Database, store: BlobStore, report: Report, text: str) -> str:
+def store_reply(database: Database, store: BlobStore, report: Report, text: str) -> Stored:
     """Encrypt a caseworker's reply to the reporter's key and store it."""
     from crypto import parse_recipient
 

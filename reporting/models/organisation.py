@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reporting.db import Base
 from reporting.models.common import ID_LENGTH, new_id, today
+
+DEFAULT_RETENTION_DAYS = 90
 
 
 class Organisation(Base):
@@ -19,6 +21,12 @@ class Organisation(Base):
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_on: Mapped[date] = mapped_column(Date, default=today)
+    # Closed reports are purged this many days after closing.
+    retention_days: Mapped[int] = mapped_column(Integer, default=DEFAULT_RETENTION_DAYS)
+    # Where content-free "new reports" notices go; none when empty.
+    notify_email: Mapped[str] = mapped_column(String(320), default="")
+    # Set when something arrives, cleared when the periodic notice goes out: no times kept.
+    notification_due: Mapped[bool] = mapped_column(Boolean, default=False)
     recipients: Mapped[list[OrganisationRecipient]] = relationship(
         back_populates="organisation", order_by="OrganisationRecipient.id"
     )

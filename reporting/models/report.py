@@ -6,7 +6,7 @@ import enum
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, Enum, ForeignKey, String, Text
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reporting.db import Base
@@ -51,6 +51,10 @@ class Report(Base):
     )
     # An optional note to the reporter about the status, encrypted to the reporter's key.
     status_note_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blob.id"), default=None)
+    # The day the report was closed; retention counts from it.
+    closed_on: Mapped[date | None] = mapped_column(Date, default=None)
+    # Whether any caseworker has opened it; unread reports are never purged silently.
+    read: Mapped[bool] = mapped_column(Boolean, default=False)
 
     organisation: Mapped[Organisation] = relationship()
     status_note: Mapped[Blob | None] = relationship()

@@ -26,6 +26,7 @@ from reporting.abuse import ABUSE_ID, allow_codename_attempt, allow_submission
 from reporting.casefile import case_view, find_report
 from reporting.models import Report
 from reporting.organisations import receiving_organisation, recipients_of
+from reporting.queue import send_deliveries
 from reporting.reporter.forms import CodenameForm, FollowupForm, LogoutForm, ReportForm
 from reporting.reporter.status import LABELS
 from reporting.session import renew_session
@@ -107,6 +108,7 @@ def report() -> Any:
         _settings().codename_salt,
         _locale(),
     )
+    send_deliveries(receipt.delivery_ids)
     # Signing in replaces the session, and with it the CSRF token: sending the same form
     # again (a reload, a replay) fails the CSRF check instead of filing a second report.
     _sign_in(receipt.report_id, receipt.reply_identity)
@@ -184,7 +186,7 @@ def followup() -> Any:
     if not form.validate_on_submit():
         return _render_case(report, identity, form, 400)
     allow_submission()
-    store_followup(
+    stored = store_followup(
         db.database(),
         blob_store(),
         report.id,
@@ -192,6 +194,7 @@ def followup() -> Any:
         form.message.data or "",
         _uploads(form.attachments.data),
     )
+    send_deliveries(stored.delivery_ids)
     # A new session id and CSRF token: replaying this request cannot send it twice.
     renew_session(keep=(*KEPT_ACROSS_SESSIONS, REPORT_ID, REPLY_IDENTITY))
     flash(_("Your information was sent securely to the caseworkers."), "success")

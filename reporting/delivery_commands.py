@@ -1,0 +1,124 @@
+"""`flask` commands for delivery channels and the outbox: where ciphertext goes, what is stuck."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from crypto.webhooks import WebhookSignatureError, decode_secret, new_secret
+from reporting import db as database
+from reporting.cli import org_cli
+from reporting.models import ChannelKind, Delivery, DeliveryChannel, DeliveryState, Organisation
+from reporting.organisations import find_organisation
+from reporting.outbox import retry_dead
+from reporting.queue import send_deliveries
+
+deliveries_cli = AppGroup("deliveries", help="The outbox: deliveries to NGOs' channels.")
+
+
+def _organisation(db, name: str) -> Organisation:  # type: ignore[no-untyped-def]
+    organisation = find_organisation(db, name)
+    if organisation is None:
+        raise click.ClickException(f"no organisation named {name!r}; `flask org list` shows them")
+    return organisation
+
+
+@org_cli.command("add-webhook")
+@click.argument("name")
+@click.argument("url")
+@click.option(
+    "--secret-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Use this whsec_… secret instead of making a new one.",
+)
+def add_webhook(name: str, url: str, secret_file: Path | None) -> None:
+    """Deliver NAME's ciphertext to URL (Standard Webhooks, signed)."""
+    if not url.startswith(("https://", "http://")):
+        raise click.ClickException("the URL must start with https:// (or http:// over Tor)")
+    secret = secret_file.read_text().strip() if secret_file else new_secret()
+    try:
+        decode_secret(secret)
+    except WebhookSignatureError as error:
+        raise click.ClickException(f"{error}; make one with `reporting-ngo-receiver`") from None
+    with database.database().transaction() as db:
+        organisation = _organisation(db, name)
+        db.add(
+            DeliveryChannel(
+                organisation=organisation, kind=ChannelKind.WEBHOOK, target=url, secret=secret
+            )
+        )
+    click.echo(f"New reports for {name!r} will be delivered to {url}.")
+    if not secret_file:
+        click.echo("Signing secret (give it to the receiver over a safe channel; shown once):")
+        click.echo(secret)
+
+
+@org_cli.command("add-email")
+@click.argument("name")
+@click.argument("address")
+def add_email(name: str, address: str) -> None:
+    """Deliver NAME's ciphertext as armored age attachments to ADDRESS."""
+    if "@" not in address or any(c in address for c in "\r\n "):
+        raise click.ClickException("that is not an e-mail address")
+    with database.database().transaction() as db:
+        db.add(
+            DeliveryChannel(
+                organisation=_organisation(db, name), kind=ChannelKind.EMAIL, target=address
+            )
+        )
+    click.echo(f"New reports for {name!r} will be e-mailed (encrypted) to {address}.")
+
+
+@org_cli.command("notify")
+@click.argument("name")
+@click.argument("address", required=False, default="")
+def set_notify(name: str, address: str) -> None:
+    """Send content-free "new reports" notices to ADDRESS (none when left out)."""
+    with database.database().transaction() as db:
+        _organisation(db, name).notify_email = address
+    click.echo(f"Notices for {name!r}: {address or 'off'}.")
+
+
+@org_cli.command("retention")
+@click.argument("name")
+@click.argument("days", type=click.IntRange(min=1))
+def set_retention(name: str, days: int) -> None:
+    """Delete NAME's closed reports DAYS days after closing."""
+    with database.database().transaction() as db:
+        _organisation(db, name).retention_days = days
+    click.echo(f"Closed reports of {name!r} are deleted {days} days after closing.")
+
+
+@deliveries_cli.command("list")
+@click.option("--state", type=click.Choice([s.value for s in DeliveryState]), default=None)
+def list_deliveries(state: str | None) -> None:
+    """Count deliveries by state, and list the ones in STATE (dead ones need an operator)."""
+    with database.database().transaction() as db:
+        counts = db.execute(select(Delivery.state, func.count()).group_by(Delivery.state))
+        click.echo(", ".join(f"{s}: {n}" for s, n in counts) or "no deliveries")
+        if state:
+            rows = db.scalars(select(Delivery).where(Delivery.state == state))
+            for row in rows:
+                click.echo(
+                    f"{row.id}  {row.channel.kind}  attempts {row.attempts}  {row.last_error}"
+                )
+
+
+@deliveries_cli.command("retry")
+@click.argument("ids", nargs=-1)
+@click.option("--all-dead", is_flag=True, help="Retry every dead delivery.")
+def retry(ids: tuple[str, ...], all_dead: bool) -> None:
+    """Start dead deliveries over (after fixing what killed them)."""
+    if not ids and not all_dead:
+        raise click.ClickException("name delivery ids, or use --all-dead")
+    queued = retry_dead(database.database(), None if all_dead else list(ids))
+    send_deliveries(queued)
+    click.echo(f"{len(queued)} deliveries will be tried again.")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(deliveries_cli)

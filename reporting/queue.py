@@ -1,0 +1,120 @@
+"""The task queue, as the web app sees it: Celery's configuration, and sending by name.
+
+All Celery configuration lives here, so the web app (which only sends tasks)
+and the worker (which runs them) agree on it. The web app never imports the
+worker: it sends tasks by name, and their messages carry delivery ids only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from celery import Celery
+from flask import Flask, current_app
+
+from reporting.config import Settings
+
+logger = logging.getLogger(__name__)
+
+DELIVER_TASK = "worker.deliver"
+SWEEP_TASK = "worker.sweep"
+PURGE_TASK = "worker.purge"
+NOTIFY_TASK = "worker.notify"
+EXTENSION = "celery_producer"
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """Celery settings for both sides: JSON only, late acks, no result backend."""
+    delivery = settings.delivery
+    config: dict[str, Any] = {
+        "broker_url": settings.broker_url,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "result_backend": None,
+        "task_ignore_result": True,
+        # A task is acknowledged only once done, and a worker that dies mid-task gives it back.
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "broker_connection_retry_on_startup": True,
+        # Sending must not hang a reporter's request when the broker is down: fail fast,
+        # the outbox row is already committed and the sweep will send it later.
+        "broker_connection_timeout": 0.5,
+        "task_publish_retry": False,
+        "broker_transport_options": {
+            # Longer than the longest task (a delivery's read timeout, with room to spare).
+            "visibility_timeout": max(3600, int(delivery.read_timeout * 10)),
+        },
+        "task_default_queue": "reporting",
+        "beat_schedule_filename": str(settings.instance_path / "beat-schedule"),
+        "beat_schedule": {
+            "sweep": {"task": SWEEP_TASK, "schedule": delivery.sweep_interval_seconds},
+            "purge": {"task": PURGE_TASK, "schedule": delivery.purge_interval_seconds},
+            "notify": {"task": NOTIFY_TASK, "schedule": delivery.notify_interval_seconds},
+        },
+    }
+    if settings.broker_url.startswith("filesystem://"):
+        folder = settings.broker_folder
+        for sub in ("queue", "control", "processed"):
+            (folder / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
+        config["broker_transport_options"] = {
+            **config["broker_transport_options"],
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "control_folder": str(folder / "control"),
+            "processed_folder": str(folder / "processed"),
+            "store_processed": False,
+        }
+    return config
+
+
+def make_celery(settings: Settings, name: str = "reporting") -> Celery:
+    """A Celery app configured for this instance (the worker adds its tasks to its own)."""
+    celery = Celery(name)
+    celery.config_from_object(celery_config(settings))
+    return celery
+
+
+def init_app(app: Flask) -> None:
+    """Make the producer lazily: many requests never send a task."""
+    app.extensions[EXTENSION] = None
+
+
+def _producer() -> Celery:
+    producer: Celery | None = current_app.extensions.get(EXTENSION)
+    if producer is None:
+        producer = make_celery(current_app.config["SETTINGS"], "reporting-producer")
+        # One connection attempt, no waiting between retries: a reporter's request must not
+        # hang on a broker outage (kombu would otherwise sleep 2 s before giving up).
+        producer.conf.broker_transport_options = {
+            **producer.conf.broker_transport_options,
+            "max_retries": 0,
+            "interval_start": 0,
+        }
+        current_app.extensions[EXTENSION] = producer
+    return producer
+
+
+def send_deliveries(delivery_ids: Iterable[str]) -> bool:
+    """Queue deliveries after their rows committed; False (and a warning) if the broker is
+    unreachable, which is fine: the periodic sweep queues whatever is still pending."""
+    ids = list(delivery_ids)
+    if not ids:
+        return True
+    try:
+        producer = _producer()
+        with producer.connection_for_write() as connection:
+            for delivery_id in ids:
+                producer.send_task(
+                    DELIVER_TASK, args=[delivery_id], connection=connection, retry=False
+                )
+    except Exception as error:  # any broker failure; the outbox row is what counts
+        logger.warning(
+            "could not queue %d deliveries (%s); the sweep will retry",
+            len(ids),
+            type(error).__name__,
+        )
+        return False
+    return True

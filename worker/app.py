@@ -1,0 +1,36 @@
+"""The worker's Celery app, wired to a Flask app as in Flask's Celery example.
+
+Each task runs inside the Flask app context, so tasks use the same settings,
+database and blob store as the web app. The configuration itself lives in
+`reporting.queue`, shared with the web app that sends the tasks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery, Task
+from flask import Flask
+
+from reporting import create_app
+from reporting.queue import make_celery
+
+
+def create_celery(flask_app: Flask | None = None) -> Celery:
+    """A Celery app whose tasks run in `flask_app`'s context (a new app from the environment
+    when none is given)."""
+    app = flask_app or create_app()
+
+    class FlaskTask(Task):  # type: ignore[misc]
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = make_celery(app.config["SETTINGS"], "worker")
+    celery.Task = FlaskTask
+    celery.set_default()
+    app.extensions["celery"] = celery
+    import worker.tasks  # noqa: F401  (registers the shared tasks on this app)
+
+    celery.finalize()
+    return celery

@@ -1,0 +1,1 @@
+"""Delivery channels: the ways the worker hands ciphertext to an organisation."""

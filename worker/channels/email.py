@@ -1,0 +1,267 @@
+"""The e-mail delivery channel: age ciphertext, armored, as an attachment over SMTP.
+
+The server is a blind courier: it mails only ciphertext, and the subject and body
+are the caller's fixed wording. TLS is always verified against the system's CAs,
+and a password never crosses an unencrypted connection. Failures come back as an
+`EmailOutcome` (never an exception) so the Celery task can decide whether to retry;
+its `error` is a short fixed phrase without addresses, content or credentials.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import NamedTuple
+from urllib.parse import unquote, urlsplit
+
+from crypto.armoring import armor
+
+SECURITY_MODES = ("starttls", "ssl", "none")
+_SCHEMES = {"smtp": ("starttls", 587), "smtps": ("ssl", 465), "smtp+insecure": ("none", 25)}
+_ADDRESS_FORBIDDEN = set(' <>()[]\\,;:"')
+_FILENAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name could resolve anywhere; only a loopback literal is trusted
+
+
+def _check_address(address: str, what: str) -> None:
+    """Accept a plain ASCII addr-spec only: no display names, lists or header tricks."""
+    local, at, domain = address.rpartition("@")
+    if not (at and local and "." in domain and address.isascii() and address.isprintable()):
+        raise ValueError(f"{what} must be a plain address like name@example.org")
+    if _ADDRESS_FORBIDDEN & set(address):
+        raise ValueError(f"{what} must be a bare address, without spaces, names or brackets")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where and how to submit mail; checked on construction, so a bad config fails early."""
+
+    host: str
+    port: int
+    security: str  # "starttls", "ssl" (SMTPS) or "none" (loopback test servers only)
+    username: str | None
+    password: str | None = field(repr=False)  # never in a repr, a log line or an outcome
+    sender: str
+    timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.security not in SECURITY_MODES:
+            raise ValueError(f"SMTP security must be one of {', '.join(SECURITY_MODES)}")
+        if not self.host:
+            raise ValueError("SMTP host is missing")
+        if not 0 < self.port < 65536:
+            raise ValueError("SMTP port must be between 1 and 65535")
+        if not self.timeout > 0:
+            raise ValueError("SMTP timeout must be positive")
+        if (self.username is None) != (self.password is None) or self.username == "":
+            raise ValueError("give both an SMTP username and a password, or neither")
+        if self.security == "none":
+            if not _is_loopback(self.host):
+                raise ValueError("unencrypted SMTP is allowed only to 127.0.0.1 or ::1")
+            if self.username is not None:
+                raise ValueError("refusing to send SMTP credentials without TLS")
+        for secret in (self.username, self.password):
+            # smtplib encodes credentials as ASCII; a UnicodeEncodeError would carry them.
+            if secret is not None and not (secret.isascii() and secret.isprintable()):
+                raise ValueError("SMTP username and password must be printable ASCII")
+        _check_address(self.sender, "the sender")
+
+
+def parse_smtp_url(url: str) -> SmtpSettings:
+    """Read `smtp://user:pass@host:587?sender=a@b` (STARTTLS), `smtps://…:465` (implicit TLS)
+    or `smtp+insecure://127.0.0.1:1025?sender=…` (no TLS, loopback only).
+
+    User and password are percent-decoded. Errors never quote the URL: it holds a password.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in _SCHEMES:
+        raise ValueError("SMTP URL must start with smtp://, smtps:// or smtp+insecure://")
+    security, default_port = _SCHEMES[parts.scheme]
+    if parts.path not in ("", "/") or parts.fragment:
+        raise ValueError("SMTP URL must not have a path or a fragment")
+    try:
+        port = parts.port or default_port
+    except ValueError:
+        raise ValueError("SMTP URL has an invalid port") from None
+    options: dict[str, str] = {}
+    for pair in filter(None, parts.query.split("&")):
+        key, _, value = pair.partition("=")
+        if key not in ("sender", "timeout") or key in options:
+            raise ValueError("SMTP URL options are sender= (required) and timeout=, once each")
+        options[key] = unquote(value)  # not unquote_plus: "+" is common in addresses
+    if "sender" not in options:
+        raise ValueError("SMTP URL needs ?sender=address (the From address)")
+    try:
+        timeout = float(options.get("timeout", "30"))
+    except ValueError:
+        raise ValueError("SMTP URL timeout must be a number of seconds") from None
+    username, password = parts.username, parts.password
+    return SmtpSettings(
+        host=parts.hostname or "",
+        port=port,
+        security=security,
+        username=None if username is None else unquote(username),
+        password=None if password is None else unquote(password),
+        sender=options["sender"],
+        timeout=timeout,
+    )
+
+
+class EmailOutcome(NamedTuple):
+    delivered: bool
+    retryable: bool
+    error: str  # short, fixed wording: no content, address or password
+
+
+class _Refused(Exception):
+    """Our own refusal to go on (for example: no TLS for the password); never retried."""
+
+
+def _tls_context() -> ssl.SSLContext:
+    """Certificates and host names are always verified (tests replace this to trust their CA)."""
+    return ssl.create_default_context()
+
+
+def send_notification(
+    settings: SmtpSettings, to: str, subject: str, body_text: str
+) -> EmailOutcome:
+    """Mail a plain-text notice. The caller writes `subject` and `body_text` from fixed
+    wording: they must hold nothing from a report, since they travel and rest in clear.
+    """
+    return _send(settings, _message(settings, to, subject, body_text), to)
+
+
+def send_ciphertext(
+    settings: SmtpSettings,
+    to: str,
+    subject: str,
+    body_text: str,
+    attachment_name: str,
+    ciphertext: bytes,
+) -> EmailOutcome:
+    """Mail a binary age file, armored, as the attachment `attachment_name` (e.g. "<id>.age").
+
+    The caller writes `subject` and `body_text` from fixed wording: they must hold
+    nothing from a report (they travel and rest in clear). The attachment is
+    application/octet-stream in base64, so mail gateways cannot rewrap lines or
+    line endings, and clients save it as a file for `age -d` rather than showing
+    it; it is armored anyway, so it can also be pasted as text. Raises ValueError
+    for a bad address or file name, or for bytes that are not a binary age file.
+    """
+    if not attachment_name or len(attachment_name) > 100 or set(attachment_name) - _FILENAME_CHARS:
+        raise ValueError("attachment name must be a short name of letters, digits, '.', '_', '-'")
+    message = _message(settings, to, subject, body_text)
+    message.add_attachment(
+        armor(ciphertext), "application", "octet-stream", filename=attachment_name
+    )
+    return _send(settings, message, to)
+
+
+def _message(settings: SmtpSettings, to: str, subject: str, body_text: str) -> EmailMessage:
+    _check_address(to, "the recipient")
+    domain = settings.sender.rpartition("@")[2]
+    message = EmailMessage()  # default policy: a CR or LF in a header raises ValueError
+    message["From"] = settings.sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = make_msgid(domain=domain)  # our host name is nobody's business
+    message.set_content(body_text)
+    return message
+
+
+def _send(settings: SmtpSettings, message: EmailMessage, to: str) -> EmailOutcome:
+    try:
+        _submit(settings, message, to)
+    except Exception as exc:
+        outcome = _failure(exc)
+        if outcome is None:
+            raise
+        return outcome
+    return EmailOutcome(delivered=True, retryable=False, error="")
+
+
+def _submit(settings: SmtpSettings, message: EmailMessage, to: str) -> None:
+    helo = settings.sender.rpartition("@")[2]  # not socket.getfqdn(): don't name our host
+    context = _tls_context()
+    smtp: smtplib.SMTP
+    if settings.security == "ssl":
+        smtp = smtplib.SMTP_SSL(
+            settings.host, settings.port, helo, timeout=settings.timeout, context=context
+        )
+    else:
+        smtp = smtplib.SMTP(settings.host, settings.port, helo, timeout=settings.timeout)
+    try:
+        smtp.ehlo()
+        if settings.security == "starttls":
+            if not smtp.has_extn("starttls"):  # never fall back to clear text
+                raise _Refused("SMTP server offers no STARTTLS")
+            smtp.starttls(context=context)
+            smtp.ehlo()
+        if settings.username is not None and settings.password is not None:
+            if not isinstance(smtp.sock, ssl.SSLSocket):  # belt and braces to __post_init__
+                raise _Refused("SMTP refused to send credentials without TLS")
+            smtp.login(settings.username, settings.password)
+        smtp.send_message(message, from_addr=settings.sender, to_addrs=[to])
+    except BaseException:
+        smtp.close()  # no QUIT: after a timeout it could hang for another `timeout`
+        raise
+    # Not `with smtp`: a failed QUIT after the message was accepted must not
+    # turn a delivery into an error (and a retry into a duplicate).
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
+
+
+def _reply(code: int, what: str) -> EmailOutcome:
+    """4xx replies are temporary by definition (RFC 5321); everything else is not."""
+    return EmailOutcome(False, 400 <= code < 500, f"SMTP {code} {what}")
+
+
+def _failure(exc: BaseException) -> EmailOutcome | None:
+    """Map an exception to an outcome; None for a programming error, which should raise."""
+    if isinstance(exc, _Refused):
+        return EmailOutcome(False, False, str(exc))
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code = min(code for code, _ in exc.recipients.values())
+        return _reply(code, "recipient refused")
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        temporary = 400 <= exc.smtp_code < 500  # 454: temporary authentication failure
+        return EmailOutcome(False, temporary, "SMTP auth failed")
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return _reply(exc.smtp_code, "sender refused")
+    if isinstance(exc, smtplib.SMTPDataError):
+        return _reply(exc.smtp_code, "message refused")
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return _reply(exc.smtp_code, "error")
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return EmailOutcome(False, False, "SMTP server lacks a needed extension (AUTH?)")
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        # smtplib reports a read timeout as a disconnection; the timeout is its context.
+        timeout = isinstance(exc.__context__, TimeoutError)
+        return EmailOutcome(False, True, "SMTP timeout" if timeout else "SMTP server disconnected")
+    if isinstance(exc, smtplib.SMTPException):
+        return EmailOutcome(False, False, "SMTP error")  # e.g. no usable AUTH mechanism
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return EmailOutcome(False, False, "SMTP TLS certificate verification failed")
+    if isinstance(exc, ssl.SSLError):
+        return EmailOutcome(False, True, "SMTP TLS error")
+    if isinstance(exc, TimeoutError):
+        return EmailOutcome(False, True, "SMTP timeout")
+    if isinstance(exc, ConnectionRefusedError):
+        return EmailOutcome(False, True, "SMTP connection refused")
+    if isinstance(exc, OSError):
+        return EmailOutcome(False, True, "SMTP connection failed")
+    return None

@@ -1,0 +1,246 @@
+"""POST one ciphertext to an organisation's webhook, signed per Standard Webhooks.
+
+The URL is configured by an organisation's admin, so it is untrusted input to a
+server that sits next to the database: we refuse anything that could reach
+inside our network (SSRF). The host is resolved once here, every address is
+checked, and we connect to a checked address itself, so a second DNS answer
+cannot swap in a private one (DNS rebinding). Redirects are never followed:
+a redirect would be a new, unchecked URL. Errors carry no content and no URL
+parts beyond the host, since URLs may hold tokens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import http.client
+import ipaddress
+import logging
+import re
+import socket
+import ssl
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+from crypto import webhooks
+
+log = logging.getLogger(__name__)
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+RESPONSE_LIMIT = 64 * 1024  # the receiver's answer is read this far and discarded
+# Not covered by the `ipaddress` flags, or worth naming.
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_BLOCKED = (ipaddress.ip_network("0.0.0.0/8"), ipaddress.ip_network("100.64.0.0/10"), *_NAT64)
+# Cloud metadata endpoints hold instance credentials: refused even inside allowed_networks.
+_METADATA = frozenset(ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254"))
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
+_OWN_HEADERS = {"host", "content-type", "content-length", "user-agent", "webhook-id",
+                "webhook-timestamp", "webhook-signature"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    """Where an organisation receives deliveries, and the secret it checks them with."""
+
+    url: str  # http:// or https:// only
+    secret: str  # whsec_… (Standard Webhooks)
+
+
+@dataclass(frozen=True)
+class WebhookPolicy:
+    """Limits for one delivery; allowed_networks opens private ranges (tests, on-site NGOs)."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    allowed_networks: tuple[IPNetwork, ...] = ()
+
+
+class DeliveryOutcome(NamedTuple):
+    """What the worker needs: done, try again later, or stop and tell an operator."""
+
+    delivered: bool
+    retryable: bool
+    error: str
+
+
+class _Refused(Exception):
+    """A delivery we will not attempt; retrying cannot help, an operator must."""
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 form would reach (mapped, 6to4, NAT64), if any."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if any(address in net for net in _NAT64):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def _not_public(address: IPAddress) -> bool:
+    if isinstance(address, ipaddress.IPv6Address):
+        inner = _embedded_ipv4(address)
+        if inner is not None and _not_public(inner):
+            return True
+    return (
+        address.is_private or address.is_loopback or address.is_link_local
+        or address.is_multicast or address.is_reserved or address.is_unspecified
+        or not address.is_global or any(address in net for net in _BLOCKED)
+    )  # fmt: skip
+
+
+def _check_address(address: IPAddress, policy: WebhookPolicy) -> None:
+    """Refuse an address that is not public, unless the policy allows its network."""
+    allowed = any(address in net for net in policy.allowed_networks)
+    if address in _METADATA or (not allowed and _not_public(address)):
+        raise _Refused(f"address {address} is private")
+
+
+def _resolve(host: str, port: int, policy: WebhookPolicy) -> list[str]:
+    """Every address of `host`, each checked; one bad answer refuses them all."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    except UnicodeError:  # a label the IDNA codec rejects, e.g. longer than 63 characters
+        raise _Refused("invalid URL") from None
+    addresses = [str(info[4][0]) for info in infos]
+    for text in addresses:
+        _check_address(ipaddress.ip_address(text), policy)
+    if not addresses:
+        raise socket.gaierror("no address")
+    return list(dict.fromkeys(addresses))
+
+
+def _check_header(name: str, value: str) -> None:
+    if not _TOKEN.match(name) or any(c in value for c in "\r\n\0"):
+        raise _Refused("invalid header")
+
+
+def _parse(url: str) -> tuple[str, str, int, str]:
+    """Scheme, host, port and request path of an acceptable URL."""
+    if not url.isascii() or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
+        raise _Refused("invalid URL")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise _Refused("invalid URL") from None
+    if parts.scheme not in ("http", "https"):
+        raise _Refused("scheme refused")
+    if "@" in parts.netloc:
+        raise _Refused("credentials in URL refused")
+    if not parts.hostname:
+        raise _Refused("invalid URL")
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80), path
+
+
+def post_ciphertext(
+    target: WebhookTarget,
+    message_id: str,
+    body: bytes | Path,
+    extra_headers: Mapping[str, str],
+    policy: WebhookPolicy,
+    *,
+    now: Callable[[], float] = time.time,
+) -> DeliveryOutcome:
+    """Deliver `body` once; never raises for network or receiver trouble.
+
+    Only a Path that cannot be read raises (OSError): that is our fault, not the receiver's.
+
+    A Path is read whole into memory, because the HMAC covers every byte before
+    the first is sent: memory use equals the file size, and the worker only
+    sends blobs up to the submission limit.
+    """
+    host = "?"
+    try:
+        scheme, host, port, path = _parse(target.url)
+        _check_header("webhook-id", message_id)
+        for name, value in extra_headers.items():
+            _check_header(name, value)
+            if name.lower() in _OWN_HEADERS:
+                raise _Refused("invalid header")
+        payload = body.read_bytes() if isinstance(body, Path) else bytes(body)
+        try:
+            signed = webhooks.headers(target.secret, message_id, int(now()), payload)
+        except webhooks.WebhookSignatureError:
+            raise _Refused("invalid webhook secret") from None
+        addresses = _resolve(host, port, policy)
+        outcome = _send(scheme, host, port, path, addresses, payload, signed, extra_headers, policy)
+    except _Refused as refused:
+        outcome = DeliveryOutcome(False, False, str(refused))
+    except socket.gaierror:
+        outcome = DeliveryOutcome(False, True, "DNS lookup failed")
+    log.debug("webhook to %s: %s", host, outcome.error or "delivered")
+    return outcome
+
+
+def _send(
+    scheme: str, host: str, port: int, path: str, addresses: list[str], payload: bytes,
+    signed: Mapping[str, str], extra_headers: Mapping[str, str], policy: WebhookPolicy,
+) -> DeliveryOutcome:  # fmt: skip
+    """Connect to a checked address, send, and classify what comes back."""
+    literal = ":" in host
+    host_header = f"[{host}]" if literal else host
+    if port != (443 if scheme == "https" else 80):
+        host_header += f":{port}"
+    headers = {
+        "Host": host_header,
+        "Content-Type": "application/octet-stream",
+        "Content-Length": str(len(payload)),
+        "User-Agent": "reporting-worker",
+        **signed,
+        **extra_headers,
+    }
+    sock: socket.socket | None = None
+    try:
+        sock, address = _connect(addresses, port, policy.connect_timeout)
+        if scheme == "https":  # the handshake still runs under the connect timeout
+            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+        sock.settimeout(policy.read_timeout)
+        conn = http.client.HTTPConnection(f"[{address}]" if ":" in address else address, port)
+        conn.sock, conn.auto_open = sock, 0  # http.client must never connect by itself
+        conn.request("POST", path, body=payload, headers=headers)
+        response = conn.getresponse()
+        # The status is the answer; a slow or broken body does not change it.
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            response.read(RESPONSE_LIMIT)
+        return _classify(response.status)
+    except ssl.SSLCertVerificationError:
+        return DeliveryOutcome(False, False, "TLS error (certificate)")
+    except ssl.SSLError:
+        return DeliveryOutcome(False, True, "TLS error")
+    except TimeoutError:
+        return DeliveryOutcome(False, True, "timeout")
+    except ConnectionRefusedError:
+        return DeliveryOutcome(False, True, "connection refused")
+    except (ConnectionError, http.client.HTTPException):
+        return DeliveryOutcome(False, True, "connection lost")
+    except OSError as error:
+        code = errno.errorcode.get(error.errno or 0, "?")
+        return DeliveryOutcome(False, True, f"network error ({code})")
+    finally:
+        if sock is not None:
+            sock.close()
+
+
+def _connect(addresses: list[str], port: int, timeout: float) -> tuple[socket.socket, str]:
+    """A socket to the first checked address that answers; never a name, so no re-resolving."""
+    for address in addresses[:-1]:
+        with contextlib.suppress(OSError):
+            return socket.create_connection((address, port), timeout=timeout), address
+    return socket.create_connection((addresses[-1], port), timeout=timeout), addresses[-1]
+
+
+def _classify(status: int) -> DeliveryOutcome:
+    """2xx and 409 (already received this webhook-id) are done; 408/429/5xx may pass later."""
+    if 200 <= status < 300 or status == 409:
+        return DeliveryOutcome(True, False, "")
+    if 300 <= status < 400:
+        return DeliveryOutcome(False, False, f"redirect refused (HTTP {status})")
+    return DeliveryOutcome(False, status in (408, 429) or 500 <= status < 600, f"HTTP {status}")

@@ -1,0 +1,220 @@
+"""One delivery attempt, as plain functions: claim, send, record.
+
+A delivery is claimed with a lease (an atomic update), so two workers never send
+it at once; a worker killed mid-send loses its lease when it expires and the
+sweep queues the delivery again. Resending is safe: the receiver stores each
+`webhook-id` once and answers 409 to a repeat, which counts as delivered.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
+
+from sqlalchemy import or_, select, update
+
+from reporting.blobs import BlobStore
+from reporting.config import DeliverySettings
+from reporting.db import Database
+from reporting.models import ChannelKind, Delivery, DeliveryState, Message, Organisation
+from reporting.models.common import today
+
+RETRYABLE_STATES = (DeliveryState.PENDING, DeliveryState.FAILED)
+MAX_ERROR_CHARS = 200
+
+
+class Outcome(NamedTuple):
+    delivered: bool
+    retryable: bool
+    error: str
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """What the sender needs, read while the lease is taken; ids and settings, no content."""
+
+    delivery_id: str
+    idempotency_id: str
+    kind: ChannelKind
+    target: str
+    secret: str
+    blob_id: str
+    report_id: str
+    message_id: str
+    message_kind: str
+    part: int
+    organisation: str
+
+
+def now() -> datetime:
+    """Naive UTC, as stored (SQLite keeps no time zones)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def backoff_seconds(attempts: int, settings: DeliverySettings, rng: random.Random) -> float:
+    """Exponential backoff with full jitter: spreads retries after an outage at the receiver."""
+    ceiling = min(settings.backoff_max_seconds, settings.backoff_base_seconds * 2 ** (attempts - 1))
+    return rng.uniform(ceiling / 2, ceiling)
+
+
+def claim(database: Database, delivery_id: str, lease_seconds: int) -> Claimed | None:
+    """Take the delivery for this worker, or None if it is done or another worker has it.
+
+    `due_at` is the sweep's business (when to queue again), not a bar to a queued task.
+    """
+    moment = now()
+    with database.transaction() as db:
+        taken = db.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id)
+            .where(Delivery.state.in_(RETRYABLE_STATES))
+            .where(or_(Delivery.lease_until.is_(None), Delivery.lease_until < moment))
+            .values(lease_until=moment + timedelta(seconds=lease_seconds))
+        )
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        delivery = db.get_one(Delivery, delivery_id)
+        channel = delivery.channel
+        message = db.get_one(Message, delivery.message_id)
+        organisation = db.get_one(Organisation, channel.organisation_id)
+        return Claimed(
+            delivery_id=delivery.id,
+            idempotency_id=delivery.idempotency_id,
+            kind=channel.kind,
+            target=channel.target,
+            secret=channel.secret,
+            blob_id=delivery.blob_id,
+            report_id=delivery.report_id,
+            message_id=delivery.message_id,
+            message_kind=str(message.kind),
+            part=delivery.part,
+            organisation=organisation.name,
+        )
+
+
+def send(claimed: Claimed, settings: DeliverySettings, store: BlobStore) -> Outcome:
+    """Hand the ciphertext to its channel; any unexpected error is a retryable failure."""
+    try:
+        if claimed.kind is ChannelKind.WEBHOOK:
+            return _send_webhook(claimed, settings, store)
+        return _send_email(claimed, settings, store)
+    except OSError as error:
+        return Outcome(False, True, f"{type(error).__name__}"[:MAX_ERROR_CHARS])
+
+
+def _send_webhook(claimed: Claimed, settings: DeliverySettings, store: BlobStore) -> Outcome:
+    from worker.channels.webhook import WebhookPolicy, WebhookTarget, post_ciphertext
+
+    policy = WebhookPolicy(
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        allowed_networks=tuple(ipaddress.ip_network(n) for n in settings.allowed_networks),
+    )
+    result = post_ciphertext(
+        WebhookTarget(claimed.target, claimed.secret),
+        claimed.idempotency_id,
+        store.path(claimed.blob_id),
+        {
+            "x-reporting-organisation": claimed.organisation,
+            "x-reporting-report": claimed.report_id,
+            "x-reporting-message": claimed.message_id,
+            "x-reporting-kind": claimed.message_kind,
+            "x-reporting-part": str(claimed.part),
+        },
+        policy,
+    )
+    return Outcome(result.delivered, result.retryable, result.error)
+
+
+def _send_email(claimed: Claimed, settings: DeliverySettings, store: BlobStore) -> Outcome:
+    from worker.channels.email import parse_smtp_url, send_ciphertext
+
+    if not settings.smtp_url:
+        return Outcome(False, False, "no SMTP server configured (REPORTING_SMTP_URL)")
+    what = "report" if claimed.part == 0 else f"attachment {claimed.part}"
+    result = send_ciphertext(
+        parse_smtp_url(settings.smtp_url),
+        claimed.target,
+        f"[{claimed.organisation}] new encrypted {claimed.message_kind} {what}",
+        (
+            "An encrypted item arrived through the reporting service.\n\n"
+            f"Report reference: {claimed.report_id}\nItem: {claimed.idempotency_id}\n\n"
+            "The attachment is an age file; decrypt it on a caseworker's own computer, "
+            "for example: age -d -i key.txt file.age\n"
+        ),
+        f"{claimed.idempotency_id}.age",
+        store.path(claimed.blob_id).read_bytes(),
+    )
+    return Outcome(result.delivered, result.retryable, result.error)
+
+
+def record(
+    database: Database,
+    delivery_id: str,
+    outcome: Outcome,
+    settings: DeliverySettings,
+    rng: random.Random,
+) -> DeliveryState:
+    """Count the attempt and move the delivery on: delivered, to be retried, or dead."""
+    with database.transaction() as db:
+        delivery = db.get_one(Delivery, delivery_id)
+        delivery.attempts += 1
+        delivery.lease_until = None
+        if outcome.delivered:
+            delivery.state = DeliveryState.DELIVERED
+            delivery.delivered_on = today()
+            delivery.last_error = ""
+            delivery.due_at = None
+        elif not outcome.retryable or delivery.attempts >= settings.max_attempts:
+            delivery.state = DeliveryState.DEAD
+            delivery.last_error = outcome.error[:MAX_ERROR_CHARS]
+            delivery.due_at = None
+        else:
+            delivery.state = DeliveryState.FAILED
+            delivery.last_error = outcome.error[:MAX_ERROR_CHARS]
+            wait = backoff_seconds(delivery.attempts, settings, rng)
+            delivery.due_at = now() + timedelta(seconds=wait)
+        return delivery.state
+
+
+def attempt(
+    database: Database, store: BlobStore, settings: DeliverySettings, delivery_id: str
+) -> DeliveryState | None:
+    """One attempt at one delivery; None when there was nothing to do."""
+    claimed = claim(database, delivery_id, settings.lease_seconds)
+    if claimed is None:
+        return None
+    outcome = send(claimed, settings, store)
+    # Jitter spreads retries out; it needs no cryptographic randomness.
+    return record(database, delivery_id, outcome, settings, random.Random())  # noqa: S311
+
+
+def due_for_queueing(
+    database: Database, settings: DeliverySettings, limit: int = 1000
+) -> list[str]:
+    """Deliveries the sweep should queue: not done, not held, not waiting out a backoff.
+
+    Each is marked so that the next sweeps leave it alone for a while; if its task is
+    lost (a broker outage, a killed worker), a later sweep queues it again.
+    """
+    moment = now()
+    with database.transaction() as db:
+        ids = list(
+            db.scalars(
+                select(Delivery.id)
+                .where(Delivery.state.in_(RETRYABLE_STATES))
+                .where(or_(Delivery.lease_until.is_(None), Delivery.lease_until < moment))
+                .where(or_(Delivery.due_at.is_(None), Delivery.due_at <= moment))
+                .limit(limit)
+            )
+        )
+        if ids:
+            db.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(ids))
+                .values(due_at=moment + timedelta(seconds=settings.requeue_seconds))
+            )
+    return ids
