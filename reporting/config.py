@@ -106,7 +106,7 @@ class Settings:
     @property
     def broker_url(self) -> str:
         """Redis in production; otherwise kombu's filesystem transport, which needs no server."""
-        return self.redis_url or "filesystem://"
+        return self.redis_url or "filesystem://localhost//"
 
     @property
     def broker_folder(self) -> Path:

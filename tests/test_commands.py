@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 from flask.testing import FlaskCliRunner
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
 import crypto
 from reporting import db, migrate
@@ -147,3 +147,17 @@ def test_blobs_sweep_removes_only_old_orphans_and_stale_temporaries(
     assert set(store.ids()) == kept | {fresh_orphan}
     assert old_orphan not in set(store.ids())
     assert not stale.exists() and fresh.exists()
+
+
+def test_upgrading_a_database_that_has_reports(app: Flask, database_url: str, caseworker) -> None:
+    """Columns added by later migrations need defaults for the rows already there."""
+    submit_report(app.test_client())
+    migrate.downgrade(database_url, "0001")
+    migrate.upgrade(database_url)
+    with app.app_context():
+        from reporting.models import Organisation, Report
+
+        report = db.session().scalars(select(Report)).one()
+        assert report.read is False and report.closed_on is None
+        organisation = db.session().scalars(select(Organisation)).one()
+        assert organisation.retention_days == 90 and organisation.notification_due is False

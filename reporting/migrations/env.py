@@ -27,6 +27,11 @@ def run_migrations_online() -> None:
     assert url is not None
     engine = make_engine(url)
     with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch mode rebuilds SQLite tables (copy, drop, rename); foreign keys referring
+            # to a table being rebuilt would refuse the drop. Off for the migration only.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         # Batch mode lets later migrations alter SQLite tables, which lack ALTER COLUMN.
         context.configure(
             connection=connection, target_metadata=target_metadata, render_as_batch=True
