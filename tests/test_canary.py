@@ -9,6 +9,7 @@ the right key (and only the right key) decrypts each blob back to it.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -22,13 +23,15 @@ import pytest
 import redis
 import werkzeug.formparser
 from flask import Flask, request
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
 import crypto
+from crypto.webhooks import new_secret
 from reporting import create_app, db, migrate
-from reporting.cli import bootstrap_demo
-from reporting.models import Report
+from reporting.cli import DEMO_ORGANISATION, bootstrap_demo
+from reporting.models import Delivery, Report
 from reporting.submissions import store_reply
+from tests.delivery_fixtures import RunningReceiver, add_webhook
 from tests.portal import (
     codename_from,
     come_back,
@@ -177,12 +180,27 @@ def _scan_database(app: Flask, canary: str) -> int:
     return rows
 
 
+def _redis_values(client: redis.Redis, key: bytes) -> list[bytes]:
+    kind = client.type(key)
+    if kind == b"string":
+        return [client.get(key) or b""]
+    if kind == b"list":
+        return list(client.lrange(key, 0, -1))
+    if kind == b"hash":
+        return [b for pair in client.hgetall(key).items() for b in pair]
+    if kind == b"set":
+        return list(client.smembers(key))
+    if kind == b"zset":
+        return list(client.zrange(key, 0, -1))
+    raise AssertionError(f"unexpected Redis type {kind!r}")
+
+
 def _scan_redis(client: redis.Redis, canary: str) -> int:
     keys = list(client.scan_iter())
     for key in keys:
         _assert_absent(key, canary, "a Redis key")
-        if client.type(key) == b"string":
-            _assert_absent(client.get(key) or b"", canary, f"Redis value {key!r}")
+        for value in _redis_values(client, key):
+            _assert_absent(value, canary, f"Redis value of {key!r}")
     return len(keys)
 
 
@@ -201,6 +219,10 @@ def test_canary_never_stored_in_clear(
     demo_key_path = bootstrap_demo(app)
     assert demo_key_path is not None
     [demo_key] = crypto.parse_identities(demo_key_path.read_text())
+    # A webhook channel, so delivery tasks are queued in Redis (no worker takes them here).
+    add_webhook(
+        app, DEMO_ORGANISATION, RunningReceiver("https://ngo.example/", new_secret(), temp_dir)
+    )
     client = app.test_client()
     client.environ_base.update(IDENTIFYING)
     attachment = (canary.encode("utf-8") + os.urandom(4096)) * (ATTACHMENT_BYTES // 4200)
@@ -243,7 +265,16 @@ def test_canary_never_stored_in_clear(
     assert _scan_files(Path(app.instance_path), canary) >= 6
     assert _scan_files(temp_dir, canary) == 0
     assert _scan_database(app, canary) >= 6
-    assert _scan_redis(redis_db, canary) >= 1  # the rate-limit counters are there
+    scanned = _scan_redis(redis_db, canary)
+    assert scanned >= 2  # the rate-limit counters, and the queue of delivery tasks
+    queued = redis_db.lrange("reporting", 0, -1)
+    assert len(queued) == 2 + 2  # report document and file, follow-up document and file
+    with app.app_context():
+        delivery_ids = set(db.session().scalars(select(Delivery.id)))
+    for raw in queued:  # a task message holds a delivery id and nothing else
+        envelope = json.loads(raw)
+        args, kwargs, _ = json.loads(base64.b64decode(envelope["body"]))
+        assert len(args) == 1 and args[0] in delivery_ids and kwargs == {}
     captured = capfd.readouterr()
     _assert_absent((captured.out + captured.err).encode("utf-8"), canary, "stdout/stderr")
     _assert_absent(caplog.text.encode("utf-8"), canary, "the logs")
