@@ -59,6 +59,13 @@ def retry_dead(database: Database, delivery_ids: Sequence[str] | None = None) ->
             db.execute(
                 update(Delivery)
                 .where(Delivery.id.in_(ids))
-                .values(state=DeliveryState.PENDING, attempts=0, due_at=None, lease_until=None)
+                .values(
+                    state=DeliveryState.PENDING,
+                    attempts=0,
+                    due_at=None,
+                    lease_until=None,
+                    lease_token=None,
+                    swept=True,  # queued by the caller; a lost message is picked up next sweep
+                )
             )
     return ids

@@ -190,6 +190,8 @@ def test_claims_are_exclusive_and_leases_expire(app: Flask, webhook_caseworker: 
         with db.database().transaction() as session:
             held = session.get_one(Delivery, row.id)
             held.lease_until = held.lease_until - timedelta(minutes=5)
+        # First seen by this sweep (its own task may still be queued); the next one queues it.
+        assert delivery.due_for_queueing(db.database(), TEST_DELIVERY) == []
         assert delivery.due_for_queueing(db.database(), TEST_DELIVERY) == [row.id]
         # Queued now, so the next sweep leaves it alone for `requeue_seconds`.
         assert delivery.due_for_queueing(db.database(), TEST_DELIVERY) == []
@@ -204,3 +206,29 @@ def test_the_backoff_grows_with_jitter_and_a_ceiling() -> None:
     assert 0.025 <= waits[0] <= 0.05
     assert all(w <= TEST_DELIVERY.backoff_max_seconds for w in waits)
     assert waits[-1] >= TEST_DELIVERY.backoff_max_seconds / 2
+
+
+def test_an_attempt_whose_lease_was_taken_over_records_nothing(
+    app: Flask, webhook_caseworker: Caseworker
+) -> None:
+    import random
+
+    submit_report(app.test_client())
+    [row] = _deliveries(app)
+    rng = random.Random(1)
+    with app.app_context():
+        database = db.database()
+        slow = delivery.claim(database, row.id, lease_seconds=60)
+        assert slow is not None
+        with database.transaction() as session:  # the slow attempt's lease runs out
+            held = session.get_one(Delivery, row.id)
+            held.lease_until = held.lease_until - timedelta(minutes=5)
+        fast = delivery.claim(database, row.id, lease_seconds=60)
+        assert fast is not None
+        delivered = delivery.Outcome(True, False, "")
+        assert delivery.record(database, fast, delivered, TEST_DELIVERY, rng) == "delivered"
+        # The slow attempt finally fails: too late, and it cannot undo the delivery.
+        failed = delivery.Outcome(False, True, "timeout")
+        assert delivery.record(database, slow, failed, TEST_DELIVERY, rng) is None
+    [after] = _deliveries(app)
+    assert after.state == "delivered" and after.attempts == 1 and after.last_error == ""

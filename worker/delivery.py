@@ -20,7 +20,7 @@ from reporting.blobs import BlobStore
 from reporting.config import DeliverySettings
 from reporting.db import Database
 from reporting.models import ChannelKind, Delivery, DeliveryState, Message, Organisation
-from reporting.models.common import today
+from reporting.models.common import new_id, today
 
 RETRYABLE_STATES = (DeliveryState.PENDING, DeliveryState.FAILED)
 MAX_ERROR_CHARS = 200
@@ -37,6 +37,7 @@ class Claimed:
     """What the sender needs, read while the lease is taken; ids and settings, no content."""
 
     delivery_id: str
+    lease_token: str
     idempotency_id: str
     kind: ChannelKind
     target: str
@@ -66,13 +67,14 @@ def claim(database: Database, delivery_id: str, lease_seconds: int) -> Claimed |
     `due_at` is the sweep's business (when to queue again), not a bar to a queued task.
     """
     moment = now()
+    token = new_id()
     with database.transaction() as db:
         taken = db.execute(
             update(Delivery)
             .where(Delivery.id == delivery_id)
             .where(Delivery.state.in_(RETRYABLE_STATES))
             .where(or_(Delivery.lease_until.is_(None), Delivery.lease_until < moment))
-            .values(lease_until=moment + timedelta(seconds=lease_seconds))
+            .values(lease_until=moment + timedelta(seconds=lease_seconds), lease_token=token)
         )
         if taken.rowcount != 1:  # type: ignore[attr-defined]
             return None
@@ -82,6 +84,7 @@ def claim(database: Database, delivery_id: str, lease_seconds: int) -> Claimed |
         organisation = db.get_one(Organisation, channel.organisation_id)
         return Claimed(
             delivery_id=delivery.id,
+            lease_token=token,
             idempotency_id=delivery.idempotency_id,
             kind=channel.kind,
             target=channel.target,
@@ -153,16 +156,30 @@ def _send_email(claimed: Claimed, settings: DeliverySettings, store: BlobStore) 
 
 def record(
     database: Database,
-    delivery_id: str,
+    claimed: Claimed,
     outcome: Outcome,
     settings: DeliverySettings,
     rng: random.Random,
-) -> DeliveryState:
-    """Count the attempt and move the delivery on: delivered, to be retried, or dead."""
+) -> DeliveryState | None:
+    """Count the attempt and move the delivery on: delivered, to be retried, or dead.
+
+    Only while this attempt still holds its lease: if the lease ran out and another
+    worker took the delivery over, that worker's outcome is the one that counts (and
+    a delivered row is never moved back). Returns None when nothing was recorded.
+    """
     with database.transaction() as db:
-        delivery = db.get_one(Delivery, delivery_id)
+        delivery = db.scalar(
+            select(Delivery)
+            .where(Delivery.id == claimed.delivery_id)
+            .where(Delivery.lease_token == claimed.lease_token)
+            .where(Delivery.state.in_(RETRYABLE_STATES))
+            .with_for_update()
+        )
+        if delivery is None:
+            return None
         delivery.attempts += 1
         delivery.lease_until = None
+        delivery.lease_token = None
         if outcome.delivered:
             delivery.state = DeliveryState.DELIVERED
             delivery.delivered_on = today()
@@ -177,6 +194,7 @@ def record(
             delivery.last_error = outcome.error[:MAX_ERROR_CHARS]
             wait = backoff_seconds(delivery.attempts, settings, rng)
             delivery.due_at = now() + timedelta(seconds=wait)
+            delivery.swept = True  # the first sweep after its backoff queues it
         return delivery.state
 
 
@@ -189,32 +207,36 @@ def attempt(
         return None
     outcome = send(claimed, settings, store)
     # Jitter spreads retries out; it needs no cryptographic randomness.
-    return record(database, delivery_id, outcome, settings, random.Random())  # noqa: S311
+    return record(database, claimed, outcome, settings, random.Random())  # noqa: S311
 
 
 def due_for_queueing(
     database: Database, settings: DeliverySettings, limit: int = 1000
 ) -> list[str]:
-    """Deliveries the sweep should queue: not done, not held, not waiting out a backoff.
+    """Deliveries the sweep should queue: not done, not held, not waiting out a backoff,
+    and already seen by an earlier sweep (a new row's own task may still be on its way).
 
-    Each is marked so that the next sweeps leave it alone for a while; if its task is
-    lost (a broker outage, a killed worker), a later sweep queues it again.
+    Rows seen for the first time are only marked. Queued rows are left alone for
+    `requeue_seconds`; if their task is lost (a broker outage, a killed worker), a
+    later sweep queues them again.
     """
     moment = now()
     with database.transaction() as db:
-        ids = list(
-            db.scalars(
-                select(Delivery.id)
-                .where(Delivery.state.in_(RETRYABLE_STATES))
-                .where(or_(Delivery.lease_until.is_(None), Delivery.lease_until < moment))
-                .where(or_(Delivery.due_at.is_(None), Delivery.due_at <= moment))
-                .limit(limit)
-            )
-        )
+        due = db.execute(
+            select(Delivery.id, Delivery.swept)
+            .where(Delivery.state.in_(RETRYABLE_STATES))
+            .where(or_(Delivery.lease_until.is_(None), Delivery.lease_until < moment))
+            .where(or_(Delivery.due_at.is_(None), Delivery.due_at <= moment))
+            .limit(limit)
+        ).all()
+        ids = [row.id for row in due if row.swept]
+        first_seen = [row.id for row in due if not row.swept]
         if ids:
             db.execute(
                 update(Delivery)
                 .where(Delivery.id.in_(ids))
                 .values(due_at=moment + timedelta(seconds=settings.requeue_seconds))
             )
+        if first_seen:
+            db.execute(update(Delivery).where(Delivery.id.in_(first_seen)).values(swept=True))
     return ids

@@ -96,6 +96,12 @@ class Delivery(Base):
     # delivered or dead, so a delivered report keeps no time finer than its day.
     due_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    # Which claim holds the lease: an attempt whose lease was taken over records nothing.
+    lease_token: Mapped[str | None] = mapped_column(String(ID_LENGTH), default=None)
+    # Seen pending by a sweep: the next sweep queues it again. A new row's task is queued
+    # after its commit, so only a row that outlives two sweeps is queued twice; no creation
+    # time is needed for that.
+    swept: Mapped[bool] = mapped_column(Boolean, default=False)
 
     channel: Mapped[DeliveryChannel] = relationship()
 

@@ -90,6 +90,8 @@ def upgrade() -> None:
         sa.Column("delivered_on", sa.Date(), nullable=True),
         sa.Column("due_at", sa.DateTime(), nullable=True),
         sa.Column("lease_until", sa.DateTime(), nullable=True),
+        sa.Column("lease_token", sa.String(length=32), nullable=True),
+        sa.Column("swept", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(["blob_id"], ["blob.id"], name=op.f("fk_delivery_blob_id_blob")),
         sa.ForeignKeyConstraint(
             ["channel_id"],
