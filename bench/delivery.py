@@ -17,16 +17,20 @@ them with `send_deliveries`, as the report view does, from a few threads (concur
 reporters). One webhook channel, no attachments: one delivery per report.
 
 The codename's Argon2id is excluded: `reporting.submissions.derive_keys` is replaced by a
-cheap fake here (the upload benchmark measures it), so reports can be made faster than they
-are delivered and the queue, not the reporters, sets the pace.
+cheap fake here (the upload benchmark measures it), so that reports are made as fast as this
+process can store them.
 
-Figures: deliveries/s from the first `send_deliveries` call to the poll of the Delivery
-table (every 50 ms) that finds them all delivered; and for each delivery the time from its
-`send_deliveries` returning to the receiver's `<webhook-id>.json` file being written (its
-mtime; same machine, same clock), p50 and p99. The reference, measured in the same run: the
-same number of signed POSTs of the same blobs to the same receiver, sent directly from this
-process with 8 threads through `worker.channels.webhook.post_ciphertext` (no Celery, no
-database): the ceiling that the queue adds its overhead to.
+Figures, as reports arrive (each queued right after it is stored): deliveries/s from the
+first `send_deliveries` call to the poll of the Delivery table (every 50 ms) that finds them
+all delivered; and for each delivery the time from its `send_deliveries` returning to the
+receiver's `<webhook-id>.json` file being written (its mtime; same machine, same clock), p50
+and p99. If the workers keep up, that rate is how fast this process stores reports, so a
+second measurement shows the queue's own capacity: as many reports again, stored first and
+then queued in one burst ("on a backlog"), with the CPU time per delivery of the workers and
+the receiver. The reference, measured in the same run: the same number of signed POSTs of
+the same blobs to the same receiver, sent directly from this process with 8 threads through
+`worker.channels.webhook.post_ciphertext` (no Celery, no database): the ceiling that the
+queue adds its overhead to.
 
     python bench/delivery.py [--reports 1000] [--broker redis|filesystem]
                              [--database-url URL] [--tmpdir DIR]
@@ -163,6 +167,13 @@ def stop_process(process: Process) -> None:
             process.proc.wait()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and all its threads, from /proc/<pid>/stat."""
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        fields = f.read().rpartition(b")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_until(what: Process, ready: Callable[[], bool], timeout: float = START_TIMEOUT) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -208,6 +219,7 @@ class Receiver:
     url: str
     secret: str
     store: Path
+    pid: int
 
 
 def start_receiver(stack: ExitStack, work: Path, env: dict[str, str]) -> Receiver:
@@ -233,7 +245,7 @@ def start_receiver(stack: ExitStack, work: Path, env: dict[str, str]) -> Receive
             return True
 
     wait_until(receiver, listening)
-    return Receiver(f"http://127.0.0.1:{port}/", secret, store)
+    return Receiver(f"http://127.0.0.1:{port}/", secret, store, receiver.proc.pid)
 
 
 def celery_command(*args: str) -> list[str]:
@@ -303,7 +315,7 @@ def make_service(env: dict[str, str], receiver: Receiver) -> Service:
     from reporting.models import ChannelKind, DeliveryChannel
     from reporting.organisations import add_recipient, create_organisation
 
-    submissions.derive_keys = fake_derive_keys()  # type: ignore[assignment]
+    submissions.derive_keys = fake_derive_keys()  # type: ignore[attr-defined]
     database_url = env["REPORTING_DATABASE_URL"]
     app = create_app(
         {
@@ -418,6 +430,8 @@ def submit_reports(service: Service, count: int, submitted: Submitted, queue: bo
             for _ in pool.map(one, range(count)):
                 pass
     except BaseException as error:  # reported by the thread that polls
+        if STOP.is_set():
+            return  # on the way out, the broker may be gone already: not an error
         submitted.error = error
         raise
 
@@ -436,6 +450,8 @@ def queue_stored(service: Service, submitted: Submitted) -> None:
             for _ in pool.map(one, submitted.unqueued):
                 pass
     except BaseException as error:
+        if STOP.is_set():
+            return
         submitted.error = error
         raise
 
@@ -494,6 +510,8 @@ class Backlog:
     deliveries: int  # delivered after the burst began (a sweep may have sent some before)
     seconds: float  # first send_deliveries of the burst -> the poll that saw all delivered
     store_seconds: float  # storing the reports (not counted in `seconds`)
+    worker_cpu: float  # CPU seconds of all worker processes while draining
+    receiver_cpu: float
 
     @property
     def per_second(self) -> float:
@@ -594,7 +612,7 @@ def measure_live(
 
 
 def measure_backlog(
-    service: Service, reports: int, workers: Sequence[Process], label: str
+    service: Service, receiver: Receiver, reports: int, workers: Sequence[Process], label: str
 ) -> Backlog:
     progress(f"{label}: storing {reports} reports without queueing them")
     before = delivered_count(service)
@@ -605,6 +623,9 @@ def measure_backlog(
     # The beat's sweep may have queued a few of them meanwhile: those are not counted.
     early = delivered_count(service) - before
     progress(f"{label}: queueing {reports} reports in one burst")
+    pids = [w.proc.pid for w in workers]
+    worker_cpu = sum(map(cpu_seconds, pids))
+    receiver_cpu = cpu_seconds(receiver.pid)
     sender = background(queue_stored, service, submitted)
     last_seen, _ = wait_delivered(
         service, before + reports, workers, label, deadline_for(reports), submitted
@@ -612,7 +633,15 @@ def measure_backlog(
     sender.join()
     check_submitted(submitted)
     assert submitted.first_send is not None
-    backlog = Backlog(reports - early, last_seen - submitted.first_send, store_seconds)
+    worker_cpu = sum(map(cpu_seconds, pids)) - worker_cpu
+    receiver_cpu = cpu_seconds(receiver.pid) - receiver_cpu
+    backlog = Backlog(
+        reports - early,
+        last_seen - submitted.first_send,
+        store_seconds,
+        worker_cpu,
+        receiver_cpu,
+    )
     progress(f"{label}: {backlog.per_second:.0f} deliveries/s on a backlog")
     return backlog
 
@@ -627,17 +656,21 @@ def run_phase(
 ) -> Phase:
     label = f"{worker_count} worker process{'es' if worker_count > 1 else ''}"
     with ExitStack() as stack:
-        progress(f"{label}: starting")
-        workers = start_workers(stack, worker_count, env, work)
-        # Warm-up: every worker imported, connected and serving before the clock starts.
-        before = delivered_count(service)
-        warmup = Submitted()
-        submit_reports(service, WARMUP_REPORTS * worker_count, warmup, True)
-        deadline = time.monotonic() + START_TIMEOUT + 30
-        expected = before + WARMUP_REPORTS * worker_count
-        wait_delivered(service, expected, workers, f"{label} warm-up", deadline, warmup)
-        live = measure_live(service, receiver, reports, workers, label)
-        backlog = measure_backlog(service, reports, workers, label)
+        try:
+            progress(f"{label}: starting")
+            workers = start_workers(stack, worker_count, env, work)
+            # Warm-up: every worker imported, connected and serving before the clock starts.
+            before = delivered_count(service)
+            warmup = Submitted()
+            submit_reports(service, WARMUP_REPORTS * worker_count, warmup, True)
+            deadline = time.monotonic() + START_TIMEOUT + 30
+            expected = before + WARMUP_REPORTS * worker_count
+            wait_delivered(service, expected, workers, f"{label} warm-up", deadline, warmup)
+            live = measure_live(service, receiver, reports, workers, label)
+            backlog = measure_backlog(service, receiver, reports, workers, label)
+        except BaseException:
+            STOP.set()  # before the workers and the broker go: no more reports
+            raise
     return Phase(worker_count, live, backlog)
 
 
@@ -648,6 +681,8 @@ def run_phase(
 class Reference:
     deliveries: int
     seconds: float
+    sender_cpu: float  # this process's CPU seconds
+    receiver_cpu: float
 
     @property
     def per_second(self) -> float:
@@ -676,17 +711,24 @@ def run_reference(receiver: Receiver, blob_paths: Sequence[Path]) -> Reference:
 
     progress(f"reference: {len(blob_paths)} direct POSTs from {CONCURRENCY} threads")
     started = time.perf_counter()
+    own_cpu, receiver_cpu = time.process_time(), cpu_seconds(receiver.pid)
     with ThreadPoolExecutor(CONCURRENCY) as pool:
         results = list(pool.map(one, enumerate(blob_paths)))
     seconds = time.perf_counter() - started
+    own_cpu = time.process_time() - own_cpu
+    receiver_cpu = cpu_seconds(receiver.pid) - receiver_cpu
     if not all(results):
         raise SystemExit(f"reference: {results.count(False)} POSTs failed")
-    reference = Reference(len(blob_paths), seconds)
+    reference = Reference(len(blob_paths), seconds, own_cpu, receiver_cpu)
     progress(f"reference: {reference.per_second:.0f} deliveries/s")
     return reference
 
 
 # --- the report ----------------------------------------------------------------------------
+
+
+def per_delivery(cpu_seconds: float, deliveries: int) -> str:
+    return f"{cpu_seconds * 1000 / deliveries:.1f}" if deliveries else ""
 
 
 def percentile(values: Sequence[float], p: int) -> float:
@@ -698,7 +740,7 @@ def percentile(values: Sequence[float], p: int) -> float:
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """Right-align columns of figures so their digits line up; left-align words."""
     widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
-    figures = [bool(rows) and rows[0][i][:1].isdigit() for i in range(len(headers))]
+    figures = [any(r[i][:1].isdigit() for r in rows) for i in range(len(headers))]
 
     def line(cells: Sequence[str]) -> str:
         padded = (
@@ -726,15 +768,25 @@ def report(phases: Sequence[Phase], reference: Reference) -> str:
                 f"{percentile(live.latencies, 50) * 1000:.0f}",
                 f"{percentile(live.latencies, 99) * 1000:.0f}",
                 f"{live.submit_per_second:.1f}",
+                "",
+                "",
             ]
         )
         rows.append(
             [f"queue, {name}, on a backlog", f"{backlog.per_second:.1f}", ratio(backlog.per_second)]
             + [""] * 3
+            + [
+                per_delivery(backlog.worker_cpu, backlog.deliveries),
+                per_delivery(backlog.receiver_cpu, backlog.deliveries),
+            ]
         )
     rows.append(
         [f"reference: direct POSTs, {CONCURRENCY} threads", f"{reference.per_second:.1f}", "1.00"]
         + [""] * 3
+        + [
+            per_delivery(reference.sender_cpu, reference.deliveries),
+            per_delivery(reference.receiver_cpu, reference.deliveries),
+        ]
     )
     headers = [
         "",
@@ -743,6 +795,8 @@ def report(phases: Sequence[Phase], reference: Reference) -> str:
         "p50 submit->stored, ms",
         "p99, ms",
         "reports queued/s",
+        "sender CPU ms/delivery",
+        "receiver CPU",
     ]
     two = next(p for p in phases if p.workers == 2)
     ok = two.live.per_second >= TARGET_PER_SECOND
@@ -770,6 +824,10 @@ def report(phases: Sequence[Phase], reference: Reference) -> str:
         "on a backlog: the same number of reports stored first, then queued in one burst; "
         "deliveries/s from the first send_deliveries call of the burst to the poll that found "
         "all delivered.",
+        "CPU ms/delivery: user + system time (/proc) while draining, of the senders (all "
+        "worker processes; for the reference, this process) and of the receiver, over the "
+        f"deliveries; the machine has {os.cpu_count()} CPUs for all of them, the broker and "
+        "the database.",
     ]
     return "\n".join(lines)
 
@@ -890,13 +948,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def _terminate(signum: int, frame: object) -> None:
     # SIGTERM/SIGHUP unwind like Ctrl-C, so processes are stopped and temp folders removed.
+    STOP.set()
     raise SystemExit(128 + signum)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    STOP.set()  # threads storing reports stop at once, not after the broker is gone
+    raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGHUP, _terminate)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _interrupt)
     try:
         run_benchmark(args)
     except KeyboardInterrupt:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from crypto.webhooks import WebhookSignatureError, decode_secret, new_secret
 from reporting import db as database
+from reporting.addresses import check_email_address
 from reporting.cli import org_cli
 from reporting.models import ChannelKind, Delivery, DeliveryChannel, DeliveryState, Organisation
 from reporting.organisations import find_organisation
@@ -27,6 +28,13 @@ def _organisation(db, name: str) -> Organisation:  # type: ignore[no-untyped-def
     return organisation
 
 
+def _check_address(address: str) -> None:
+    try:
+        check_email_address(address)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+
+
 @org_cli.command("add-webhook")
 @click.argument("name")
 @click.argument("url")
@@ -39,11 +47,14 @@ def add_webhook(name: str, url: str, secret_file: Path | None) -> None:
     """Deliver NAME's ciphertext to URL (Standard Webhooks, signed)."""
     if not url.startswith(("https://", "http://")):
         raise click.ClickException("the URL must start with https:// (or http:// over Tor)")
-    secret = secret_file.read_text().strip() if secret_file else new_secret()
     try:
+        secret = secret_file.read_text(encoding="ascii").strip() if secret_file else new_secret()
         decode_secret(secret)
-    except WebhookSignatureError as error:
-        raise click.ClickException(f"{error}; make one with `reporting-ngo-receiver`") from None
+    except (OSError, UnicodeDecodeError, WebhookSignatureError) as error:
+        raise click.ClickException(
+            f"{secret_file} does not hold a whsec_ secret ({type(error).__name__}); make one "
+            "with `reporting-ngo-receiver --new-secret FILE`"
+        ) from None
     with database.database().transaction() as db:
         organisation = _organisation(db, name)
         db.add(
@@ -62,8 +73,7 @@ def add_webhook(name: str, url: str, secret_file: Path | None) -> None:
 @click.argument("address")
 def add_email(name: str, address: str) -> None:
     """Deliver NAME's ciphertext as armored age attachments to ADDRESS."""
-    if "@" not in address or any(c in address for c in "\r\n "):
-        raise click.ClickException("that is not an e-mail address")
+    _check_address(address)
     with database.database().transaction() as db:
         db.add(
             DeliveryChannel(
@@ -78,6 +88,8 @@ def add_email(name: str, address: str) -> None:
 @click.argument("address", required=False, default="")
 def set_notify(name: str, address: str) -> None:
     """Send content-free "new reports" notices to ADDRESS (none when left out)."""
+    if address:
+        _check_address(address)
     with database.database().transaction() as db:
         _organisation(db, name).notify_email = address
     click.echo(f"Notices for {name!r}: {address or 'off'}.")

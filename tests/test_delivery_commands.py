@@ -118,26 +118,14 @@ def test_add_webhook_refuses_a_url_that_is_not_http(
     assert _channels(app) == []
 
 
-@pytest.mark.parametrize(
-    ("content", "phrase"),
-    [
-        ("not a secret at all", "not valid base64"),
-        ("whsec_c2hvcnQ=", "too short"),
-        ("", "too short"),
-    ],
-)
+@pytest.mark.parametrize("content", ["not a secret at all", "whsec_c2hvcnQ=", ""])
 def test_add_webhook_refuses_a_bad_secret_file(
-    runner: FlaskCliRunner,
-    app: Flask,
-    organisation: Caseworker,
-    tmp_path: Path,
-    content: str,
-    phrase: str,
+    runner: FlaskCliRunner, app: Flask, organisation: Caseworker, tmp_path: Path, content: str
 ) -> None:
     path = tmp_path / "secret"
     path.write_text(content)
     args = ["org", "add-webhook", ORG, "https://r.ngo.example/", "--secret-file", str(path)]
-    _fails(runner.invoke(args=args), phrase, "reporting-ngo-receiver")
+    _fails(runner.invoke(args=args), "whsec_", "reporting-ngo-receiver")
     assert _channels(app) == []
 
 
@@ -154,19 +142,14 @@ def test_add_webhook_refuses_a_missing_secret_file(
     assert _channels(app) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: add-webhook reads --secret-file with read_text() outside any error "
-    "handling, so a file that is not UTF-8 text ends in a UnicodeDecodeError traceback "
-    "instead of a clear refusal",
-)
 def test_add_webhook_refuses_a_binary_secret_file(
     runner: FlaskCliRunner, app: Flask, organisation: Caseworker, tmp_path: Path
 ) -> None:
     path = tmp_path / "secret"
     path.write_bytes(b"\xff\xfe\x00binary")
     args = ["org", "add-webhook", ORG, "https://r.ngo.example/", "--secret-file", str(path)]
-    _fails(runner.invoke(args=args))
+    _fails(runner.invoke(args=args), "reporting-ngo-receiver")
+    assert _channels(app) == []
 
 
 def test_add_email(runner: FlaskCliRunner, app: Flask, organisation: Caseworker) -> None:
@@ -194,16 +177,10 @@ def test_add_email(runner: FlaskCliRunner, app: Flask, organisation: Caseworker)
 def test_add_email_refuses_a_non_address(
     runner: FlaskCliRunner, app: Flask, organisation: Caseworker, address: str
 ) -> None:
-    _fails(runner.invoke(args=["org", "add-email", ORG, address]), "not an e-mail address")
+    _fails(runner.invoke(args=["org", "add-email", ORG, address]), "address")
     assert _channels(app) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: add-email only checks for an @ and no whitespace, so it stores "
-    "addresses the e-mail channel refuses (no dot in the domain, brackets, commas); every "
-    "delivery to them then raises ValueError in the worker (see test_delivery_email.py)",
-)
 @pytest.mark.parametrize(
     "address",
     ["triage@", "@ngo.example", "triage@localhost", "a<b>@ngo.example", "a,b@ngo.example"],
@@ -211,7 +188,7 @@ def test_add_email_refuses_a_non_address(
 def test_add_email_refuses_what_the_channel_would_refuse(
     runner: FlaskCliRunner, app: Flask, organisation: Caseworker, address: str
 ) -> None:
-    _fails(runner.invoke(args=["org", "add-email", ORG, address]), "not an e-mail address")
+    _fails(runner.invoke(args=["org", "add-email", ORG, address]), "address")
     assert _channels(app) == []
 
 
@@ -231,16 +208,11 @@ def test_notify_sets_and_clears_the_address(
     assert _organisation(app).notify_email == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: `org notify` stores any text as the notice address; the notice task "
-    "then raises ValueError for it, which also blocks every other organisation's notice",
-)
 @pytest.mark.parametrize("address", ["not an address", "alerts@ngo.example\r\nBcc: x@evil.example"])
 def test_notify_refuses_a_non_address(
     runner: FlaskCliRunner, app: Flask, organisation: Caseworker, address: str
 ) -> None:
-    _fails(runner.invoke(args=["org", "notify", ORG, address]), "not an e-mail address")
+    _fails(runner.invoke(args=["org", "notify", ORG, address]), "address")
     assert _organisation(app).notify_email == ""
 
 

@@ -19,7 +19,14 @@ from sqlalchemy import or_, select, update
 from reporting.blobs import BlobStore
 from reporting.config import DeliverySettings
 from reporting.db import Database
-from reporting.models import ChannelKind, Delivery, DeliveryState, Message, Organisation
+from reporting.models import (
+    ChannelKind,
+    Delivery,
+    DeliveryChannel,
+    DeliveryState,
+    Message,
+    Organisation,
+)
 from reporting.models.common import new_id, today
 
 RETRYABLE_STATES = (DeliveryState.PENDING, DeliveryState.FAILED)
@@ -68,7 +75,7 @@ def claim(database: Database, delivery_id: str, lease_seconds: int) -> Claimed |
     """
     moment = now()
     token = new_id()
-    with database.transaction() as db:
+    with database.engine.begin() as db:
         taken = db.execute(
             update(Delivery)
             .where(Delivery.id == delivery_id)
@@ -76,25 +83,40 @@ def claim(database: Database, delivery_id: str, lease_seconds: int) -> Claimed |
             .where(or_(Delivery.lease_until.is_(None), Delivery.lease_until < moment))
             .values(lease_until=moment + timedelta(seconds=lease_seconds), lease_token=token)
         )
-        if taken.rowcount != 1:  # type: ignore[attr-defined]
+        if taken.rowcount != 1:
             return None
-        delivery = db.get_one(Delivery, delivery_id)
-        channel = delivery.channel
-        message = db.get_one(Message, delivery.message_id)
-        organisation = db.get_one(Organisation, channel.organisation_id)
+        # One query for everything the sender needs: this runs for every delivery.
+        row = db.execute(
+            select(
+                Delivery.idempotency_id,
+                Delivery.blob_id,
+                Delivery.report_id,
+                Delivery.message_id,
+                Delivery.part,
+                DeliveryChannel.kind,
+                DeliveryChannel.target,
+                DeliveryChannel.secret,
+                Message.kind.label("message_kind"),
+                Organisation.name,
+            )
+            .join(DeliveryChannel, Delivery.channel_id == DeliveryChannel.id)
+            .join(Message, Delivery.message_id == Message.id)
+            .join(Organisation, DeliveryChannel.organisation_id == Organisation.id)
+            .where(Delivery.id == delivery_id)
+        ).one()
         return Claimed(
-            delivery_id=delivery.id,
+            delivery_id=delivery_id,
             lease_token=token,
-            idempotency_id=delivery.idempotency_id,
-            kind=channel.kind,
-            target=channel.target,
-            secret=channel.secret,
-            blob_id=delivery.blob_id,
-            report_id=delivery.report_id,
-            message_id=delivery.message_id,
-            message_kind=str(message.kind),
-            part=delivery.part,
-            organisation=organisation.name,
+            idempotency_id=row.idempotency_id,
+            kind=row.kind,
+            target=row.target,
+            secret=row.secret,
+            blob_id=row.blob_id,
+            report_id=row.report_id,
+            message_id=row.message_id,
+            message_kind=str(row.message_kind),
+            part=row.part,
+            organisation=row.name,
         )
 
 
@@ -106,6 +128,8 @@ def send(claimed: Claimed, settings: DeliverySettings, store: BlobStore) -> Outc
         return _send_email(claimed, settings, store)
     except OSError as error:
         return Outcome(False, True, f"{type(error).__name__}"[:MAX_ERROR_CHARS])
+    except ValueError as error:  # a channel refusing its configuration: an operator must act
+        return Outcome(False, False, f"refused: {error}"[:MAX_ERROR_CHARS])
 
 
 def _send_webhook(claimed: Claimed, settings: DeliverySettings, store: BlobStore) -> Outcome:
@@ -167,6 +191,8 @@ def record(
     worker took the delivery over, that worker's outcome is the one that counts (and
     a delivered row is never moved back). Returns None when nothing was recorded.
     """
+    if outcome.delivered:
+        return _record_delivered(database, claimed)
     with database.transaction() as db:
         delivery = db.scalar(
             select(Delivery)
@@ -180,12 +206,7 @@ def record(
         delivery.attempts += 1
         delivery.lease_until = None
         delivery.lease_token = None
-        if outcome.delivered:
-            delivery.state = DeliveryState.DELIVERED
-            delivery.delivered_on = today()
-            delivery.last_error = ""
-            delivery.due_at = None
-        elif not outcome.retryable or delivery.attempts >= settings.max_attempts:
+        if not outcome.retryable or delivery.attempts >= settings.max_attempts:
             delivery.state = DeliveryState.DEAD
             delivery.last_error = outcome.error[:MAX_ERROR_CHARS]
             delivery.due_at = None
@@ -196,6 +217,27 @@ def record(
             delivery.due_at = now() + timedelta(seconds=wait)
             delivery.swept = True  # the first sweep after its backoff queues it
         return delivery.state
+
+
+def _record_delivered(database: Database, claimed: Claimed) -> DeliveryState | None:
+    """The common case in one statement (this runs for every delivery)."""
+    with database.engine.begin() as connection:
+        done = connection.execute(
+            update(Delivery)
+            .where(Delivery.id == claimed.delivery_id)
+            .where(Delivery.lease_token == claimed.lease_token)
+            .where(Delivery.state.in_(RETRYABLE_STATES))
+            .values(
+                state=DeliveryState.DELIVERED,
+                attempts=Delivery.attempts + 1,
+                delivered_on=today(),
+                last_error="",
+                due_at=None,
+                lease_until=None,
+                lease_token=None,
+            )
+        )
+    return DeliveryState.DELIVERED if done.rowcount == 1 else None
 
 
 def attempt(

@@ -31,16 +31,20 @@ def send_due_notices(database: Database, settings: DeliverySettings) -> int:
             )
         )
         for organisation in due:
-            outcome = send_notification(
-                smtp,
-                organisation.notify_email,
-                f"New reports in {organisation.name}",
-                (
-                    f"There is something new for {organisation.name} in the reporting service.\n"
-                    "Sign in or pull with the caseworker client to read it.\n"
-                    "(This notice never contains anything from a report.)\n"
-                ),
-            )
+            try:
+                outcome = send_notification(
+                    smtp,
+                    organisation.notify_email,
+                    f"New reports in {organisation.name}",
+                    (
+                        f"There is something new for {organisation.name} in the reporting "
+                        "service.\nSign in or pull with the caseworker client to read it.\n"
+                        "(This notice never contains anything from a report.)\n"
+                    ),
+                )
+            except ValueError as error:  # a bad address must not stop the other notices
+                logger.warning("a notice address was refused: %s", error)
+                continue
             if outcome.delivered:
                 organisation.notification_due = False
                 sent += 1

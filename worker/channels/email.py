@@ -20,10 +20,10 @@ from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from crypto.armoring import armor
+from reporting.addresses import check_email_address
 
 SECURITY_MODES = ("starttls", "ssl", "none")
 _SCHEMES = {"smtp": ("starttls", 587), "smtps": ("ssl", 465), "smtp+insecure": ("none", 25)}
-_ADDRESS_FORBIDDEN = set(' <>()[]\\,;:"')
 _FILENAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
 
@@ -32,15 +32,6 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False  # a name could resolve anywhere; only a loopback literal is trusted
-
-
-def _check_address(address: str, what: str) -> None:
-    """Accept a plain ASCII addr-spec only: no display names, lists or header tricks."""
-    local, at, domain = address.rpartition("@")
-    if not (at and local and "." in domain and address.isascii() and address.isprintable()):
-        raise ValueError(f"{what} must be a plain address like name@example.org")
-    if _ADDRESS_FORBIDDEN & set(address):
-        raise ValueError(f"{what} must be a bare address, without spaces, names or brackets")
 
 
 @dataclass(frozen=True)
@@ -75,7 +66,7 @@ class SmtpSettings:
             # smtplib encodes credentials as ASCII; a UnicodeEncodeError would carry them.
             if secret is not None and not (secret.isascii() and secret.isprintable()):
                 raise ValueError("SMTP username and password must be printable ASCII")
-        _check_address(self.sender, "the sender")
+        check_email_address(self.sender, "the sender")
 
 
 def parse_smtp_url(url: str) -> SmtpSettings:
@@ -169,7 +160,7 @@ def send_ciphertext(
 
 
 def _message(settings: SmtpSettings, to: str, subject: str, body_text: str) -> EmailMessage:
-    _check_address(to, "the recipient")
+    check_email_address(to, "the recipient")
     domain = settings.sender.rpartition("@")[2]
     message = EmailMessage()  # default policy: a CR or LF in a header raises ValueError
     message["From"] = settings.sender
