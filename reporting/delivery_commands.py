@@ -51,8 +51,9 @@ def add_webhook(name: str, url: str, secret_file: Path | None) -> None:
         secret = secret_file.read_text(encoding="ascii").strip() if secret_file else new_secret()
         decode_secret(secret)
     except (OSError, UnicodeDecodeError, WebhookSignatureError) as error:
+        reason = str(error) if isinstance(error, WebhookSignatureError) else "not a text file"
         raise click.ClickException(
-            f"{secret_file} does not hold a whsec_ secret ({type(error).__name__}); make one "
+            f"{secret_file} does not hold a whsec_ secret ({reason}); make one "
             "with `reporting-ngo-receiver --new-secret FILE`"
         ) from None
     with database.database().transaction() as db:
@@ -108,16 +109,14 @@ def set_retention(name: str, days: int) -> None:
 @deliveries_cli.command("list")
 @click.option("--state", type=click.Choice([s.value for s in DeliveryState]), default=None)
 def list_deliveries(state: str | None) -> None:
-    """Count deliveries by state, and list the ones in STATE (dead ones need an operator)."""
+    """Count deliveries by state, and list the dead ones (or those in STATE)."""
     with database.database().transaction() as db:
         counts = db.execute(select(Delivery.state, func.count()).group_by(Delivery.state))
         click.echo(", ".join(f"{s}: {n}" for s, n in counts) or "no deliveries")
-        if state:
-            rows = db.scalars(select(Delivery).where(Delivery.state == state))
-            for row in rows:
-                click.echo(
-                    f"{row.id}  {row.channel.kind}  attempts {row.attempts}  {row.last_error}"
-                )
+        # Dead deliveries are listed unless another state was asked for: they need an operator.
+        shown = state or DeliveryState.DEAD
+        for row in db.scalars(select(Delivery).where(Delivery.state == shown)):
+            click.echo(f"{row.id}  {row.channel.kind}  attempts {row.attempts}  {row.last_error}")
 
 
 @deliveries_cli.command("retry")

@@ -295,6 +295,10 @@ def test_list_counts_by_state_and_shows_dead_ones_without_content(
     result = runner.invoke(args=["deliveries", "list"])
     assert result.exit_code == 0, result.output
     assert _counts(result.output) == {"pending": 1, "delivered": 1, "dead": 2}
+    # Without --state the dead ones are listed too: they are what an operator must see.
+    assert outbox["dead-1"] in result.output and outbox["dead-2"] in result.output
+    pending = runner.invoke(args=["deliveries", "list", "--state", "pending"]).output
+    assert outbox["pending"] in pending and outbox["dead-1"] not in pending
 
     result = runner.invoke(args=["deliveries", "list", "--state", "dead"])
     assert result.exit_code == 0, result.output
