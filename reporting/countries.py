@@ -29,7 +29,3 @@ def country_choices() -> list[tuple[str, str]]:
     locale = get_locale()
     return list(_choices(str(locale) if locale else "en"))
 
-
-def is_country(code: str) -> bool:
-    """Whether `code` is one of the offered country codes."""
-    return any(code == known for known, _ in _choices("en"))

@@ -38,19 +38,29 @@ class RedisRevocations:
         self._redis = redis.Redis.from_url(
             url, socket_timeout=timeout, socket_connect_timeout=timeout
         )
+        self._failing = False
 
     def revoke(self, session_id: str, seconds: int) -> None:
         try:
             self._redis.set(KEY_PREFIX + session_id, b"1", ex=seconds)
+            self._failing = False
         except redis.RedisError as error:
-            logger.warning("could not revoke a session (Redis: %s)", type(error).__name__)
+            self._outage(error)
 
     def is_revoked(self, session_id: str) -> bool:
         try:
-            return bool(self._redis.exists(KEY_PREFIX + session_id))
+            revoked = bool(self._redis.exists(KEY_PREFIX + session_id))
         except redis.RedisError as error:
-            logger.warning("could not check a session (Redis: %s)", type(error).__name__)
+            self._outage(error)
             return False
+        self._failing = False
+        return revoked
+
+    def _outage(self, error: redis.RedisError) -> None:
+        """Warn once per outage: a line per request would log when each reporter came."""
+        if not self._failing:
+            self._failing = True
+            logger.warning("session revocations unavailable (Redis: %s)", type(error).__name__)
 
 
 class MemoryRevocations:

@@ -7,6 +7,7 @@ while reports arrive: every report must still reach the NGO, and reach it exactl
 from __future__ import annotations
 
 import json
+import logging
 import re
 import secrets
 import subprocess
@@ -337,6 +338,7 @@ def test_reports_sent_while_redis_is_down_are_delivered_once_it_is_back(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     redis.shutdown()
+    caplog.set_level(logging.DEBUG, logger="reporting.queue")
     app = make_app(redis.url)
     caseworker = add_caseworker(app)
     receiver, _ = start_receiver(processes, tmp_path)
