@@ -28,4 +28,3 @@ def country_choices() -> list[tuple[str, str]]:
     """(ISO code, localised name) pairs, sorted by name for the current request's locale."""
     locale = get_locale()
     return list(_choices(str(locale) if locale else "en"))
-
