@@ -24,6 +24,9 @@ NAMING_CONVENTION = {
 }
 
 
+POOL_SIZE = 12
+
+
 class Base(DeclarativeBase):
     """Declarative base whose metadata names constraints predictably."""
 
@@ -36,7 +39,9 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # Enough pooled connections for a worker's threads: connections made and dropped beyond
+    # the pool cost PostgreSQL a new backend process each time.
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -232,3 +232,21 @@ def test_an_attempt_whose_lease_was_taken_over_records_nothing(
         assert delivery.record(database, slow, failed, TEST_DELIVERY, rng) is None
     [after] = _deliveries(app)
     assert after.state == "delivered" and after.attempts == 1 and after.last_error == ""
+
+
+def test_relaxed_durability_stays_inside_the_workers_own_transactions(
+    app: Flask, webhook_caseworker: Caseworker
+) -> None:
+    """Claims and delivered marks may skip the WAL flush (a lost one only means a resend);
+    nothing else may: the setting must not leak into the pooled connection."""
+    submit_report(app.test_client())
+    [row] = _deliveries(app)
+    with app.app_context():
+        engine = db.database().engine
+        engine.dispose()  # one pooled connection, reused below
+        claimed = delivery.claim(db.database(), row.id, lease_seconds=60)
+        assert claimed is not None
+        if engine.dialect.name != "postgresql":
+            pytest.skip("synchronous_commit is PostgreSQL's")
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
