@@ -39,8 +39,17 @@ def _plaintexts(app: Flask, identity: Any) -> dict[str, bytes]:
 
 
 def _documents(app: Flask, identity: Any, kind: str) -> list[dict[str, Any]]:
-    docs = [json.loads(p) for p in _plaintexts(app, identity).values() if p.startswith(b"{")]
-    return [d for d in docs if d["kind"] == kind]
+    docs = [_document(p) for p in _plaintexts(app, identity).values()]
+    return [d for d in docs if d is not None and d["kind"] == kind]
+
+
+def _document(plaintext: bytes) -> dict[str, Any] | None:
+    """A JSON document of ours, or None for an attachment (which may start with "{" too)."""
+    try:
+        document = json.loads(plaintext)
+    except ValueError:
+        return None
+    return document if isinstance(document, dict) and "schema" in document else None
 
 
 def _count(app: Flask, model: Any) -> int:
