@@ -198,17 +198,8 @@ def load_database_url(environ: Mapping[str, str], instance_path: Path) -> str:
 
 
 def load_megabytes(environ: Mapping[str, str], name: str, default: int) -> int:
-    """Read a size limit given in MiB, refusing nonsense with the variable's name."""
-    text = environ.get(name)
-    if not text:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise RuntimeError(f"{name} must be a whole number of MiB, not {text!r}") from None
-    if value <= 0:
-        raise RuntimeError(f"{name} must be positive")
-    return value * MIB
+    """Read a size limit given in MiB."""
+    return load_whole_number(environ, name, default // MIB, unit="MiB") * MIB
 
 
 def load_limits(environ: Mapping[str, str]) -> Limits:
@@ -222,7 +213,9 @@ def load_limits(environ: Mapping[str, str]) -> Limits:
     )
 
 
-def load_whole_number(environ: Mapping[str, str], name: str, default: int) -> int:
+def load_whole_number(
+    environ: Mapping[str, str], name: str, default: int, unit: str = ""
+) -> int:
     """A positive whole number from the environment, refusing nonsense by name."""
     text = environ.get(name)
     if not text:
@@ -230,7 +223,8 @@ def load_whole_number(environ: Mapping[str, str], name: str, default: int) -> in
     try:
         value = int(text)
     except ValueError:
-        raise RuntimeError(f"{name} must be a whole number, not {text!r}") from None
+        of_unit = f" of {unit}" if unit else ""
+        raise RuntimeError(f"{name} must be a whole number{of_unit}, not {text!r}") from None
     if value <= 0:
         raise RuntimeError(f"{name} must be positive")
     return value
