@@ -213,9 +213,7 @@ def load_limits(environ: Mapping[str, str]) -> Limits:
     )
 
 
-def load_whole_number(
-    environ: Mapping[str, str], name: str, default: int, unit: str = ""
-) -> int:
+def load_whole_number(environ: Mapping[str, str], name: str, default: int, unit: str = "") -> int:
     """A positive whole number from the environment, refusing nonsense by name."""
     text = environ.get(name)
     if not text:
