@@ -43,6 +43,7 @@ lint: venv
 bench: venv
 	@set -e; for script in bench/*.py; do \
 		[ -e "$$script" ] || continue; \
+		case "$$script" in bench/_*) continue;; esac; \
 		echo "== $$script"; \
 		$(VENV)/bin/python "$$script"; \
 	done

@@ -31,27 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # `subprocess` (~7 ms to import) is imported where it is used, to keep this script light.
+from _common import progress, require_project
 
-# Run as `python bench/crypto_throughput.py`, sys.path[0] is bench/, not the repo root.
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-VENV_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
-
-try:
-    import crypto
-except ModuleNotFoundError as exc:
-    # A bare `python` may lack the project's dependencies (argon2, ...): rather than fail,
-    # run again under the repo's venv, which `make venv` creates and `make bench` uses.
-    if not VENV_PYTHON.exists() or Path(sys.prefix).resolve() == VENV_PYTHON.parent.parent:
-        raise SystemExit(
-            f"cannot import crypto ({exc}): run `make venv`, then {VENV_PYTHON}"
-        ) from None
-    print(f"[bench] {exc}; re-running under {VENV_PYTHON}", file=sys.stderr, flush=True)
-    os.execv(VENV_PYTHON, [str(VENV_PYTHON), *sys.orig_argv[1:]])
+require_project("crypto")
 
 import cryptography  # noqa: E402
+
+import crypto  # noqa: E402
 
 MIB = 1 << 20
 MB = 10**6
@@ -95,11 +81,6 @@ def run_worker(mode: str, src: str, dst: str, key: str) -> None:
 
 
 # --- commands and measurements -------------------------------------------------------------
-
-
-def progress(message: str) -> None:
-    """Say what is being measured now, on stderr, so stdout stays the report."""
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
 def ours_cmd(mode: str, src: Path | str, dst: Path | str, key: str) -> list[str]:

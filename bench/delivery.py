@@ -63,21 +63,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-VENV_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
+from _common import REPO_ROOT, free_port, progress, require_project
 
-try:
-    import celery  # noqa: F401  (the worker processes need it too)
-
-    import reporting  # noqa: F401
-except ModuleNotFoundError as exc:
-    # A bare `python` may lack the project's dependencies: run again under the repo's venv.
-    if not VENV_PYTHON.exists() or Path(sys.prefix).resolve() == VENV_PYTHON.parent.parent:
-        raise SystemExit(
-            f"cannot import the app ({exc}): run `make venv`, then {VENV_PYTHON}"
-        ) from None
-    print(f"[bench] {exc}; re-running under {VENV_PYTHON}", file=sys.stderr, flush=True)
-    os.execv(VENV_PYTHON, [str(VENV_PYTHON), *sys.orig_argv[1:]])
+require_project("celery", "reporting")
 
 TARGET_PER_SECOND = 100.0  # with 2 worker processes
 WORKER_COUNTS = (1, 2)
@@ -94,17 +82,6 @@ NARRATIVE = (
     "webhook through the outbox and the Celery workers. Not a real report. "
 )
 ALLOWED_NETWORKS = "127.0.0.0/8"
-
-
-def progress(message: str) -> None:
-    """Say what is being measured now, on stderr, so stdout stays the report."""
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # --- processes -----------------------------------------------------------------------------

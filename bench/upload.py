@@ -34,7 +34,6 @@ import os
 import platform
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,21 +44,9 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-VENV_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
+from _common import REPO_ROOT, free_port, progress, require_project
 
-try:
-    import werkzeug  # noqa: F401  (the reference server; ours needs it too)
-
-    import reporting  # noqa: F401
-except ModuleNotFoundError as exc:
-    # A bare `python` may lack the project's dependencies: run again under the repo's venv.
-    if not VENV_PYTHON.exists() or Path(sys.prefix).resolve() == VENV_PYTHON.parent.parent:
-        raise SystemExit(
-            f"cannot import the app ({exc}): run `make venv`, then {VENV_PYTHON}"
-        ) from None
-    print(f"[bench] {exc}; re-running under {VENV_PYTHON}", file=sys.stderr, flush=True)
-    os.execv(VENV_PYTHON, [str(VENV_PYTHON), *sys.orig_argv[1:]])
+require_project("werkzeug", "reporting")
 
 MIB = 1 << 20
 MB = 10**6
@@ -106,18 +93,7 @@ server.serve_forever()
 """
 
 
-def progress(message: str) -> None:
-    """Say what is being measured now, on stderr, so stdout stays the report."""
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
 # --- servers -------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
