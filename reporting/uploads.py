@@ -9,15 +9,25 @@ rejected, oversized or cut-off upload leaves nothing behind.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import IO, Any
 
-from flask import Request, current_app, g
+from flask import Request, current_app, g, request, session
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge, ServiceUnavailable
 from werkzeug.formparser import FormDataParser, MultiPartParser
 
+from crypto import Recipient
+from reporting import db
 from reporting.blobs import BlobStore, BlobWriter
+from reporting.models import Organisation, Report
+from reporting.organisations import receiving_organisation, recipients_of
+
+# Session key and endpoint of a follow-up (reporter/views.py), whose files go to its report's
+# organisation.
+REPORT_ID = "report_id"
+FOLLOWUP_ENDPOINT = "reporter.followup"
 
 
 class UploadTooLarge(RequestEntityTooLarge):
@@ -79,7 +89,7 @@ class EncryptingRequest(Request):
             raise UploadTooLarge(
                 _("Please send at most %(count)d files at a time.", count=limits.max_files)
             )
-        recipients = upload_recipients()
+        recipients = receiving().recipients
         megabytes = limits.max_file_bytes // (1024 * 1024)
         sink = blob_store().writer(
             recipients,
@@ -106,19 +116,37 @@ def blob_store() -> BlobStore:
     return store
 
 
-def upload_recipients() -> list[Any]:
-    """The receiving organisation's keys; refuse uploads when there are none."""
-    if "upload_recipients" not in g:
-        g.upload_recipients = _load_upload_recipients()
-    recipients: list[Any] = g.upload_recipients
-    return recipients
+@dataclass(frozen=True)
+class Receiving:
+    """Who this request's uploads and documents are encrypted to."""
+
+    organisation: Organisation
+    recipients: list[Recipient]
 
 
-def _load_upload_recipients() -> list[Any]:
-    from reporting import db
-    from reporting.organisations import receiving_organisation, recipients_of
+def receiving() -> Receiving:
+    """The organisation this request files with, looked up once per request.
 
-    organisation = receiving_organisation(db.session(), current_app.config["SETTINGS"].organisation)
+    A follow-up goes to the organisation that holds its report; anything else to the
+    portal's receiving organisation. The multipart parser asks (for each file) before
+    the view runs, so the answer is decided here, for both.
+    """
+    if "receiving" not in g:
+        g.receiving = _load_receiving()
+    found: Receiving = g.receiving
+    return found
+
+
+def _load_receiving() -> Receiving:
+    organisation = None
+    report_id = session.get(REPORT_ID)
+    if request.endpoint == FOLLOWUP_ENDPOINT and isinstance(report_id, str):
+        report = db.session().get(Report, report_id)
+        organisation = report.organisation if report is not None else None
+    if organisation is None:
+        organisation = receiving_organisation(
+            db.session(), current_app.config["SETTINGS"].organisation
+        )
     if organisation is None or not organisation.recipients:
         raise NotSetUp(_("This service is not ready to receive reports yet. Please try later."))
-    return recipients_of(organisation)
+    return Receiving(organisation, recipients_of(organisation))

@@ -223,3 +223,39 @@ def test_add_caseworker_helper_makes_distinct_organisations(app: Flask) -> None:
     first = add_caseworker(app, "One")
     second = add_caseworker(app, "Two")
     assert str(first.identity) != str(second.identity)
+
+
+def test_a_followup_goes_to_the_organisation_that_holds_its_report(
+    app: Flask, database_url: str, tmp_path
+) -> None:
+    """If the portal later files with another organisation, a reporter's follow-up (text
+    and files) still goes to the caseworkers who have the report."""
+    from reporting import create_app
+
+    first = add_caseworker(app, "First")
+    first_app = create_app(
+        {"TESTING": True, "INSTANCE_PATH": tmp_path / "instance", "DATABASE_URL": database_url,
+         "ORGANISATION": "First"}
+    )  # fmt: skip
+    client = first_app.test_client()
+    submit_report(client)
+    second = add_caseworker(app, "Second")
+    later = create_app(
+        {"TESTING": True, "INSTANCE_PATH": tmp_path / "instance", "DATABASE_URL": database_url,
+         "ORGANISATION": "Second"}
+    )  # fmt: skip
+    later_client = later.test_client()
+    later_client.set_cookie("session", client.get_cookie("session").value)
+    data = {
+        "csrf_token": csrf_token(later_client, "/case"),
+        "message": "They called again.",
+        "attachments": [file_part(b"recording", "call.m4a", "audio/mp4")],
+    }
+    assert post_form(later_client, "/case/followup", data).status_code == 302
+    [followup] = _documents(later, first.identity, "followup")
+    plaintexts = _plaintexts(later, first.identity)
+    assert plaintexts[followup["attachments"][0]["blob"]].startswith(b"recording")
+    assert _documents(later, second.identity, "followup") == []
+    # A new report on the later portal goes to the second organisation.
+    submit_report(later.test_client())
+    assert len(_documents(later, second.identity, "report")) == 1

@@ -21,23 +21,22 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from crypto import parse_identity
-from reporting import db
+from reporting import db, uploads
 from reporting.abuse import ABUSE_ID, allow_codename_attempt, allow_submission
 from reporting.casefile import case_view, find_report
 from reporting.models import Report
-from reporting.organisations import receiving_organisation, recipients_of
 from reporting.queue import send_deliveries
 from reporting.reporter.forms import CodenameForm, FollowupForm, LogoutForm, ReportForm
 from reporting.reporter.status import LABELS
 from reporting.session import renew_session
 from reporting.submissions import Upload, store_followup, store_report
-from reporting.uploads import NotSetUp, blob_store
+from reporting.uploads import blob_store, receiving
 
 bp = Blueprint("reporter", __name__)
 
 # Session keys. The reply identity is in the session only while the reporter is signed in;
 # the session cookie is encrypted and nothing of it is kept on the server.
-REPORT_ID = "report_id"
+REPORT_ID = uploads.REPORT_ID
 REPLY_IDENTITY = "reply_identity"
 KEPT_ACROSS_SESSIONS = ("lang", ABUSE_ID)
 
@@ -95,14 +94,12 @@ def report() -> Any:
         status = 400 if form.is_submitted() else 200
         return render_template("reporter/report.html", form=form, limits=_settings().limits), status
     allow_submission()
-    organisation = receiving_organisation(db.session(), _settings().organisation)
-    if organisation is None or not organisation.recipients:
-        raise NotSetUp(_("This service is not ready to receive reports yet. Please try later."))
+    filing = receiving()
     receipt = store_report(
         db.database(),
         blob_store(),
-        organisation,
-        recipients_of(organisation),
+        filing.organisation,
+        filing.recipients,
         form.data,
         _uploads(form.attachments.data),
         _settings().codename_salt,
@@ -190,7 +187,7 @@ def followup() -> Any:
         db.database(),
         blob_store(),
         report.id,
-        recipients_of(report.organisation),
+        receiving().recipients,
         form.message.data or "",
         _uploads(form.attachments.data),
     )
