@@ -66,3 +66,10 @@ def open_once(key: bytes, ciphertext: bytes) -> bytes | None:
 def constant_time_equal(a: bytes, b: bytes) -> bool:
     """Compare two secrets without leaking where they differ."""
     return bytes_eq(a, b)
+
+
+def sha256_hex(data: bytes) -> str:
+    """SHA-256 as hex: for digests of high-entropy tokens and for hash chains."""
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(data)
+    return digest.finalize().hex()

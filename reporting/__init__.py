@@ -13,6 +13,10 @@ from flask_wtf.csrf import CSRFProtect
 
 import templates
 from reporting import (
+    admin,
+    api,
+    audit,
+    casework,
     cli,
     db,
     delivery_commands,
@@ -24,6 +28,7 @@ from reporting import (
     ratelimit,
     reporter,
     session,
+    signin,
 )
 from reporting.blobs import BlobStore
 from reporting.config import Settings, load_settings
@@ -55,8 +60,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["blobs"] = BlobStore(settings.blob_path)
     db.init_app(app)
     # Every POST needs the session's CSRF token; a failure is a readable 400 (errors.py).
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
+    csrf.exempt(api.bp)  # token auth; a cookie opens nothing there
     session.init_app(app)
+    audit.init_app(app)
+    signin.init_app(app)
     i18n.init_app(app)
     ratelimit.init_app(app)
     queue.init_app(app)
@@ -68,6 +76,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(i18n.bp)
     app.register_blueprint(reporter.bp)
+    app.register_blueprint(casework.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(api.bp)
     return app
 
 

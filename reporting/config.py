@@ -63,6 +63,20 @@ class Limits:
     submissions_per_instance: int = 300
     rate_window_seconds: int = 3600
     session_idle_seconds: int = 30 * 60
+    # Caseworkers: a session lasts at most this long however active it is.
+    caseworker_session_max_seconds: int = 2 * 3600
+    # The caseworker client's API tokens: a working day.
+    api_token_seconds: int = 8 * 3600
+    # Login throttling per account name: this many failures within the window lock it.
+    login_failures: int = 5
+    login_window_seconds: int = 60
+    login_lock_seconds: int = 15 * 60
+    # An invitation to a new caseworker is good for this long.
+    invite_seconds: int = 48 * 3600
+    min_password_chars: int = 12
+    # Caseworker uploads through the API: replies, notes and status notes are small;
+    # an escalation may carry attachments.
+    max_message_bytes: int = 1 * MIB
 
 
 @dataclass(frozen=True)

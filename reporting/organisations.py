@@ -61,8 +61,13 @@ def add_recipient(
 
 
 def recipients_of(organisation: Organisation) -> list[Recipient]:
-    """The parsed public keys that this organisation's reports are encrypted to."""
-    return [parse_recipient(row.recipient) for row in organisation.recipients]
+    """The parsed public keys that new reports are encrypted to: the organisation's own
+    keys (an escrow key, say) and those of its caseworkers who are not disabled."""
+    return [
+        parse_recipient(row.recipient)
+        for row in organisation.recipients
+        if row.caseworker is None or row.caseworker.active
+    ]
 
 
 def receiving_organisation(db: Session, configured_name: str | None) -> Organisation | None:

@@ -147,6 +147,7 @@ def _load_receiving() -> Receiving:
         organisation = receiving_organisation(
             db.session(), current_app.config["SETTINGS"].organisation
         )
-    if organisation is None or not organisation.recipients:
+    recipients = recipients_of(organisation) if organisation is not None else []
+    if organisation is None or not recipients:
         raise NotSetUp(_("This service is not ready to receive reports yet. Please try later."))
-    return Receiving(organisation, recipients_of(organisation))
+    return Receiving(organisation, recipients)

@@ -90,7 +90,7 @@ def test_a_report_with_several_files_is_stored_encrypted_and_complete(
 
     with app.app_context():
         report = db.session().scalars(select(Report)).one()
-        assert report.status == ReportStatus.RECEIVED
+        assert report.status == ReportStatus.NEW
         [message] = report.messages
         assert [a.position for a in message.attachments] == [0, 1, 2]
     assert _count(app, Blob) == 4 == len(list(app.extensions["blobs"].ids()))
@@ -172,11 +172,11 @@ def test_the_case_page_shows_status_note_and_replies_in_order(
             row = session.get(Report, report.id)
             session.add(Blob(id=note.id, size=note.stored_size))
             session.flush()
-            row.status = ReportStatus.NEEDS_INFORMATION
+            row.status = ReportStatus.IN_PROGRESS
             row.status_note_blob_id = note.id
 
     page = client.get("/case").text
-    assert "We have a question" in page and "We contacted a lawyer." in page
+    assert "Being worked on" in page and "We contacted a lawyer." in page
     assert page.index("First reply") < page.index("Second reply")
     assert "&lt;b&gt;not bold&lt;/b&gt;" in page and "<b>not bold" not in page
 

@@ -1,7 +1,9 @@
 """The tables. What they hold in clear is only what the workflow needs (DESIGN.md):
 opaque ids, the organisation, coarse dates, status, and references to ciphertext."""
 
+from reporting.models.audit import AuditEntry
 from reporting.models.blob import Blob
+from reporting.models.caseworker import ApiToken, Caseworker, LoginThrottle, RecoveryCode, Role
 from reporting.models.delivery import (
     ChannelKind,
     Delivery,
@@ -9,22 +11,37 @@ from reporting.models.delivery import (
     DeliveryState,
     PurgeRecord,
 )
-from reporting.models.message import Attachment, Message, MessageKind
+from reporting.models.message import REPORTER_VISIBLE, Attachment, Message, MessageKind
 from reporting.models.organisation import Organisation, OrganisationRecipient
-from reporting.models.report import Report, ReportStatus
+from reporting.models.partner import Partner
+from reporting.models.report import Consent, Report, ReportStatus
+from reporting.models.triage import ReportRead, Severity, TriageTag, report_tag
 
 __all__ = [
+    "REPORTER_VISIBLE",
+    "ApiToken",
     "Attachment",
+    "AuditEntry",
     "Blob",
+    "Caseworker",
     "ChannelKind",
+    "Consent",
     "Delivery",
     "DeliveryChannel",
     "DeliveryState",
+    "LoginThrottle",
     "Message",
     "MessageKind",
     "Organisation",
     "OrganisationRecipient",
+    "Partner",
     "PurgeRecord",
+    "RecoveryCode",
     "Report",
+    "ReportRead",
     "ReportStatus",
+    "Role",
+    "Severity",
+    "TriageTag",
+    "report_tag",
 ]

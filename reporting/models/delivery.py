@@ -63,6 +63,10 @@ class DeliveryChannel(Base):
     # The webhook signing secret (whsec_…); empty for e-mail.
     secret: Mapped[str] = mapped_column(Text, default="")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set for a partner's channel: it carries escalations to that partner, never reports.
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partner.id"), default=None, index=True
+    )
 
     organisation: Mapped[Organisation] = relationship()
 

@@ -22,7 +22,13 @@ class MessageKind(enum.StrEnum):
 
     REPORT = "report"  # the reporter's first submission, to the organisation's keys
     FOLLOWUP = "followup"  # later words from the reporter, to the organisation's keys
-    REPLY = "reply"  # from caseworkers, to the reporter's key
+    REPLY = "reply"  # from caseworkers, to the reporter's and the organisation's keys
+    NOTE = "note"  # internal, between caseworkers: the organisation's keys only
+    ESCALATION = "escalation"  # a package for a partner organisation, to the partner's keys
+
+
+# What the reporter sees of a conversation: never internal notes or escalations.
+REPORTER_VISIBLE = (MessageKind.REPORT, MessageKind.FOLLOWUP, MessageKind.REPLY)
 
 
 class Message(Base):
@@ -44,6 +50,10 @@ class Message(Base):
     )
     created_on: Mapped[date] = mapped_column(Date, default=today)
     document_blob_id: Mapped[str] = mapped_column(ForeignKey("blob.id"), unique=True)
+    # The caseworker who wrote a reply, note or escalation; None for the reporter's words.
+    author_id: Mapped[str | None] = mapped_column(ForeignKey("caseworker.id"), default=None)
+    # The partner an escalation went to.
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"), default=None)
 
     report: Mapped[Report] = relationship(back_populates="messages")
     document: Mapped[Blob] = relationship()

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reporting.db import Base
 from reporting.models.common import ID_LENGTH, new_id, today
+
+if TYPE_CHECKING:
+    from reporting.models.caseworker import Caseworker
 
 DEFAULT_RETENTION_DAYS = 90
 
@@ -42,5 +46,12 @@ class OrganisationRecipient(Base):
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisation.id"), index=True)
     recipient: Mapped[str] = mapped_column(Text)
     label: Mapped[str] = mapped_column(String(200), default="")
+    # The caseworker whose key this is; None for an organisation key (an escrow key kept
+    # offline, or one added with `flask org add-recipient`). A disabled caseworker's key
+    # is left out of new reports.
+    caseworker_id: Mapped[str | None] = mapped_column(
+        ForeignKey("caseworker.id"), default=None, index=True
+    )
     added_on: Mapped[date] = mapped_column(Date, default=today)
     organisation: Mapped[Organisation] = relationship(back_populates="recipients")
+    caseworker: Mapped[Caseworker | None] = relationship()

@@ -11,21 +11,38 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reporting.db import Base
 from reporting.models.common import ID_LENGTH, new_id, today
+from reporting.models.triage import Severity, TriageTag, report_tag
 
 if TYPE_CHECKING:
     from reporting.models.blob import Blob
+    from reporting.models.caseworker import Caseworker
     from reporting.models.message import Message
     from reporting.models.organisation import Organisation
 
 
 class ReportStatus(enum.StrEnum):
-    """The fixed set of statuses a reporter can see."""
+    """The fixed set of statuses caseworkers set and a reporter sees."""
 
-    RECEIVED = "received"
-    IN_REVIEW = "in_review"
-    NEEDS_INFORMATION = "needs_information"
+    NEW = "new"
+    TRIAGED = "triaged"
+    IN_PROGRESS = "in_progress"
     ESCALATED = "escalated"
     CLOSED = "closed"
+
+
+def _enum(kind: type[enum.StrEnum], length: int) -> Enum:
+    return Enum(
+        kind, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )
+
+
+class Consent(enum.StrEnum):
+    """What the reporter allowed for escalation. Kept in clear, unlike the rest of the
+    report, so the server itself refuses an escalation the reporter did not allow."""
+
+    NONE = "none"
+    ANONYMISED = "anonymised"
+    FULL = "full"
 
 
 class Report(Base):
@@ -41,13 +58,8 @@ class Report(Base):
     reporter_recipient: Mapped[str] = mapped_column(Text)
     received_on: Mapped[date] = mapped_column(Date, default=today)
     status: Mapped[ReportStatus] = mapped_column(
-        Enum(
-            ReportStatus,
-            native_enum=False,
-            length=32,
-            values_callable=lambda e: [m.value for m in e],
-        ),
-        default=ReportStatus.RECEIVED,
+        _enum(ReportStatus, 32),
+        default=ReportStatus.NEW,
     )
     # An optional note to the reporter about the status, encrypted to the reporter's key.
     status_note_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blob.id"), default=None)
@@ -55,9 +67,17 @@ class Report(Base):
     closed_on: Mapped[date | None] = mapped_column(Date, default=None)
     # Whether any caseworker has opened it; unread reports are never purged silently.
     read: Mapped[bool] = mapped_column(Boolean, default=False)
+    # None for reports stored before consent was kept in clear: escalation is then refused.
+    consent: Mapped[Consent | None] = mapped_column(_enum(Consent, 16), default=None)
+    severity: Mapped[Severity | None] = mapped_column(_enum(Severity, 16), default=None)
+    assignee_id: Mapped[str | None] = mapped_column(
+        ForeignKey("caseworker.id"), default=None, index=True
+    )
 
     organisation: Mapped[Organisation] = relationship()
     status_note: Mapped[Blob | None] = relationship()
     messages: Mapped[list[Message]] = relationship(
         back_populates="report", order_by="Message.seq", cascade="all, delete-orphan"
     )
+    assignee: Mapped[Caseworker | None] = relationship()
+    tags: Mapped[list[TriageTag]] = relationship(secondary=report_tag, order_by=TriageTag.name)

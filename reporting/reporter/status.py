@@ -7,17 +7,17 @@ from flask_babel import lazy_gettext as _l
 from reporting.models import ReportStatus
 
 LABELS = {
-    ReportStatus.RECEIVED: (
+    ReportStatus.NEW: (
         _l("Received"),
         _l("Your report has arrived safely. A caseworker will read it soon."),
     ),
-    ReportStatus.IN_REVIEW: (
+    ReportStatus.TRIAGED: (
         _l("Being reviewed"),
         _l("A caseworker is reading your report and deciding how to help."),
     ),
-    ReportStatus.NEEDS_INFORMATION: (
-        _l("We have a question"),
-        _l("A caseworker needs more information. Please read the replies below."),
+    ReportStatus.IN_PROGRESS: (
+        _l("Being worked on"),
+        _l("Caseworkers are working on your report. Please read any replies below."),
     ),
     ReportStatus.ESCALATED: (
         _l("Shared with a partner"),
