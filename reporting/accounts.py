@@ -53,7 +53,8 @@ def keys() -> AccountKeys:
     if found is None:
         found = AccountKeys.from_secret(current_app.config["SECRET_KEY"])
         current_app.extensions["account_keys"] = found
-    return found  # type: ignore[no-any-return]
+    assert isinstance(found, AccountKeys)
+    return found
 
 
 def _limits() -> Any:
@@ -214,9 +215,7 @@ def clear_failures(db: Session, username: str) -> None:
 
 
 def find_by_username(db: Session, username: str) -> Caseworker | None:
-    return db.scalar(
-        select(Caseworker).where(Caseworker.username == normalise_username(username))
-    )
+    return db.scalar(select(Caseworker).where(Caseworker.username == normalise_username(username)))
 
 
 def check_login(

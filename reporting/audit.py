@@ -26,8 +26,8 @@ class Action(enum.StrEnum):
     LOGIN = "login"
     LOGIN_FAILED = "login_failed"
     LOGOUT = "logout"
-    TOKEN_ISSUED = "token_issued"
-    TOKEN_REVOKED = "token_revoked"
+    TOKEN_ISSUED = "token_issued"  # noqa: S105
+    TOKEN_REVOKED = "token_revoked"  # noqa: S105
     DOWNLOAD = "download"
     VIEW = "view"
     STATUS_CHANGE = "status_change"
@@ -37,7 +37,7 @@ class Action(enum.StrEnum):
     ESCALATION = "escalation"
     KEY_CHANGE = "key_change"
     ACCOUNT_CHANGE = "account_change"
-    PASSWORD_CHANGE = "password_change"
+    PASSWORD_CHANGE = "password_change"  # noqa: S105
     TOTP_CHANGE = "totp_change"
     ORGANISATION_CHANGE = "organisation_change"
     DELIVERY_RETRY = "delivery_retry"

@@ -29,7 +29,7 @@ SIGNED_IN_AT = "cw_since"
 # Half-way through a login: the password was right, the second factor is still to come.
 PENDING_ID = "cw_pending"
 KEPT_ACROSS_SESSIONS = ("lang",)
-TOKEN_PREFIX = "rcw"
+TOKEN_PREFIX = "rcw"  # noqa: S105  (a prefix, not a secret)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -204,8 +204,9 @@ def token_required(view: F) -> F:
 def init_app(app: Any) -> None:
     """Give caseworker and admin templates `current_caseworker`."""
 
-    @app.context_processor
     def inject_caseworker() -> dict[str, Any]:
         if request.blueprint not in ("casework", "admin"):
             return {}
         return {"current_caseworker": current_caseworker()}
+
+    app.context_processor(inject_caseworker)

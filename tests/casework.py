@@ -15,7 +15,7 @@ from reporting import accounts, db, signin
 from reporting.models import Caseworker, Organisation, OrganisationRecipient, Role
 from reporting.organisations import create_organisation, find_organisation
 
-PASSWORD = "a long enough passphrase"  # noqa: S105
+PASSWORD = "a long enough passphrase"
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""reporting-caseworker: the caseworker client that decrypts on the caseworker's machine."""
