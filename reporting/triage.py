@@ -158,16 +158,14 @@ def _facts(db: Session, caseworker: Caseworker, scope: ColumnElement[bool]) -> _
             .join(Report, Report.id == Message.report_id)
             .where(scope)
             .group_by(Message.report_id)
-        ).tuples()
+        )
     }
     seen = dict(
         db.execute(
             select(ReportRead.report_id, ReportRead.seq_seen)
             .join(Report, Report.id == ReportRead.report_id)
             .where(scope, ReportRead.caseworker_id == caseworker.id)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     states: dict[str, set[str]] = {}
     for report_id, state in db.execute(
@@ -175,7 +173,7 @@ def _facts(db: Session, caseworker: Caseworker, scope: ColumnElement[bool]) -> _
         .join(Report, Report.id == Delivery.report_id)
         .where(scope)
         .group_by(Delivery.report_id, Delivery.state)
-    ).tuples():
+    ):
         states.setdefault(report_id, set()).add(str(state))
     delivery = {
         report_id: next(s for s in _DELIVERY_ORDER if s in found)
@@ -188,16 +186,14 @@ def _facts(db: Session, caseworker: Caseworker, scope: ColumnElement[bool]) -> _
         .join(Report, Report.id == report_tag.c.report_id)
         .where(scope)
         .order_by(TriageTag.name)
-    ).tuples():
+    ):
         tags.setdefault(report_id, []).append(name)
     names = dict(
         db.execute(
             select(Caseworker.id, Caseworker.username).where(
                 Caseworker.organisation_id == caseworker.organisation_id
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     return _Facts(messages, seen, delivery, tags, names)
 
@@ -256,7 +252,7 @@ def list_reports(
     by_status = {str(s): 0 for s in ReportStatus}
     for status, count in db.execute(
         select(Report.status, func.count()).where(scope).group_by(Report.status)
-    ).tuples():
+    ):
         by_status[str(status)] = count
     unread = sum(1 for report_id in facts.messages if _unread(facts, report_id))
     return summaries, Counts(sum(by_status.values()), unread, by_status)
@@ -415,6 +411,8 @@ def update_triage(
     of change, and return the names of the fields that changed."""
     if report.organisation_id != actor.organisation_id:
         raise LookupError("a report of another organisation")
+    if assignee is not UNSET and assignee == report.assignee_id:
+        assignee = UNSET  # unchanged: kept even if that caseworker was disabled since
     changes = _validate(db, actor, status, severity, assignee, tags)
     changed: list[str] = []
 
@@ -454,13 +452,13 @@ def update_triage(
 def _note_writer(store: BlobStore, report: Report, text: str) -> BlobWriter:
     """Encrypt the note on arrival to the reporter's key and the organisation's keys."""
     recipients = [parse_recipient(report.reporter_recipient), *recipients_of(report.organisation)]
-    writer = store.writer(recipients, pad_byte=b" ")
+    try:
+        writer = store.writer(recipients, pad_byte=b" ")  # aborts itself if this fails
+    except EncryptionError as error:
+        raise TriageError(f"The note could not be encrypted: {error}", "note") from None
     try:
         writer.write(encode(status_note_document(text)))
         writer.commit()
-    except EncryptionError as error:
-        writer.abort()
-        raise TriageError(f"The note could not be encrypted: {error}.", "note") from None
     except BaseException:
         writer.abort()
         raise
