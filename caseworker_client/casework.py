@@ -1,0 +1,277 @@
+"""The caseworker's actions on one report: read it, save its files, answer, triage, escalate.
+
+Each function does one command's work with plain values in and out; the
+click commands in cli.py only ask, call and print.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import crypto
+from caseworker_client import files, images, render
+from caseworker_client.api import Part
+from caseworker_client.context import ActionError, Context
+from caseworker_client.decrypt import (
+    AttachmentRef,
+    DecryptError,
+    OpenedMessage,
+    Sink,
+    decrypt_file,
+    open_messages,
+    report_document,
+)
+from caseworker_client.escalate import EscalationRefused, build_package
+from caseworker_client.stats import Counts, count
+
+STATUSES = ("new", "triaged", "in_progress", "escalated", "closed")
+SEVERITIES = ("low", "medium", "high", "critical")
+
+
+@dataclass(frozen=True)
+class Opened:
+    detail: dict[str, Any]
+    messages: list[OpenedMessage]
+    document: dict[str, Any]
+
+
+def open_report(ctx: Context, report_id: str) -> Opened:
+    """Decrypt a pulled report and its messages (pulling what the cache lacks)."""
+    detail = ctx.pulled(report_id)
+    messages = open_messages(ctx.store, detail, ctx.identities)
+    return Opened(detail, messages, report_document(messages))
+
+
+def report_text(ctx: Context, opened: Opened) -> str:
+    names = ctx.caseworker_names()
+    partners = {
+        str(p.get("id")): str(p.get("name", ""))
+        for p in ctx.organisation(refresh=False).get("partners") or []
+    }
+    parts = [render.report_text(opened.document, opened.detail)]
+    first = next(m for m in opened.messages if m.kind == "report")
+    if first.attachments:
+        parts.append("Attachments\n" + "\n".join(render.attachment_lines(first.attachments)) + "\n")
+    parts += [
+        render.message_text(m, names, partners) for m in opened.messages if m.kind != "report"
+    ]
+    return "\n".join(parts)
+
+
+def save_attachments(ctx: Context, opened: Opened, folder: Path, strip: bool) -> list[str]:
+    """Decrypt every attachment into `folder`; returns one line per file for the caseworker."""
+    files.private_output_folder(folder)
+    lines = []
+    for message in opened.messages:
+        for ref in message.attachments:
+            prefix = "" if message.kind == "report" else f"followup{message.seq}-"
+            name = f"{prefix}{ref.position + 1:02d}-{files.safe_filename(ref.filename)}"
+            try:
+                lines.append(_save_one(ctx, ref, folder, name, strip))
+            except DecryptError as error:
+                lines.append(f"{name}: not saved, {error}")
+    return lines
+
+
+def _save_one(ctx: Context, ref: AttachmentRef, folder: Path, name: str, strip: bool) -> str:
+    source = ctx.store.blob_path(ref.blob)
+    if not strip:
+        path = files.save_new_file(
+            folder, name, lambda out: decrypt_file(source, ctx.identities, out, ref.size)
+        )
+        return f"saved {path}"
+    buffer = io.BytesIO()
+    decrypt_file(source, ctx.identities, buffer, ref.size)
+    data = buffer.getvalue()
+    try:
+        stripped = images.strip_metadata(data)
+    except images.ImageError as error:
+        path = files.save_new_file(folder, name, lambda out: out.write(data))
+        return f"saved {path} UNCHANGED: {error}, so its metadata was NOT removed"
+    if stripped is None:
+        path = files.save_new_file(folder, name, lambda out: out.write(data))
+        return f"saved {path} unchanged (not a JPEG, PNG or WebP image: no metadata removed)"
+    name = files.with_extension(name, stripped.extension)
+    path = files.save_new_file(folder, name, lambda out: out.write(stripped.data))
+    note = f"; {stripped.note}" if stripped.note else ""
+    return f"saved {path} (re-encoded {stripped.format} without metadata{note})"
+
+
+# -- answering --------------------------------------------------------------------------------
+
+
+def _reporter_and_organisation(ctx: Context, report_id: str) -> list[Any]:
+    from caseworker_client.compose import recipients
+
+    detail = ctx.fetch_detail(report_id)
+    reporter = detail.get("reporter_recipient")
+    organisation = ctx.organisation()
+    return recipients([reporter] if reporter else [], "the reporter") + recipients(
+        organisation.get("recipients") or [], "your organisation"
+    )
+
+
+def reply(ctx: Context, report_id: str, text: str) -> dict[str, Any]:
+    """Encrypt a reply to the reporter and the organisation, and post it."""
+    from caseworker_client.compose import armored, reply_document
+
+    keys = _reporter_and_organisation(ctx, report_id)
+    body = {"ciphertext": armored(reply_document(text), keys)}
+    return dict(ctx.api.post(f"/reports/{report_id}/replies", body) or {})
+
+
+def note(ctx: Context, report_id: str, text: str) -> dict[str, Any]:
+    """Encrypt an internal note to the organisation's keys only, and post it."""
+    from caseworker_client.compose import armored, note_document, recipients
+
+    keys = recipients(ctx.organisation().get("recipients") or [], "your organisation")
+    body = {"ciphertext": armored(note_document(text), keys)}
+    return dict(ctx.api.post(f"/reports/{report_id}/notes", body) or {})
+
+
+def set_status(ctx: Context, report_id: str, status: str, message: str | None) -> None:
+    """Change the status; with a message, also the note the reporter sees beside it."""
+    if status not in STATUSES:
+        raise ActionError(f"unknown status {status!r}; choose one of {', '.join(STATUSES)}")
+    if message:
+        from caseworker_client.compose import armored, status_note_document
+
+        keys = _reporter_and_organisation(ctx, report_id)
+        ciphertext = armored(status_note_document(message), keys)
+    ctx.api.patch(f"/reports/{report_id}", {"status": status})
+    if message:
+        ctx.api.put(f"/reports/{report_id}/status-note", {"ciphertext": ciphertext})
+
+
+def assign(ctx: Context, report_id: str, username: str | None) -> None:
+    assignee = None
+    if username is not None:
+        caseworkers = ctx.organisation().get("caseworkers") or []
+        match = [c for c in caseworkers if str(c.get("username", "")).lower() == username.lower()]
+        if not match:
+            names = ", ".join(sorted(str(c.get("username")) for c in caseworkers))
+            raise ActionError(f"no caseworker called {username!r} here; caseworkers: {names}")
+        assignee = match[0]["id"]
+    ctx.api.patch(f"/reports/{report_id}", {"assignee": assignee})
+
+
+def tag(ctx: Context, report_id: str, tags: Sequence[str], remove: bool) -> list[str]:
+    """Add (or remove) tags, keeping the report's others; returns the report's tags after."""
+    known = [str(t) for t in ctx.organisation().get("tags") or []]
+    unknown = [t for t in tags if t not in known]
+    if unknown and not remove:
+        raise ActionError(
+            f"unknown tag(s): {', '.join(unknown)}; this organisation's tags are: "
+            f"{', '.join(known) or '(none; an admin adds them)'}"
+        )
+    current = [str(t) for t in ctx.fetch_detail(report_id).get("tags") or []]
+    if remove:
+        wanted = [t for t in current if t not in tags]
+    else:
+        wanted = current + [t for t in dict.fromkeys(tags) if t not in current]
+    summary = ctx.api.patch(f"/reports/{report_id}", {"tags": wanted}) or {}
+    return [str(t) for t in summary.get("tags", wanted)]
+
+
+def set_severity(ctx: Context, report_id: str, level: str) -> None:
+    value = None if level == "none" else level
+    if value is not None and value not in SEVERITIES:
+        raise ActionError(f"unknown severity {level!r}; choose {', '.join(SEVERITIES)} or none")
+    ctx.api.patch(f"/reports/{report_id}", {"severity": value})
+
+
+# -- escalating -------------------------------------------------------------------------------
+
+
+def find_partner(organisation: dict[str, Any], wanted: str) -> dict[str, Any]:
+    partners = [p for p in organisation.get("partners") or [] if isinstance(p, dict)]
+    for partner in partners:
+        if (
+            str(partner.get("id")) == wanted
+            or str(partner.get("name", "")).lower() == wanted.lower()
+        ):
+            return partner
+    names = ", ".join(f"{p.get('name')} (id {p.get('id')})" for p in partners) or "none yet"
+    raise ActionError(f"no partner called {wanted!r}; partners: {names}")
+
+
+def escalate(
+    ctx: Context, report_id: str, partner_name: str, redact: Sequence[str], cover_note: str = ""
+) -> tuple[dict[str, Any], list[str]]:
+    """Build the package the reporter consented to, encrypt it to the partner, upload it.
+
+    Returns the server's answer and the redacted fields. Everything is refused
+    (and nothing uploaded) before any ciphertext is made if consent forbids it.
+    """
+    from caseworker_client.compose import recipients, seal_document, seal_stream
+
+    ctx.fetch_detail(report_id)  # consent and messages as the server has them now
+    opened = open_report(ctx, report_id)
+    organisation = ctx.organisation()
+    package = build_package(
+        opened.messages, opened.detail, str(organisation.get("name", "")), redact, cover_note
+    )
+    partner = find_partner(organisation, partner_name)
+    if partner.get("deliverable") is False:
+        raise EscalationRefused(
+            f"{partner.get('name')} has no delivery channel, so it could not receive this; "
+            "ask an admin to set one up. Nothing was sent"
+        )
+    keys = recipients(partner.get("recipients") or [], f"the partner {partner.get('name')}")
+    scratch = ctx.store.scratch()
+    written: list[Path] = []
+    try:
+        document_path = scratch / f"{report_id}-escalation.age"
+        document_path.write_bytes(seal_document(package.document, keys, armor=False))
+        written.append(document_path)
+        parts = [Part("document", document_path, "escalation.age")]
+        for index, ref in enumerate(package.attachments):
+            path = scratch / f"{report_id}-attachment-{index}.age"
+            written.append(path)
+            source = ctx.store.blob_path(ref.blob)
+            with path.open("wb") as sink:
+                seal_stream(sink, keys, _decrypting(source, ctx.identities, ref.size))
+            parts.append(Part("attachment", path, f"attachment-{index}.age"))
+        answer = ctx.api.post_multipart(
+            f"/reports/{report_id}/escalations", {"partner": str(partner["id"])}, parts, scratch
+        )
+    finally:
+        for path in written:
+            path.unlink(missing_ok=True)
+    return dict(answer or {}), package.redacted
+
+
+def _decrypting(
+    source: Path, identities: Sequence[crypto.Identity], size: int | None
+) -> Callable[[Sink], int]:
+    """A filler that decrypts `source` into what it is given: the plaintext stays in memory."""
+    return lambda out: decrypt_file(source, identities, out, size)
+
+
+# -- figures ----------------------------------------------------------------------------------
+
+
+def decrypted_counts(ctx: Context) -> tuple[Counts, list[str]]:
+    """Counts over every pulled report this key opens; and the ids of those it cannot."""
+    pairs, failed = [], []
+    for detail in ctx.store.details():
+        try:
+            document = report_document(
+                open_messages(ctx.store, _report_only(detail), ctx.identities)
+            )
+        except DecryptError:
+            failed.append(str(detail.get("id", "")))
+            continue
+        pairs.append((detail, document))
+    return count(pairs), failed
+
+
+def _report_only(detail: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **detail,
+        "messages": [m for m in detail.get("messages") or [] if m.get("kind") == "report"],
+    }

@@ -1,0 +1,247 @@
+"""The escalation package: what the reporter consented to share with a partner, and no more.
+
+Consent decides the starting point. "none" (or no recorded consent) refuses
+outright. "full" shares the whole report, follow-ups and files. "anonymised"
+keeps only an allow-list of fields, so a field added to the report form later
+is withheld until someone decides it is safe:
+
+  kept      categories, where.country, when.from/to/note, who.affiliation,
+            family[].relation, family[].what_happened, narrative, written_on,
+            follow-up texts
+  dropped   who.people (names, phone numbers, accounts), who.station_address and
+            where.city (they place the reporter), family[].location (it places
+            the family), reply and portal language (they narrow down who wrote
+            it), and every attachment (photos show faces and places, files
+            carry metadata)
+
+The free text that is kept (narrative, follow-ups, affiliation, what happened to
+family) is the reporter's own words, unedited: the package says so in a caveat,
+and the caseworker can drop more with --redact.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from caseworker_client.decrypt import AttachmentRef, OpenedMessage
+
+SCHEMA = "reporting/v1"
+CONSENT_ORDER = ("none", "anonymised", "full")
+ANONYMISED_DROPS = (
+    "who.people",
+    "who.station_address",
+    "where.city",
+    "family.location",
+    "reply_language",
+    "interface_language",
+    "attachments",
+)
+# Every field --redact accepts; a typo must fail loudly, never share what was meant to go.
+REDACTABLE = (
+    "categories",
+    "narrative",
+    "written_on",
+    "where",
+    "where.country",
+    "where.city",
+    "when",
+    "when.from",
+    "when.to",
+    "when.note",
+    "who",
+    "who.people",
+    "who.affiliation",
+    "who.station_address",
+    "family",
+    "family.relation",
+    "family.location",
+    "family.what_happened",
+    "reply_language",
+    "interface_language",
+    "attachments",
+    "followups",
+)
+_ANONYMISED_KEEP = {
+    "where": ("country",),
+    "when": ("from", "to", "note"),
+    "who": ("affiliation",),
+    "family": ("relation", "what_happened"),
+}
+_ANONYMISED_TOP = (
+    "categories",
+    "narrative",
+    "written_on",
+    "consent",
+    "where",
+    "when",
+    "who",
+    "family",
+)
+CAVEAT = (
+    "The reporter allowed sharing without anything that identifies them. Fields that could "
+    "identify them were removed, but the narrative and other free text are their own words, "
+    "unedited: check them before publishing or passing anything on."
+)
+
+
+class EscalationRefused(Exception):
+    """The reporter's consent (or the caseworker's input) does not allow this escalation."""
+
+
+@dataclass(frozen=True)
+class Package:
+    """The escalation document and, in upload order, the files that go with it."""
+
+    document: dict[str, Any]
+    attachments: list[AttachmentRef]
+    redacted: list[str]
+
+
+def effective_consent(document: Mapping[str, Any], server_consent: Any) -> str:
+    """The stricter of what the decrypted report and the server's copy say; refuse "none"
+    and a consent either of them lacks."""
+    values = [document.get("consent"), server_consent]
+    if any(v not in CONSENT_ORDER for v in values):
+        # The server refuses these too: a report from before consent was kept in clear.
+        raise EscalationRefused(
+            "this report records no consent to share it, so it cannot be escalated"
+        )
+    consent = min(values, key=CONSENT_ORDER.index)
+    if consent == "none":
+        raise EscalationRefused(
+            "the reporter chose “do not share my report with anyone outside this "
+            "organisation”: it cannot be escalated, and nothing was sent"
+        )
+    return str(consent)
+
+
+def check_redactions(fields: Sequence[str]) -> list[str]:
+    unknown = [f for f in fields if f not in REDACTABLE]
+    if unknown:
+        raise EscalationRefused(
+            f"unknown field(s) to redact: {', '.join(unknown)}; nothing was sent. "
+            f"Fields are: {', '.join(REDACTABLE)}"
+        )
+    return list(dict.fromkeys(fields))
+
+
+def _drop(report: dict[str, Any], path: str) -> bool:
+    """Remove a dotted field (applied to each entry of a list); whether anything was there."""
+    head, _, rest = path.partition(".")
+    if head not in report:
+        return False
+    if not rest:
+        value = report.pop(head)
+        return bool(value)
+    container = report[head]
+    entries = container if isinstance(container, list) else [container]
+    found = False
+    for entry in entries:
+        if isinstance(entry, dict) and rest in entry:
+            found = bool(entry.pop(rest)) or found
+    return found
+
+
+def _anonymise(report: dict[str, Any]) -> dict[str, Any]:
+    """Keep only the allow-listed fields (see the module docstring)."""
+    kept: dict[str, Any] = {}
+    for key in _ANONYMISED_TOP:
+        if key not in report:
+            continue
+        value = report[key]
+        allowed = _ANONYMISED_KEEP.get(key)
+        if allowed is None:
+            kept[key] = value
+        elif isinstance(value, list):
+            kept[key] = [{k: e[k] for k in allowed if k in e} for e in value if isinstance(e, dict)]
+        elif isinstance(value, dict):
+            kept[key] = {k: value[k] for k in allowed if k in value}
+    return kept
+
+
+def _file_entry(ref: AttachmentRef, position: int, source: str) -> dict[str, Any]:
+    return {
+        "position": position,
+        "filename": ref.filename,
+        "content_type": ref.content_type,
+        "size": ref.size,
+        "from": source,
+    }
+
+
+def build_package(
+    messages: Sequence[OpenedMessage],
+    summary: Mapping[str, Any],
+    organisation_name: str,
+    redact: Sequence[str] = (),
+    cover_note: str = "",
+) -> Package:
+    """The escalation document for a report, as its consent and `redact` allow."""
+    redact = check_redactions(redact)
+    report_message = next((m for m in messages if m.kind == "report"), None)
+    if report_message is None or report_message.document is None:
+        raise EscalationRefused("the report itself cannot be opened here, so it cannot be shared")
+    consent = effective_consent(report_message.document, summary.get("consent"))
+    original = copy.deepcopy(report_message.document)
+    report = {k: v for k, v in original.items() if k not in ("schema", "kind")}
+    redacted = []
+    if consent == "anonymised":
+        redacted = [path for path in ANONYMISED_DROPS if _drop(copy.deepcopy(report), path)]
+        redacted += [k for k, v in report.items() if v and k not in (*_ANONYMISED_TOP, *redacted)]
+        report = _anonymise(report)
+    followups = [m for m in messages if m.kind == "followup" and m.document is not None]
+    share_files = consent == "full" and "attachments" not in redact
+    for path in redact:
+        if path == "followups":
+            if followups:
+                redacted.append(path)
+            followups = []
+        elif _drop(report, path) or (path == "attachments" and report_message.attachments):
+            redacted.append(path)
+    report.pop("attachments", None)  # blob ids of our store mean nothing to the partner
+
+    files: list[AttachmentRef] = []
+    entries: list[dict[str, Any]] = []
+
+    def add_files(message: OpenedMessage, source: str) -> None:
+        if share_files:
+            for ref in message.attachments:
+                entries.append(_file_entry(ref, len(files), source))
+                files.append(ref)
+
+    add_files(report_message, "report")
+    followup_entries = []
+    for message in followups:
+        assert message.document is not None
+        followup_entries.append(
+            {
+                "written_on": message.document.get("written_on", ""),
+                "text": message.document.get("text", ""),
+            }
+        )
+        add_files(message, f"followup #{message.seq}")
+    withheld = sum(len(m.attachments) for m in [report_message, *followups]) - len(files)
+
+    document: dict[str, Any] = {
+        "schema": SCHEMA,
+        "kind": "escalation",
+        "written_on": datetime.now(UTC).date().isoformat(),
+        "from_organisation": organisation_name,
+        "reference": summary.get("id", ""),
+        "received_on": summary.get("received_on", ""),
+        "consent": consent,
+        "redacted": sorted(set(redacted)),
+        "report": report,
+        "followups": followup_entries,
+        "attachments": entries,
+        "attachments_withheld": withheld,
+    }
+    if consent == "anonymised":
+        document["caveat"] = CAVEAT
+    if cover_note:
+        document["note"] = cover_note
+    return Package(document, files, document["redacted"])

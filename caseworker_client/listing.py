@@ -1,0 +1,59 @@
+"""The `list` table: the server's triage metadata, and what of each report is pulled here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from caseworker_client.context import Context
+from caseworker_client.render import clean, person
+from caseworker_client.store import blobs_of
+
+ID_CHARS = 10
+COLUMNS = ("ID", "RECEIVED", "STATUS", "SEVERITY", "ASSIGNEE", "TAGS", "UNREAD", "HERE")
+
+
+def _pulled(ctx: Context, detail: dict[str, Any] | None) -> str:
+    if detail is None:
+        return "no"
+    blobs = blobs_of(detail)
+    return "yes" if all(ctx.store.has_blob(b) for b in blobs) else "partly"
+
+
+def rows(ctx: Context) -> list[tuple[str, ...]]:
+    """One row per report known here, from the last server list, then pulled-only ones."""
+    names = ctx.caseworker_names()
+    summaries: dict[str, dict[str, Any]] = {}
+    for summary in (ctx.store.load_index() or {}).get("reports", []):
+        if isinstance(summary, dict) and isinstance(summary.get("id"), str):
+            summaries[summary["id"]] = summary
+    details = {str(d.get("id")): d for d in ctx.store.details()}
+    for report_id, detail in details.items():
+        summaries.setdefault(report_id, detail)
+    ordered = sorted(
+        summaries.values(),
+        key=lambda s: (str(s.get("received_on", "")), str(s.get("id"))),
+        reverse=True,
+    )
+    return [
+        (
+            clean(s.get("id"))[:ID_CHARS],
+            clean(s.get("received_on")),
+            clean(s.get("status")),
+            clean(s.get("severity") or "-"),
+            person(s.get("assignee"), names) or "-",
+            clean(", ".join(str(t) for t in s.get("tags") or []) or "-"),
+            "*" if s.get("unread") else "",
+            _pulled(ctx, details.get(str(s.get("id")))),
+        )
+        for s in ordered
+    ]
+
+
+def table_rows(ctx: Context) -> list[str]:
+    """The rows laid out in aligned columns, with a heading; empty if nothing is known."""
+    body = rows(ctx)
+    if not body:
+        return []
+    widths = [max(len(r[i]) for r in [COLUMNS, *body]) for i in range(len(COLUMNS))]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+            for r in [COLUMNS, *body]]  # fmt: skip
