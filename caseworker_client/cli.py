@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from caseworker_client import casework, render
-from caseworker_client.api import Api
+from caseworker_client.api import Api, ApiError
 from caseworker_client.config import Home, Session
 from caseworker_client.context import EXPECTED_ERRORS, Context
 from caseworker_client.decrypt import DecryptError
@@ -165,8 +165,11 @@ def pull(ctx: Context) -> None:
 def list_reports(ctx: Context, offline: bool) -> None:
     """Reports as the server last described them, and which are pulled here."""
     if not offline and ctx.logged_in():
-        ctx.refresh_index()
-        ctx.organisation()
+        try:
+            ctx.refresh_index()
+            ctx.organisation()
+        except ApiError as error:
+            click.echo(f"Warning: showing the list pulled earlier: {error}", err=True)
     rows = table_rows(ctx)
     click.echo("\n".join(rows) if rows else "No reports yet: run `reporting-caseworker pull`.")
 
@@ -181,7 +184,11 @@ def show(ctx: Context, report: str, save: Path | None, strip_metadata: bool) -> 
     """Decrypt REPORT (an id or its start) and print it; optionally save its files."""
     if strip_metadata and save is None:
         raise click.UsageError("--strip-metadata applies to the files saved with --save DIR")
-    opened = casework.open_report(ctx, ctx.report_id(report))
+    report_id = ctx.report_id(report)
+    warning = ctx.refresh(report_id)
+    if warning:
+        click.echo(f"Warning: {warning}", err=True)
+    opened = casework.open_report(ctx, report_id)
     click.echo(casework.report_text(ctx, opened))
     if save is not None:
         for line in casework.save_attachments(ctx, opened, save, strip_metadata):

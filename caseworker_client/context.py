@@ -142,6 +142,21 @@ class Context:
         downloaded = self.download_missing(self.store.details(), progress)
         return PullResult(len(listing["reports"]), len(stale), downloaded)
 
+    def refresh(self, report_id: str) -> str | None:
+        """Fetch the report's latest detail when logged in (the server marks it read).
+
+        Offline, or with the session expired, the pulled copy serves, with a warning.
+        """
+        if not self.logged_in():
+            return None
+        try:
+            self.fetch_detail(report_id)
+        except ApiError as error:
+            if self.store.load_detail(report_id) is None:
+                raise
+            return f"showing the copy pulled earlier: {error}"
+        return None
+
     def pulled(self, report_id: str, *, refresh: bool = False) -> dict[str, Any]:
         """The report's detail with all its ciphertext cached, fetching what is missing."""
         detail = self.store.load_detail(report_id)

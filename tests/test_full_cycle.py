@@ -1,0 +1,363 @@
+"""The whole cycle with real processes: portal, caseworker client, worker, partner's receiver.
+
+A reporter submits over HTTP to `python -m reporting`; the caseworker, using the
+installed `reporting-caseworker` command in its own home folder, makes a key,
+logs in with a TOTP code, pulls, decrypts and replies; the reporter comes back
+with the codename and reads the reply; the caseworker escalates to a partner
+whose webhook is the reference receiver, and `python -m worker` delivers it. The
+escalation opens with the partner's key and with no other. A report whose
+reporter said "do not share" cannot be escalated, by the client or by force.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from PIL import Image
+
+import crypto
+from caseworker_client.api import Api, ApiError, Part
+from reporting import create_app, db, migrate
+from reporting.models import ChannelKind, DeliveryChannel, Partner, TriageTag
+from reporting.organisations import find_organisation
+from tests.casework import Account, make_account
+from tests.portal import multipart
+from tests.processes import Process, Processes, clean_environ, free_port
+
+ORGANISATION = "Full cycle NGO"
+PARTNER = "Legal aid"
+NARRATIVE = "Two men from the public security bureau called my mother and said I must come back."
+REPLY = "We received your report. 我们收到了您的报告。"
+STATUS_NOTE = "A caseworker is looking into this."
+WORKER_SETTINGS = {
+    "REPORTING_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+    "REPORTING_DELIVERY_BACKOFF_SECONDS": "0.2",
+    "REPORTING_DELIVERY_BACKOFF_MAX_SECONDS": "1",
+    "REPORTING_SWEEP_INTERVAL_SECONDS": "1",
+}
+
+
+def photo_with_gps() -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    exif.get_ifd(0x8825)[2] = (52.0, 22.0, 1.0)
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), "green").save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+PHOTO = photo_with_gps()
+NOTES = b"Call log: +31 6 0000 0000, 14 calls.\n"
+
+
+class Reporter:
+    """A browser without JavaScript: a cookie jar and plain form posts."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        cookies = urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), cookies)
+
+    def request(self, path: str, body: bytes | None = None, ctype: str = "") -> tuple[int, str]:
+        request = urllib.request.Request(self.url + path, data=body)
+        if ctype:
+            request.add_header("Content-Type", ctype)
+        try:
+            with self.opener.open(request, timeout=60) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def csrf(self, path: str) -> str:
+        _, page = self.request(path)
+        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def submit(self, consent: str) -> str:
+        """File a report with two files; returns the codename."""
+        data: dict[str, Any] = {
+            "csrf_token": self.csrf("/report"),
+            "categories": ["police_station", "family_threatened"],
+            "narrative": NARRATIVE,
+            "country": "NL",
+            "city": "Rotterdam",
+            "people": "Mr Wang, wechat wang_88",
+            "family-0-relation": "mother",
+            "family-0-location": "Fuzhou",
+            "consent": consent,
+            "reply_language": "zh_Hans",
+            "attachments": [
+                (io.BytesIO(PHOTO), "IMG_0001.jpg", "image/jpeg"),
+                (io.BytesIO(NOTES), "../notes.txt", "text/plain"),
+            ],
+        }
+        body, ctype = multipart(data)
+        status, page = self.request("/report", body, ctype)
+        assert status == 200, page[-2000:]
+        match = re.search(r'id="codename"[^>]*>\s*([^<]+?)\s*<', page)
+        assert match, "no codename on the page"
+        return match.group(1)
+
+    def come_back(self, codename: str) -> str:
+        """Sign in with the codename and return the case page."""
+        body = urllib.parse.urlencode({"csrf_token": self.csrf("/return"), "codename": codename})
+        status, page = self.request("/return", body.encode(), "application/x-www-form-urlencoded")
+        assert status == 200, page[-2000:]
+        return page
+
+
+@dataclass
+class World:
+    url: str
+    app: Flask
+    account: Account
+    partner_identity: Any
+    received: Path
+    home: Path
+    processes: Processes
+
+    def cw(self, *args: str, input: str = "", ok: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run the installed `reporting-caseworker` with this caseworker's home folder."""
+        script = shutil.which("reporting-caseworker", path=str(Path(sys.executable).parent))
+        assert script, "the reporting-caseworker script is not installed"
+        result = subprocess.run(
+            [script, *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env=clean_environ(REPORTING_CASEWORKER_HOME=str(self.home)),
+        )
+        if ok:
+            assert result.returncode == 0, result.stdout + result.stderr
+        assert "Traceback" not in result.stderr, result.stderr
+        return result
+
+    def stored(self) -> dict[str, bytes]:
+        return {p.stem: p.read_bytes() for p in self.received.glob("*.age")}
+
+
+def set_up_organisation(app: Flask, receiver_url: str, secret: str) -> tuple[Account, Any]:
+    """An enrolled caseworker (no key yet), a tag, and a partner with a webhook channel."""
+    account = make_account(app, "alice", ORGANISATION, with_key=False)
+    partner_identity = crypto.generate_identity()
+    with app.app_context(), db.database().transaction() as session:
+        organisation = find_organisation(session, ORGANISATION)
+        assert organisation is not None
+        partner = Partner(
+            organisation_id=organisation.id,
+            name=PARTNER,
+            recipients=str(partner_identity.recipient) + "\n",
+        )
+        session.add_all([partner, TriageTag(organisation_id=organisation.id, name="family")])
+        session.flush()
+        session.add(
+            DeliveryChannel(
+                organisation=organisation,
+                kind=ChannelKind.WEBHOOK,
+                target=receiver_url,
+                secret=secret,
+                partner_id=partner.id,
+            )
+        )
+    return account, partner_identity
+
+
+def start_receiver(processes: Processes, tmp_path: Path) -> tuple[str, str, Path]:
+    script = shutil.which("reporting-ngo-receiver", path=str(Path(sys.executable).parent))
+    assert script, "the reporting-ngo-receiver script is not installed"
+    secret_file, store, port = tmp_path / "receiver-secret", tmp_path / "received", free_port()
+    subprocess.run([script, "--new-secret", str(secret_file)], check=True, capture_output=True)
+    process = processes.start(
+        "receiver",
+        [script, "--store", str(store), "--secret-file", str(secret_file), "--port", str(port)],
+    )
+    process.wait_for_port(port)
+    return f"http://127.0.0.1:{port}/", secret_file.read_text().strip(), store
+
+
+def wait_for_health(url: str, process: Process) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2):
+                return
+        except (urllib.error.URLError, OSError):
+            assert process.running(), process.output()[-3000:]
+            assert time.monotonic() < deadline, "the server did not come up"
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def world(tmp_path: Path, database_url: str) -> Iterator[World]:
+    processes = Processes(tmp_path / "logs")
+    try:
+        instance = tmp_path / "instance"
+        app = create_app({"INSTANCE_PATH": instance, "DATABASE_URL": database_url})
+        migrate.upgrade(database_url)
+        receiver_url, secret, received = start_receiver(processes, tmp_path)
+        account, partner_identity = set_up_organisation(app, receiver_url, secret)
+        port = free_port()
+        env = clean_environ(
+            PORT=str(port),
+            REPORTING_INSTANCE_PATH=str(instance),
+            REPORTING_DATABASE_URL=database_url,
+            REPORTING_NO_WORKER="1",
+        )
+        server = processes.start("server", [sys.executable, "-m", "reporting"], env)
+        url = f"http://127.0.0.1:{port}"
+        wait_for_health(url, server)
+        processes.start("worker", [sys.executable, "-m", "worker"], {**env, **WORKER_SETTINGS})
+        yield World(
+            url, app, account, partner_identity, received, tmp_path / "client home", processes
+        )
+    finally:
+        processes.stop_all()
+        print(processes.tails())  # shown only when the test fails
+
+
+def wait_for_deliveries(world: World, count: int, timeout: float = 90) -> dict[str, bytes]:
+    deadline = time.monotonic() + timeout
+    while len(stored := world.stored()) < count:
+        assert time.monotonic() < deadline, f"{len(stored)} of {count} deliveries arrived"
+        time.sleep(0.2)
+    return stored
+
+
+def report_ids(world: World) -> dict[str, str]:
+    """consent → report id, as the server lists them."""
+    session = json.loads((world.home / "session.json").read_text())
+    listing = Api(session["server"], session["token"]).get("/reports")
+    return {r["consent"]: r["id"] for r in listing["reports"]}
+
+
+def test_report_reply_return_and_escalation(world: World, tmp_path: Path) -> None:
+    # The caseworker makes a key on their machine, logs in with a TOTP code, registers it.
+    keygen = world.cw("keygen")
+    recipient = re.search(r"age1pq1\w+", keygen.stdout)
+    assert recipient
+    refused = world.cw("login", world.url, "--username", "alice", input="wrong\n000000\n", ok=False)
+    assert refused.returncode == 1 and "Error:" in refused.stderr
+    login = f"{world.account.password}\n{world.account.code()}\n"
+    assert "Logged in" in world.cw("login", world.url, "--username", "alice", input=login).stdout
+    assert oct((world.home / "session.json").stat().st_mode & 0o777) == "0o600"
+    world.cw("register-key")
+
+    # Reporters file two reports: one that may be shared in full, one that may not be shared.
+    reporter = Reporter(world.url)
+    codename = reporter.submit("full")
+    Reporter(world.url).submit("none")
+
+    # pull downloads everything; a second pull after losing a file fetches just that one.
+    assert "2 report(s) on the server; 2 new" in world.cw("pull").stdout
+    blobs = sorted((world.home / "cache" / "blobs").glob("*.age"))
+    assert len(blobs) == 6  # two reports, each a document and two files
+    blobs[0].unlink()
+    assert "0 new or changed; 1 file(s) downloaded" in world.cw("pull").stdout
+    ids = report_ids(world)
+    listed = world.cw("list").stdout
+    assert ids["full"][:10] in listed and ids["none"][:10] in listed
+
+    # show decrypts locally, and saves the files: the copy of the photo without its metadata.
+    evidence = tmp_path / "evidence"
+    shown = world.cw("show", ids["full"][:8], "--save", str(evidence), "--strip-metadata").stdout
+    assert NARRATIVE in shown and "Rotterdam" in shown and "Mr Wang" in shown
+    assert sorted(p.name for p in evidence.iterdir()) == ["01-IMG_0001.jpg", "02-notes.txt"]
+    assert (evidence / "02-notes.txt").read_bytes() == NOTES
+    clean_photo = (evidence / "01-IMG_0001.jpg").read_bytes()
+    assert b"PhoneMaker" not in clean_photo and b"Exif" not in clean_photo
+
+    # Reply, note, triage; the reporter comes back and reads the reply and the status note.
+    world.cw("reply", ids["full"][:8], "--message", REPLY)
+    world.cw("note", ids["full"][:8], input="Internal: call the legal aid partner.\n")
+    world.cw("status", ids["full"][:8], "in_progress", "--message", STATUS_NOTE)
+    world.cw("assign", ids["full"][:8], "alice")
+    world.cw("tag", ids["full"][:8], "family")
+    world.cw("severity", ids["full"][:8], "high")
+    case = Reporter(world.url).come_back(codename)
+    assert REPLY in case and STATUS_NOTE in case
+    assert "Internal: call" not in case
+    row = next(line for line in world.cw("list").stdout.splitlines() if ids["full"][:10] in line)
+    assert row.split()[2:6] == ["in_progress", "high", "alice", "family"]
+
+    # The caseworker sees their reply and note decrypted too.
+    shown = world.cw("show", ids["full"][:8]).stdout
+    assert REPLY in shown and "Internal: call the legal aid partner." in shown
+
+    # Escalation: the package goes to the partner only, delivered by the worker.
+    escalated = world.cw("escalate", ids["full"][:8], "--to", PARTNER, "--redact", "who.people")
+    assert "3 delivery(ies) queued" in escalated.stdout
+    stored = wait_for_deliveries(world, 3)
+    partner_key = world.partner_identity
+    org_key = crypto.parse_identities((world.home / "identity.txt").read_text())
+    with world.app.app_context():
+        salt = world.app.config["SETTINGS"].codename_salt
+    reporter_key = crypto.derive_keys(codename, salt).identity
+    documents, files = [], []
+    for body in stored.values():
+        for other in (org_key, [reporter_key]):
+            with pytest.raises(crypto.NoIdentityMatchError):
+                crypto.decrypt(body, other)
+        plaintext = crypto.decrypt(body, [partner_key])
+        try:
+            documents.append(json.loads(plaintext))
+        except ValueError:
+            files.append(plaintext)
+    [package] = documents
+    assert (package["kind"], package["consent"], package["redacted"]) == (
+        "escalation", "full", ["who.people"],
+    )  # fmt: skip
+    assert package["report"]["narrative"] == NARRATIVE
+    assert "people" not in package["report"]["who"]
+    sizes = {entry["content_type"]: entry["size"] for entry in package["attachments"]}
+    assert sizes == {"image/jpeg": len(PHOTO), "text/plain": len(NOTES)}
+    trimmed = sorted(
+        f[: sizes["image/jpeg" if f[:2] == b"\xff\xd8" else "text/plain"]] for f in files
+    )
+    assert trimmed == sorted([PHOTO, NOTES])  # full consent: the files as the reporter sent them
+    shown = world.cw("show", ids["full"][:8]).stdout
+    assert f"Escalation to {PARTNER}" in shown and "only the partner can open it" in shown
+
+    # "Do not share": the client refuses and sends nothing; forced, the server refuses too.
+    blocked = world.cw("escalate", ids["none"][:8], "--to", PARTNER, ok=False)
+    assert blocked.returncode == 1 and "do not share" in blocked.stderr
+    session = json.loads((world.home / "session.json").read_text())
+    api = Api(session["server"], session["token"])
+    forced = tmp_path / "forced.age"
+    forced.write_bytes(crypto.encrypt(b"{}", [partner_key.recipient]))
+    with pytest.raises(ApiError) as caught:
+        api.post_multipart(
+            f"/reports/{ids['none']}/escalations",
+            {"partner": str(api.get("/organisation")["partners"][0]["id"])},
+            [Part("document", forced, "escalation.age")],
+            tmp_path,
+        )
+    assert (caught.value.status, caught.value.code) == (409, "consent_refused")
+    kinds = [m["kind"] for m in api.get(f"/reports/{ids['none']}")["messages"]]
+    assert kinds == ["report"]
+    time.sleep(1)
+    assert len(world.stored()) == 3
+
+    # Logging out ends the token on the server, not only here.
+    world.cw("logout")
+    with pytest.raises(ApiError) as caught:
+        api.get("/me")
+    assert caught.value.status == 401
+    assert "not logged in" in world.cw("pull", ok=False).stderr
