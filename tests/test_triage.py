@@ -174,6 +174,8 @@ def test_parse_filters() -> None:
     parsed = triage.parse_filters({"status": "closed", "assignee": "none", "unread": "1"})
     assert parsed == triage.Filters(ReportStatus.CLOSED, None, "none", None, True)
     assert triage.parse_filters({"status": "", "tag": ""}) == triage.Filters()
+    assert triage.parse_filters({"unread": "y"}).unread
+    assert not triage.parse_filters({"unread": "0"}).unread
 
 
 def test_unread_until_read_and_again_after_someone_elses_message(

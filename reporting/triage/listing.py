@@ -1,9 +1,7 @@
-"""Triage: the organisation's reports as caseworkers list and sort them, and the metadata
-they set (status, severity, assignee, tags, a status note for the reporter).
+"""Listing an organisation's reports for the inbox and the API: the rows, the counts, the
+read markers, and the ciphertext that belongs to a report.
 
-Shared by the web inbox and the JSON API, so both list, scope and validate the same
-way. Everything here is metadata the NGO sets or the server already keeps in clear;
-the status note is encrypted on arrival, like a reporter's submission.
+A few grouped queries serve the whole organisation, never one query per report.
 """
 
 from __future__ import annotations
@@ -11,16 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Final
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, func, or_, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy.orm import Session
 
-from crypto import EncryptionError, parse_recipient
 from reporting.audit import Action, record
-from reporting.blobs import BlobStore, BlobWriter
-from reporting.db import Database
-from reporting.documents import encode, status_note_document
 from reporting.models import (
     Attachment,
     Blob,
@@ -34,30 +28,10 @@ from reporting.models import (
     TriageTag,
     report_tag,
 )
-from reporting.models.common import ID_LENGTH, today
-from reporting.organisations import recipients_of
-
-
-class _Unset:
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-UNSET: Final[Any] = _Unset()
-"""Leaves a triage field as it is (None means "clear it")."""
+from reporting.triage.common import choice, is_id
 
 # Worst first: a report's delivery state is the worst of its outbox rows.
 _DELIVERY_ORDER = ("dead", "failed", "pending", "delivered")
-MAX_NOTE_CHARS = 5000
-
-
-class TriageError(ValueError):
-    """A refused triage change or filter: `message` is for people, `field` names the input."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -114,24 +88,10 @@ class Counts:
 
 def parse_filters(args: Mapping[str, str]) -> Filters:
     """Filters from query arguments (empty means "any"); TriageError names a bad one."""
-    status = _choice(ReportStatus, args.get("status") or None, "status")
-    severity = _choice(Severity, args.get("severity") or None, "severity")
-    unread = (args.get("unread") or "").lower() in ("1", "true", "yes", "on")
+    status = choice(ReportStatus, args.get("status") or None, "status")
+    severity = choice(Severity, args.get("severity") or None, "severity")
+    unread = (args.get("unread") or "").lower() in ("1", "y", "yes", "on", "true")
     return Filters(status, severity, args.get("assignee") or None, args.get("tag") or None, unread)
-
-
-def _choice(kind: Any, value: Any, name: str) -> Any:
-    if value is None:
-        return None
-    try:
-        return kind(value)
-    except ValueError:
-        allowed = ", ".join(m.value for m in kind)
-        message = f"Unknown {name} {str(value)[:40]!r}: use one of {allowed}."
-        raise TriageError(message, name) from None
-
-
-# Listing: a handful of grouped queries for the whole organisation, never one per report.
 
 
 @dataclass(frozen=True)
@@ -260,7 +220,7 @@ def list_reports(
 
 def find_report(db: Session, caseworker: Caseworker, report_id: str) -> Report | None:
     """A report of the caseworker's organisation; None for any other id, well-formed or not."""
-    if not _is_id(report_id):
+    if not is_id(report_id):
         return None
     return db.scalar(
         select(Report).where(
@@ -286,21 +246,13 @@ def mark_read(db: Session, caseworker: Caseworker, report: Report) -> None:
     db.flush()
 
 
-def _is_id(value: Any) -> bool:
-    return (
-        isinstance(value, str)
-        and len(value) == ID_LENGTH
-        and all(c in "0123456789abcdef" for c in value)
-    )
-
-
 # Ciphertext of a report.
 
 
 def locate_blob(db: Session, report: Report, blob_id: str) -> tuple[Blob, str] | None:
     """A blob of this report (a message's document or attachment, or the status note) and
     the file name to download it as; None for anything else."""
-    if not _is_id(blob_id):
+    if not is_id(blob_id):
         return None
     name = None
     if report.status_note_blob_id == blob_id:
@@ -332,192 +284,6 @@ def find_blob(db: Session, report: Report, blob_id: str) -> Blob | None:
 def record_download(db: Session, actor: Caseworker, report: Report, blob_id: str) -> None:
     """Who fetched which ciphertext of which report."""
     record(db, Action.DOWNLOAD, actor=actor, target=report.id, detail=f"blob={blob_id}")
-
-
-# Changing triage fields.
-
-
-def _validate(
-    db: Session, actor: Caseworker, status: Any, severity: Any, assignee: Any, tags: Any
-) -> dict[str, Any]:
-    """The requested values, checked and resolved; TriageError before anything changes."""
-    changes: dict[str, Any] = {}
-    if status is not UNSET:
-        if not isinstance(status, str):
-            raise TriageError("The status must be one of the listed statuses.", "status")
-        changes["status"] = _choice(ReportStatus, status, "status")
-    if severity is not UNSET:
-        if severity is not None and not isinstance(severity, str):
-            raise TriageError(
-                "The severity must be low, medium, high, critical or none.", "severity"
-            )
-        changes["severity"] = _choice(Severity, severity or None, "severity")
-    if assignee is not UNSET:
-        changes["assignee"] = _assignee(db, actor, assignee)
-    if tags is not UNSET:
-        changes["tags"] = _tags(db, actor, tags)
-    return changes
-
-
-def _assignee(db: Session, actor: Caseworker, assignee: Any) -> Caseworker | None:
-    if assignee is None or assignee == "":
-        return None
-    found = None
-    if _is_id(assignee):
-        found = db.scalar(
-            select(Caseworker).where(
-                Caseworker.id == assignee,
-                Caseworker.organisation_id == actor.organisation_id,
-                Caseworker.active.is_(True),
-            )
-        )
-    if found is None:
-        raise TriageError(
-            "The assignee must be an active caseworker of your organisation.", "assignee"
-        )
-    return found
-
-
-def _tags(db: Session, actor: Caseworker, tags: Any) -> list[TriageTag]:
-    if not isinstance(tags, list | tuple) or not all(isinstance(t, str) for t in tags):
-        raise TriageError("Tags must be a list of your organisation's tag names.", "tags")
-    wanted = set(tags)
-    rows = list(
-        db.scalars(
-            select(TriageTag)
-            .where(TriageTag.organisation_id == actor.organisation_id)
-            .where(TriageTag.name.in_(wanted))
-            .order_by(TriageTag.name)
-        )
-    )
-    unknown = wanted - {row.name for row in rows}
-    if unknown:
-        names = ", ".join(sorted(repr(name[:40]) for name in unknown))
-        raise TriageError(f"Not a tag of your organisation: {names}. An admin adds tags.", "tags")
-    return rows
-
-
-def update_triage(
-    db: Session,
-    actor: Caseworker,
-    report: Report,
-    *,
-    status: Any = UNSET,
-    severity: Any = UNSET,
-    assignee: Any = UNSET,
-    tags: Any = UNSET,
-) -> list[str]:
-    """Set the given fields (all checked first: a bad one changes nothing), audit each kind
-    of change, and return the names of the fields that changed."""
-    if report.organisation_id != actor.organisation_id:
-        raise LookupError("a report of another organisation")
-    if assignee is not UNSET and assignee == report.assignee_id:
-        assignee = UNSET  # unchanged: kept even if that caseworker was disabled since
-    changes = _validate(db, actor, status, severity, assignee, tags)
-    changed: list[str] = []
-
-    def audit(name: str, action: Action, value: str) -> None:
-        record(db, action, actor=actor, target=report.id, detail=f"{name}={value}")
-        changed.append(name)
-
-    new_status = changes.get("status")
-    if new_status is not None and new_status != report.status:
-        # Retention counts from closed_on: a reopened report is no longer on its way out.
-        if new_status is ReportStatus.CLOSED:
-            report.closed_on = today()
-        elif report.status is ReportStatus.CLOSED:
-            report.closed_on = None
-        report.status = new_status
-        audit("status", Action.STATUS_CHANGE, str(new_status))
-    if "severity" in changes and changes["severity"] != report.severity:
-        report.severity = changes["severity"]
-        audit("severity", Action.TRIAGE_CHANGE, str(report.severity or "none"))
-    if "assignee" in changes:
-        person: Caseworker | None = changes["assignee"]
-        if (person.id if person else None) != report.assignee_id:
-            report.assignee_id = person.id if person else None
-            audit("assignee", Action.TRIAGE_CHANGE, report.assignee_id or "none")
-    if "tags" in changes:
-        rows: list[TriageTag] = changes["tags"]
-        if {row.id for row in rows} != {tag.id for tag in report.tags}:
-            report.tags = rows
-            audit("tags", Action.TRIAGE_CHANGE, ",".join(row.name for row in rows) or "none")
-    db.flush()
-    return changed
-
-
-# The status note: a message to the reporter shown beside the status, encrypted here.
-
-
-def _note_writer(store: BlobStore, report: Report, text: str) -> BlobWriter:
-    """Encrypt the note on arrival to the reporter's key and the organisation's keys."""
-    recipients = [parse_recipient(report.reporter_recipient), *recipients_of(report.organisation)]
-    try:
-        writer = store.writer(recipients, pad_byte=b" ")  # aborts itself if this fails
-    except EncryptionError as error:
-        raise TriageError(f"The note could not be encrypted: {error}", "note") from None
-    try:
-        writer.write(encode(status_note_document(text)))
-        writer.commit()
-    except BaseException:
-        writer.abort()
-        raise
-    return writer
-
-
-def apply_triage(
-    database: Database,
-    store: BlobStore,
-    actor: Caseworker,
-    report: Report,
-    *,
-    note: Any = UNSET,
-    **fields: Any,
-) -> list[str]:
-    """The triage form: fields and status note in one transaction, whole or nothing.
-
-    `note` None or blank removes the status note; UNSET leaves it. The old note's blob is
-    deleted once the change has committed.
-    """
-    text = None if note is UNSET or note is None else note.strip()
-    if text is not None and len(text) > MAX_NOTE_CHARS:
-        raise TriageError(f"The note is longer than {MAX_NOTE_CHARS} characters.", "note")
-    writer: BlobWriter | None = None
-    old_blob = None
-    try:
-        with database.transaction() as db:
-            mine = db.get_one(Report, report.id)
-            me = db.get_one(Caseworker, actor.id)
-            changed = update_triage(db, me, mine, **fields)
-            if note is not UNSET and (text or mine.status_note_blob_id):
-                if text:
-                    writer = _note_writer(store, mine, text)
-                    db.add(Blob(id=writer.id, size=writer.stored_size))
-                old_blob = mine.status_note_blob_id
-                mine.status_note_blob_id = writer.id if writer else None
-                db.flush()
-                if old_blob:
-                    db.execute(delete(Blob).where(Blob.id == old_blob))
-                detail = "status_note=set" if writer else "status_note=removed"
-                record(db, Action.REPLY, actor=me, target=mine.id, detail=detail)
-                changed.append("status_note")
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
-    if old_blob:
-        store.remove(old_blob)
-    session = object_session(report)
-    if session is not None:
-        session.expire(report)  # the caller's copy predates this transaction
-    return changed
-
-
-def set_status_note(
-    database: Database, store: BlobStore, actor: Caseworker, report: Report, text: str | None
-) -> None:
-    """Replace (or, with None or blank text, remove) the note the reporter sees."""
-    apply_triage(database, store, actor, report, note=text)
 
 
 def tag_names(db: Session, caseworker: Caseworker) -> list[str]:
