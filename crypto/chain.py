@@ -16,6 +16,7 @@ from .primitives import hkdf_sha256, hmac_sha256, hmac_sha256_verify
 
 GENESIS = "0" * 64
 _KEY_LABEL = b"reporting/audit-chain/v1"
+_HEX_DIGITS = frozenset("0123456789abcdef")
 
 
 class Chain:
@@ -37,10 +38,10 @@ class Chain:
 
     def check(self, prev: str, fields: Sequence[str], mac: str) -> bool:
         """Whether `mac` is this entry's MAC after `prev`, compared in constant time."""
-        try:
-            tag = bytes.fromhex(mac)
-        except ValueError:
+        # Only the form `link` writes: fromhex alone would also take upper case and spaces.
+        if len(mac) != 64 or any(c not in _HEX_DIGITS for c in mac):
             return False
+        tag = bytes.fromhex(mac)
         return hmac_sha256_verify(self._key, _encode(prev, fields), tag)
 
 

@@ -44,7 +44,9 @@ def matching_step(secret: bytes, code: str, now: float | None = None) -> int | N
     code is good once and an older code never comes back.
     """
     code = "".join(code.split())
-    if len(code) != DIGITS or not code.isdigit():
+    # isascii first: str.isdigit() also accepts other scripts' digits and superscripts,
+    # which are no code and would not encode below.
+    if len(code) != DIGITS or not code.isascii() or not code.isdigit():
         return None
     now = time.time() if now is None else now
     step = int(now // STEP_SECONDS)

@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 
 import templates
 from reporting import (
+    account_commands,
     admin,
     api,
     audit,
@@ -20,6 +21,7 @@ from reporting import (
     cli,
     db,
     delivery_commands,
+    doctor,
     errors,
     headers,
     health,
@@ -71,6 +73,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     headers.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    doctor.init_app(app)
+    account_commands.init_app(app)
     delivery_commands.init_app(app)
 
     app.register_blueprint(health.bp)

@@ -13,16 +13,30 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from crypto import SecretBox, passwords, totp
 from crypto.chain import Chain
 from crypto.primitives import hmac_sha256
 from crypto.tokens import new_secret_hex, token_digest
-from reporting.models import Caseworker, LoginThrottle, Organisation, RecoveryCode, Role
+from reporting import signin
+from reporting.audit import Action, record
+from reporting.models import (
+    ApiToken,
+    Caseworker,
+    LoginThrottle,
+    Organisation,
+    OrganisationRecipient,
+    RecoveryCode,
+    Role,
+)
 
 RECOVERY_CODES = 8
+INVITE_TOKEN_BYTES = 32
+# What authenticator apps show next to the code: neutral on purpose, because a phone searched
+# at a border should not name the NGO its owner works for.
+TOTP_ISSUER = "Casework"
 LOGIN_REFUSED = "That username, password or code is not right, or the account is locked."
 LOCKED = "Too many failed attempts: this account is locked for a while. Try again later."
 
@@ -79,6 +93,18 @@ def check_password_strength(password: str, username: str = "") -> None:
         raise AccountError("That password repeats too few characters; choose another.")
 
 
+def check_username(username: str) -> str:
+    """The normalised username, or AccountError when it is not one we accept."""
+    name = normalise_username(username)
+    # ASCII only: look-alike letters of other scripts would let one name pass for another.
+    allowed = all(c.isascii() and (c.isalnum() or c in "._-") for c in name)
+    if not name or len(name) > 64 or not allowed:
+        raise AccountError(
+            "A username is 1 to 64 characters: letters a to z, digits, dots, dashes or underscores."
+        )
+    return name
+
+
 def create_caseworker(
     db: Session,
     organisation: Organisation,
@@ -87,9 +113,7 @@ def create_caseworker(
     display_name: str = "",
 ) -> Caseworker:
     """A new account with no password yet (set by `set_password` or an invitation)."""
-    name = normalise_username(username)
-    if not name or len(name) > 64 or not all(c.isalnum() or c in "._-" for c in name):
-        raise AccountError("A username is 1 to 64 letters, digits, dots, dashes or underscores.")
+    name = check_username(username)
     if db.scalar(select(Caseworker).where(Caseworker.username == name)) is not None:
         raise AccountError(f"The username {name!r} is taken.")
     caseworker = Caseworker(
@@ -102,22 +126,29 @@ def create_caseworker(
 
 def set_password(db: Session, caseworker: Caseworker, password: str) -> None:
     """Set a new password; every session and token of the account ends."""
-    from reporting.signin import revoke_tokens
-
     check_password_strength(password, caseworker.username)
     caseworker.password_hash = passwords.hash_password(password)
     caseworker.auth_epoch += 1
-    revoke_tokens(db, caseworker.id)
+    signin.revoke_tokens(db, caseworker.id)
     db.flush()
 
 
-def start_totp_enrolment(caseworker: Caseworker) -> bytes:
-    """A fresh secret, stored sealed and unconfirmed until a code proves the app has it."""
-    secret = totp.new_secret()
+def start_totp_enrolment(caseworker: Caseworker, secret: bytes | None = None) -> bytes:
+    """A fresh secret (or one the caller made and showed already), stored sealed and
+    unconfirmed until a code proves the app has it."""
+    secret = totp.new_secret() if secret is None else secret
     caseworker.totp_secret_sealed = base64.b64encode(keys().totp_box.seal(secret)).decode()
     caseworker.totp_confirmed = False
     caseworker.totp_last_step = 0
     return secret
+
+
+def totp_uri(caseworker: Caseworker) -> str:
+    """The otpauth:// URI of the account's secret, for a QR code during enrolment."""
+    secret = totp_secret(caseworker)
+    if secret is None:
+        raise AccountError("This account has no authenticator secret yet.")
+    return totp.provisioning_uri(secret, caseworker.username, TOTP_ISSUER)
 
 
 def totp_secret(caseworker: Caseworker) -> bytes | None:
@@ -193,6 +224,7 @@ def note_failure(db: Session, username: str, now: datetime) -> None:
     """Count a failure for this name (whether or not the account exists); lock on too many."""
     limits = _limits()
     key = _throttle_key(username)
+    _forget_stale_throttles(db, now, key)
     row = db.get(LoginThrottle, key)
     if row is None:
         row = LoginThrottle(key=key, failures=0, window_started_at=now)
@@ -206,6 +238,19 @@ def note_failure(db: Session, username: str, now: datetime) -> None:
         row.failures = 0
         row.window_started_at = now
     db.flush()
+
+
+def _forget_stale_throttles(db: Session, now: datetime, keep: str) -> None:
+    """Drop other names' counters whose window and lock are over, so made-up names do
+    not pile up."""
+    window_start = now - timedelta(seconds=_limits().login_window_seconds)
+    db.execute(
+        delete(LoginThrottle)
+        .where(LoginThrottle.key != keep)
+        .where(LoginThrottle.window_started_at < window_start)
+        .where(LoginThrottle.locked_until.is_(None) | (LoginThrottle.locked_until <= now))
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def clear_failures(db: Session, username: str) -> None:
@@ -247,3 +292,173 @@ def check_login(
     clear_failures(db, username)
     db.flush()
     return caseworker
+
+
+def attempt_login(
+    db: Session, username: str, password: str, second_factor: str, now: datetime, via: str = "web"
+) -> Caseworker:
+    """`check_login`, with the attempt in the audit log either way. A refusal names the
+    account when one matches and nothing otherwise: a mistyped name (often someone's
+    password) is never recorded."""
+    try:
+        caseworker = check_login(db, username, password, second_factor, now)
+    except AccountError as error:
+        found = find_by_username(db, username)
+        detail = f"{via}, locked" if str(error) == LOCKED else via
+        record(
+            db, Action.LOGIN_FAILED, actor=found, target=found.id if found else "", detail=detail
+        )
+        raise
+    record(db, Action.LOGIN, actor=caseworker, target=caseworker.id, detail=via)
+    return caseworker
+
+
+# Invitations and enrolment.
+
+
+def invite(
+    db: Session,
+    organisation: Organisation,
+    username: str,
+    role: Role = Role.CASEWORKER,
+    display_name: str = "",
+) -> tuple[Caseworker, str]:
+    """A new account and the one-time token of its invitation link (only its digest is kept)."""
+    caseworker = create_caseworker(db, organisation, username, role, display_name)
+    return caseworker, renew_invite(db, caseworker)
+
+
+def renew_invite(db: Session, caseworker: Caseworker) -> str:
+    """A fresh invitation for an existing account (an expired link, a lost phone): its
+    password, second factor, sessions and tokens end, and enrolment starts over."""
+    token = new_secret_hex(INVITE_TOKEN_BYTES)
+    caseworker.invite_token_hash = token_digest(token)
+    caseworker.invite_expires_at = signin.utcnow() + timedelta(seconds=_limits().invite_seconds)
+    caseworker.password_hash = ""
+    caseworker.totp_secret_sealed = ""
+    caseworker.totp_confirmed = False
+    caseworker.auth_epoch += 1
+    signin.revoke_tokens(db, caseworker.id)
+    for old in list(caseworker.recovery_codes):
+        db.delete(old)
+    db.flush()
+    return token
+
+
+def find_invited(db: Session, token: str) -> Caseworker | None:
+    """The account a live invitation token opens, or None (unknown, spent or expired)."""
+    if not token or len(token) > 200:
+        return None
+    caseworker = db.scalar(
+        select(Caseworker).where(Caseworker.invite_token_hash == token_digest(token))
+    )
+    if caseworker is None or not caseworker.active or caseworker.invite_expires_at is None:
+        return None
+    return caseworker if caseworker.invite_expires_at > signin.utcnow() else None
+
+
+def accept_invite(db: Session, caseworker: Caseworker, password: str) -> None:
+    """Set the invited person's password, spend the invitation, and start TOTP enrolment."""
+    set_password(db, caseworker, password)
+    caseworker.invite_token_hash = None
+    caseworker.invite_expires_at = None
+    start_totp_enrolment(caseworker)
+    record(db, Action.PASSWORD_CHANGE, actor=caseworker, target=caseworker.id, detail="invitation")
+
+
+def enrolling(db: Session, caseworker_id: object, epoch: object) -> Caseworker | None:
+    """The account half-way through enrolment in this session: password set, TOTP not yet."""
+    if not isinstance(caseworker_id, str):
+        return None
+    caseworker = db.get(Caseworker, caseworker_id)
+    if (
+        caseworker is None
+        or not caseworker.active
+        or caseworker.auth_epoch != epoch
+        or not caseworker.password_hash
+        or caseworker.totp_confirmed
+        or not caseworker.totp_secret_sealed
+    ):
+        return None
+    return caseworker
+
+
+def finish_enrolment(
+    db: Session,
+    caseworker: Caseworker,
+    code: str,
+    detail: str = "invitation accepted",
+    now: float | None = None,
+) -> list[str]:
+    """Confirm the authenticator with a first code; the recovery codes, to show once."""
+    if not confirm_totp(caseworker, code, now):
+        raise AccountError(
+            "That code is not right. Type the 6 digits your authenticator app shows now "
+            "(check that the phone's clock is set automatically)."
+        )
+    codes = new_recovery_codes(db, caseworker)
+    record(db, Action.TOTP_CHANGE, actor=caseworker, target=caseworker.id, detail="enrolled")
+    record(db, Action.ACCOUNT_CHANGE, actor=caseworker, target=caseworker.id, detail=detail)
+    return codes
+
+
+# The caseworker's own account page.
+
+
+def reauthenticate(db: Session, caseworker: Caseworker, password: str, now: datetime) -> None:
+    """Ask for the password again before a sensitive change; failures count towards the lock,
+    so a borrowed session cannot guess its way in."""
+    if is_locked(db, caseworker.username, now):
+        raise AccountError(LOCKED)
+    if not passwords.verify_password(caseworker.password_hash, password):
+        note_failure(db, caseworker.username, now)
+        raise AccountError("That is not your current password.")
+
+
+def change_password(db: Session, caseworker: Caseworker, new: str) -> None:
+    """The caseworker's new password (after `reauthenticate`): every session and token of
+    the account ends, and the caller signs this one in again."""
+    set_password(db, caseworker, new)
+    record(db, Action.PASSWORD_CHANGE, actor=caseworker, target=caseworker.id)
+
+
+def own_key(db: Session, caseworker: Caseworker) -> OrganisationRecipient | None:
+    """The caseworker's registered public key, if any."""
+    return db.scalar(
+        select(OrganisationRecipient).where(OrganisationRecipient.caseworker_id == caseworker.id)
+    )
+
+
+def renew_recovery_codes(db: Session, caseworker: Caseworker) -> list[str]:
+    """New recovery codes (the old ones stop working), to show once."""
+    codes = new_recovery_codes(db, caseworker)
+    record(db, Action.TOTP_CHANGE, actor=caseworker, target=caseworker.id, detail="recovery")
+    return codes
+
+
+def live_tokens(db: Session, caseworker: Caseworker) -> list[ApiToken]:
+    """The caseworker's API tokens that still open the API, oldest first."""
+    return list(
+        db.scalars(
+            select(ApiToken)
+            .where(
+                ApiToken.caseworker_id == caseworker.id,
+                ApiToken.revoked.is_(False),
+                ApiToken.auth_epoch == caseworker.auth_epoch,
+                ApiToken.expires_at > signin.utcnow(),
+            )
+            .order_by(ApiToken.created_at, ApiToken.id)
+        )
+    )
+
+
+def revoke_own_token(db: Session, caseworker: Caseworker, token_id: int) -> bool:
+    """Revoke one of the caseworker's own tokens; False when they hold no such token."""
+    token = db.scalar(
+        select(ApiToken).where(ApiToken.id == token_id, ApiToken.caseworker_id == caseworker.id)
+    )
+    if token is None or token.revoked:
+        return False
+    token.revoked = True
+    record(db, Action.TOKEN_REVOKED, actor=caseworker, target=str(token.id))
+    return True
