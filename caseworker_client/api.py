@@ -130,7 +130,7 @@ class Api:
             raise ApiError(
                 f"{self.server} did not answer within {self.timeout:.0f} s; try again later"
             ) from None
-        except (ConnectionError, ssl.SSLError, OSError) as error:
+        except (OSError, http.client.HTTPException) as error:
             raise self._network_error(error) from None
 
     def _network_error(self, reason: object) -> ApiError:
@@ -183,8 +183,11 @@ class Api:
     def _json(self, method: str, path: str, payload: Any = None) -> Any:
         body = None if payload is None else json.dumps(payload).encode("utf-8")
         headers = {"Content-Type": "application/json"} if body is not None else {}
-        with self._request(method, path, body, headers) as response:
-            raw = response.read()
+        try:
+            with self._request(method, path, body, headers) as response:
+                raw = response.read()
+        except (OSError, http.client.HTTPException) as error:
+            raise self._network_error(error) from None
         if not raw:
             return None
         try:

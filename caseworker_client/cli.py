@@ -25,7 +25,8 @@ from caseworker_client.listing import table_rows
 PASSPHRASE_VAR = "REPORTING_CASEWORKER_PASSPHRASE"  # noqa: S105 - a variable name
 
 
-HANDLED: tuple[type[Exception], ...] = (*EXPECTED_ERRORS, DecryptError, EscalationRefused)
+# OSError: a folder that cannot be written, a full disk; said in one line like the others.
+HANDLED: tuple[type[Exception], ...] = (*EXPECTED_ERRORS, DecryptError, EscalationRefused, OSError)
 
 
 class Commands(click.Group):
@@ -117,6 +118,8 @@ def login(ctx: Context, server_url: str, username: str | None) -> None:
     password = ask("Password", secret=True)
     code = ask("Code from your authenticator app (or a recovery code)")
     answer = api.post("/login", {"username": username, "password": password, "code": code})
+    if not isinstance(answer, dict) or not isinstance(answer.get("token"), str):
+        raise ApiError(f"{api.server} gave an unexpected login answer; is it this service?")
     ctx.home.save_session(
         Session(api.server, username, str(answer["token"]), str(answer.get("expires_at") or ""))
     )

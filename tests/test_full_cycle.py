@@ -22,7 +22,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ from reporting.models import ChannelKind, DeliveryChannel, Partner, TriageTag
 from reporting.organisations import find_organisation
 from tests.casework import Account, make_account
 from tests.portal import multipart
-from tests.processes import Process, Processes, clean_environ, free_port
+from tests.processes import Process, Processes, RedisServer, clean_environ, free_port
 
 ORGANISATION = "Full cycle NGO"
 PARTNER = "Legal aid"
@@ -50,6 +50,8 @@ WORKER_SETTINGS = {
     "REPORTING_DELIVERY_BACKOFF_SECONDS": "0.2",
     "REPORTING_DELIVERY_BACKOFF_MAX_SECONDS": "1",
     "REPORTING_SWEEP_INTERVAL_SECONDS": "1",
+    "REPORTING_DELIVERY_LEASE_SECONDS": "4",
+    "REPORTING_DELIVERY_REQUEUE_SECONDS": "3",
 }
 
 
@@ -206,9 +208,15 @@ def wait_for_health(url: str, process: Process) -> None:
 
 
 @pytest.fixture
-def world(tmp_path: Path, database_url: str) -> Iterator[World]:
+def world(tmp_path: Path, database_url: str, require_tool: Callable[[str], str]) -> Iterator[World]:
     processes = Processes(tmp_path / "logs")
     try:
+        # Redis as in production: kombu's filesystem transport (the embedded default) can
+        # hand the worker a message file before the web app has finished writing it.
+        redis = RedisServer(
+            require_tool("redis-server"), free_port(), tmp_path / "redis", processes
+        )
+        redis.start()
         instance = tmp_path / "instance"
         app = create_app({"INSTANCE_PATH": instance, "DATABASE_URL": database_url})
         migrate.upgrade(database_url)
@@ -219,6 +227,7 @@ def world(tmp_path: Path, database_url: str) -> Iterator[World]:
             PORT=str(port),
             REPORTING_INSTANCE_PATH=str(instance),
             REPORTING_DATABASE_URL=database_url,
+            REPORTING_REDIS_URL=redis.url,
             REPORTING_NO_WORKER="1",
         )
         server = processes.start("server", [sys.executable, "-m", "reporting"], env)
@@ -356,8 +365,14 @@ def test_report_reply_return_and_escalation(world: World, tmp_path: Path) -> Non
     assert len(world.stored()) == 3
 
     # Logging out ends the token on the server, not only here.
+    saved = (world.home / "session.json").read_bytes()
     world.cw("logout")
+    assert "not logged in" in world.cw("pull", ok=False).stderr
     with pytest.raises(ApiError) as caught:
         api.get("/me")
     assert caught.value.status == 401
-    assert "not logged in" in world.cw("pull", ok=False).stderr
+    (world.home / "session.json").write_bytes(saved)  # a stolen copy of the old token
+    assert "log in again" in world.cw("pull", ok=False).stderr
+    listed = world.cw("list")  # falls back to what was pulled, with a warning
+    assert ids["full"][:10] in listed.stdout and "log in again" in listed.stderr
+    assert "Reply to the reporter" in world.cw("show", ids["full"][:8]).stdout
