@@ -9,7 +9,7 @@ in the list with the reason, rather than dropped.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -56,21 +56,26 @@ class OpenedMessage:
     attachments: list[AttachmentRef] = field(default_factory=list)
 
 
-def decrypt_document(path: Path, identities: Sequence[crypto.Identity]) -> dict[str, Any]:
-    """Decrypt a small JSON document of this service (trailing padding spaces are ignored)."""
+def _plaintext(path: Path, identities: Sequence[crypto.Identity]) -> Iterator[memoryview]:
+    """The plaintext of a cached blob, chunk by chunk, with failures said as DecryptErrors."""
     try:
         with path.open("rb") as handle:
-            plaintext = bytearray()
-            for chunk in crypto.Decryptor(handle, identities).iter_chunks():
-                plaintext += chunk
-                if len(plaintext) > MAX_DOCUMENT_BYTES:
-                    break
+            yield from crypto.Decryptor(handle, identities).iter_chunks()
     except FileNotFoundError:
         raise DecryptError("its ciphertext is not in the cache; run `pull`") from None
     except crypto.NoIdentityMatchError:
         raise DecryptError("it is not encrypted to your key") from None
     except crypto.DecryptionError as error:
         raise DecryptError(f"it is damaged or was altered ({error}); pull it again") from None
+
+
+def decrypt_document(path: Path, identities: Sequence[crypto.Identity]) -> dict[str, Any]:
+    """Decrypt a small JSON document of this service (trailing padding spaces are ignored)."""
+    plaintext = bytearray()
+    for chunk in _plaintext(path, identities):
+        plaintext += chunk
+        if len(plaintext) > MAX_DOCUMENT_BYTES:
+            break
     if len(plaintext) > MAX_DOCUMENT_BYTES:
         raise DecryptError("the document is too large to be one of this service's")
     try:
@@ -87,19 +92,11 @@ def decrypt_file(
 ) -> int:
     """Decrypt an attachment into `out`, keeping its first `size` bytes (the rest is padding)."""
     written = 0
-    try:
-        with path.open("rb") as handle:
-            for chunk in crypto.Decryptor(handle, identities).iter_chunks():
-                if size is not None:
-                    chunk = chunk[: max(0, size - written)]
-                out.write(chunk)
-                written += len(chunk)
-    except FileNotFoundError:
-        raise DecryptError("its ciphertext is not in the cache; run `pull`") from None
-    except crypto.NoIdentityMatchError:
-        raise DecryptError("it is not encrypted to your key") from None
-    except crypto.DecryptionError as error:
-        raise DecryptError(f"it is damaged or was altered ({error}); pull it again") from None
+    for chunk in _plaintext(path, identities):
+        if size is not None:
+            chunk = chunk[: max(0, size - written)]
+        out.write(chunk)
+        written += len(chunk)
     return written
 
 

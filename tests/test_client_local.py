@@ -243,3 +243,21 @@ def test_stats_counts_and_writes_a_png(cache: Cache, tmp_path: Path) -> None:
     with Image.open(png) as image:
         assert image.size[0] > 100
     assert "Mr Wang" not in result.output and "bureau" not in result.output
+
+
+def test_an_altered_blob_is_refused_with_a_clear_message(cache: Cache) -> None:
+    path = cache.store.blob_path(f"{REPORT_ID}d")
+    data = bytearray(path.read_bytes())
+    data[-40] ^= 1  # inside the payload: the header still opens, the chunk does not
+    path.write_bytes(bytes(data))
+    result = invoke(cache.home, "show", REPORT_ID)
+    assert result.exit_code == 1
+    assert "damaged or was altered" in result.output and "pull it again" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_missing_blob_offline_says_to_pull(cache: Cache) -> None:
+    cache.store.blob_path(f"{REPORT_ID}n").unlink()
+    result = invoke(cache.home, "show", REPORT_ID)
+    assert result.exit_code == 1
+    assert "not logged in" in result.output  # it would fetch the missing file, and cannot
