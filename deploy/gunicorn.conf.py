@@ -1,16 +1,32 @@
-"""gunicorn settings for the reporting service: no access log, nothing about clients.
+"""gunicorn settings for the reporting service: loopback only, no access log, nothing about
+clients, and the caseworker side kept off the reporter's onion.
 
-Run with `gunicorn -c deploy/gunicorn.conf.py "reporting:create_app()"`. The full
-production set-up (Tor in front, systemd) comes with the deployment guide.
+Run with `gunicorn -c deploy/gunicorn.conf.py "reporting:create_app()"` (the systemd unit
+deploy/systemd/reporting-web.service does). `flask doctor` reads this file to check that
+the access log stays off and that nothing listens beyond loopback.
 """
 
-# Tor (or a reverse proxy on the same host) connects here; never listen publicly.
-bind = "127.0.0.1:8000"
-workers = 2
-# Threads let one worker keep receiving uploads while another request waits on the disk.
-threads = 4
-# Uploads over Tor are slow: allow a long request before a worker is considered stuck.
-timeout = 300
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+# Tor connects here; never listen publicly. The reporter onion forwards to the first address,
+# the caseworker onion (with client authorization) to the second: see deploy/torrc. With
+# two or more addresses the first one answers 404 for the caseworker side (see below).
+bind = ["127.0.0.1:8000", "127.0.0.1:8001"]
+
+# Two processes (one per vCPU of a small server), each with threads: an upload over Tor holds
+# a thread for minutes while it trickles in, so threads, not processes, carry the concurrency.
+# A codename's Argon2id holds 64 MiB while it runs: workers x threads x 64 MiB must fit in RAM.
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = 8
+# With threads (gunicorn's gthread worker) this is the worker's heartbeat, not a request
+# deadline: a slow upload in a thread does not count against it, a stuck process does.
+timeout = 120
+# On a restart (an upgrade), uploads in progress get this long to finish; the systemd unit's
+# TimeoutStopSec is longer.
+graceful_timeout = 120
+keepalive = 5
 
 # An access line would record who came, when and what they asked for: none is written.
 accesslog = None
@@ -20,6 +36,56 @@ loglevel = "info"
 # Forwarded headers are not trusted: the app never learns or stores a client address.
 forwarded_allow_ips = ""
 proxy_allow_ips = ""
+# gunicorn 25.1+ opens a control socket (worker count, reload, shutdown) in $HOME or
+# $XDG_RUNTIME_DIR: systemd already manages the service, so no second way in.
+control_socket_disable = True
+
+# Paths of the caseworker side: web pages, the admin pages and the caseworker client's API.
+STAFF_PREFIXES = ("/casework", "/admin", "/api")
+
+
+class ReporterListener:
+    """WSGI middleware: on the reporter's listener the caseworker side does not exist.
+
+    Anyone can reach the reporter onion, so its login page and API would be open to password
+    guessing from the whole Tor network; behind the caseworker onion's client authorization
+    they are reachable only by holders of an authorised key. gunicorn sets SERVER_PORT from
+    the socket a request arrived on (never from the Host header), so this cannot be spoofed.
+    """
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], reporter_port: int) -> None:
+        self.app = app
+        self.reporter_port = str(reporter_port)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("SERVER_PORT") == self.reporter_port and is_staff(environ["PATH_INFO"]):
+            body = b"Not Found\n"
+            start_response(
+                "404 Not Found",
+                [
+                    ("Content-Type", "text/plain"),
+                    ("Content-Length", str(len(body))),
+                    ("Cache-Control", "no-store"),
+                    ("X-Content-Type-Options", "nosniff"),
+                ],
+            )
+            return [body]
+        return self.app(environ, start_response)
+
+
+def is_staff(path: str) -> bool:
+    """Whether a (decoded) path is on the caseworker side; "//api" counts, as routing merges
+    slashes."""
+    path = "/" + "/".join(part for part in path.split("/") if part)
+    return any(path == p or path.startswith(p + "/") for p in STAFF_PREFIXES)
+
+
+def post_worker_init(worker: Any) -> None:
+    """Wrap the app once it is loaded, when more than one address is bound."""
+    addresses = worker.cfg.address
+    if len(addresses) > 1 and isinstance(addresses[0], tuple):
+        worker.wsgi = ReporterListener(worker.wsgi, addresses[0][1])
+
 
 # No "Server: gunicorn" header to help fingerprint the service (gunicorn has no setting for
 # it; responses read this module global when they are made).
