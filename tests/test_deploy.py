@@ -13,9 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import DateTime, create_engine, text
 
 from reporting.config import load_settings
+from reporting.db import Base
 from reporting.doctor import check_onion
+from tests.databases import fresh_database
 from tests.processes import Processes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -262,6 +265,38 @@ def test_tor_runs_both_onions_with_a_client_key_made_as_the_guide_says(
         assert check_onion(address) == []  # what the doctor accepts is what tor makes
 
 
+# --- PostgreSQL ------------------------------------------------------------------------------
+
+
+def test_the_postgresql_snippet_names_real_settings_with_valid_values(tmp_path: Path) -> None:
+    """Checked against the running PostgreSQL's own list of settings (a typo would stop the
+    server from starting)."""
+    snippet = (DEPLOY / "postgresql" / "reporting.conf").read_text(encoding="utf-8")
+    settings = dict(
+        re.fullmatch(r"(\w+) = '?([^']*)'?", line).groups()
+        for line in snippet.splitlines()
+        if line.strip() and not line.startswith("#")
+    )
+    assert settings["listen_addresses"] == "localhost"
+    with fresh_database("postgresql", tmp_path) as url:
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT name, vartype, enumvals FROM pg_settings WHERE name = ANY(:names)"),
+                {"names": list(settings)},
+            ).all()
+        engine.dispose()
+    assert {row.name for row in rows} == set(settings)
+    for row in rows:
+        value = settings[row.name]
+        if row.vartype == "bool":
+            assert value in ("on", "off"), row.name
+        elif row.vartype == "enum":
+            assert value in row.enumvals, row.name
+        elif row.vartype == "integer":
+            int(value)
+
+
 # --- The environment file --------------------------------------------------------------------
 
 
@@ -314,3 +349,40 @@ def test_reporting_flask_wrapper_is_valid_sh() -> None:
     subprocess.run(["sh", "-n", str(script)], check=True, timeout=30)
     text = script.read_text(encoding="utf-8")
     assert "/etc/reporting/reporting.env" in text and "runuser -u reporting" in text
+
+
+# --- The threat model ------------------------------------------------------------------------
+
+# The only columns that hold a time finer than a day (deploy/THREAT-MODEL.md, section 1).
+TIMES_KEPT = {
+    ("audit_entry", "at"),  # to the hour
+    ("caseworker", "invite_expires_at"),  # caseworkers' logins, tokens and invitations
+    ("api_token", "created_at"),
+    ("api_token", "expires_at"),
+    ("login_throttle", "window_started_at"),
+    ("login_throttle", "locked_until"),
+    ("delivery", "due_at"),  # in flight only: cleared once delivered or dead
+    ("delivery", "lease_until"),
+}
+
+
+def test_the_schema_keeps_no_time_finer_than_a_day_but_the_listed_ones() -> None:
+    import reporting.models  # noqa: F401  (every table on the metadata)
+
+    times = {
+        (table.name, column.name)
+        for table in Base.metadata.tables.values()
+        for column in table.columns
+        if isinstance(column.type, DateTime)
+    }
+    assert times == TIMES_KEPT
+
+
+def test_the_threat_model_names_real_tests() -> None:
+    """Each `tests/FILE::TEST` the threat model cites as proof is a test that exists."""
+    text = (DEPLOY / "THREAT-MODEL.md").read_text(encoding="utf-8")
+    cited = set(re.findall(r"tests/(test_\w+\.py)::(test_\w+)", text))
+    assert len(cited) > 30
+    for file, test in sorted(cited):
+        source = (ROOT / "tests" / file).read_text(encoding="utf-8")
+        assert re.search(rf"^(async )?def {test}\(", source, re.MULTILINE), f"{file}::{test}"
