@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from crypto.webhooks import WebhookSignatureError, decode_secret, new_secret
 from reporting import db as database
-from reporting.addresses import check_email_address
+from reporting.addresses import check_email_address, check_webhook_url
 from reporting.cli import org_cli
 from reporting.models import ChannelKind, Delivery, DeliveryChannel, DeliveryState, Organisation
 from reporting.organisations import find_organisation
@@ -45,8 +45,10 @@ def _check_address(address: str) -> None:
 )
 def add_webhook(name: str, url: str, secret_file: Path | None) -> None:
     """Deliver NAME's ciphertext to URL (Standard Webhooks, signed)."""
-    if not url.startswith(("https://", "http://")):
-        raise click.ClickException("the URL must start with https:// (or http:// over Tor)")
+    try:
+        check_webhook_url(url)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
     try:
         secret = secret_file.read_text(encoding="ascii").strip() if secret_file else new_secret()
         decode_secret(secret)

@@ -26,6 +26,7 @@ def plan_deliveries(
     channels = db.scalars(
         select(DeliveryChannel)
         .where(DeliveryChannel.organisation_id == organisation.id)
+        .where(DeliveryChannel.partner_id.is_(None))
         .where(DeliveryChannel.enabled.is_(True))
         .order_by(DeliveryChannel.id)
     ).all()
@@ -51,21 +52,26 @@ def retry_dead(database: Database, delivery_ids: Sequence[str] | None = None) ->
     Returns the ids to queue once this has committed.
     """
     with database.transaction() as db:
-        query = select(Delivery.id).where(Delivery.state == DeliveryState.DEAD)
-        if delivery_ids is not None:
-            query = query.where(Delivery.id.in_(list(delivery_ids)))
-        ids = list(db.scalars(query))
-        if ids:
-            db.execute(
-                update(Delivery)
-                .where(Delivery.id.in_(ids))
-                .values(
-                    state=DeliveryState.PENDING,
-                    attempts=0,
-                    due_at=None,
-                    lease_until=None,
-                    lease_token=None,
-                    swept=True,  # queued by the caller; a lost message is picked up next sweep
-                )
+        return reset_dead(db, delivery_ids)
+
+
+def reset_dead(db: Session, delivery_ids: Sequence[str] | None = None) -> list[str]:
+    """`retry_dead` in the caller's transaction (an admin's retry is audited in it)."""
+    query = select(Delivery.id).where(Delivery.state == DeliveryState.DEAD)
+    if delivery_ids is not None:
+        query = query.where(Delivery.id.in_(list(delivery_ids)))
+    ids = list(db.scalars(query))
+    if ids:
+        db.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(ids))
+            .values(
+                state=DeliveryState.PENDING,
+                attempts=0,
+                due_at=None,
+                lease_until=None,
+                lease_token=None,
+                swept=True,  # queued by the caller; a lost message is picked up next sweep
             )
+        )
     return ids
