@@ -11,15 +11,22 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from crypto import Encryptor, Recipient
+from crypto.inspect import AgeFileCheck, AgeFileInfo
 from reporting.models.common import new_id
 from reporting.padding import padded_size
 
 TEMP_FOLDER = ".tmp"
 SUFFIX = ".age"
 _PAD_CHUNK = 64 * 1024
+
+
+class _Sink(Protocol):
+    def write(self, data: bytes | bytearray | memoryview, /) -> int: ...
+
+    def close(self) -> None: ...
 
 
 class BlobStore:
@@ -46,6 +53,15 @@ class BlobStore:
     ) -> BlobWriter:
         """Start a new blob encrypted to `recipients`; nothing is visible until `commit()`."""
         return BlobWriter(self, recipients, pad_byte, max_bytes, on_too_large)
+
+    def ciphertext_writer(
+        self,
+        *,
+        max_bytes: int | None = None,
+        on_too_large: Callable[[], BaseException] | None = None,
+    ) -> CiphertextWriter:
+        """Start a new blob for an age file made elsewhere (the caseworker client)."""
+        return CiphertextWriter(self, max_bytes, on_too_large)
 
     def open(self, blob_id: str) -> BinaryIO:
         """Open a stored blob for reading (its ciphertext)."""
@@ -96,10 +112,13 @@ class BlobWriter:
         fd = os.open(self._temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self._file = os.fdopen(fd, "wb")
         try:
-            self._encryptor: Encryptor | None = Encryptor(self._file, list(recipients))
+            self._encryptor: _Sink | None = self._open(recipients)
         except BaseException:
             self.abort()
             raise
+
+    def _open(self, recipients: Iterable[Recipient]) -> _Sink:
+        return Encryptor(self._file, list(recipients))
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         """Encrypt more plaintext; refuses to go beyond `max_bytes`."""
@@ -147,7 +166,7 @@ class BlobWriter:
         self.committed = True
         return self.stored_size
 
-    def _write_padding(self, encryptor: Encryptor) -> None:
+    def _write_padding(self, encryptor: _Sink) -> None:
         remaining = padded_size(self.size) - self.size
         block = self._pad * min(remaining, _PAD_CHUNK)
         while remaining > 0:
@@ -171,6 +190,49 @@ class BlobWriter:
     @property
     def closed(self) -> bool:
         return self._encryptor is None
+
+
+class CiphertextWriter(BlobWriter):
+    """A blob that stores an age file made elsewhere byte for byte, once it is checked.
+
+    Its header is checked as it arrives and nothing reaches the disk before the
+    whole header parsed, so plaintext sent by mistake is refused at its first line;
+    the payload's length is checked at `commit()`. It is not padded (padding would
+    break the file): the client pads the plaintext before encrypting it.
+    """
+
+    def __init__(
+        self,
+        store: BlobStore,
+        max_bytes: int | None,
+        on_too_large: Callable[[], BaseException] | None,
+    ) -> None:
+        self.info: AgeFileInfo | None = None
+        super().__init__(store, [], b"\0", max_bytes, on_too_large)
+
+    def _open(self, recipients: Iterable[Recipient]) -> _Sink:
+        return _CheckedCopy(self._file)
+
+    def _write_padding(self, encryptor: _Sink) -> None:
+        assert isinstance(encryptor, _CheckedCopy)
+        self.info = encryptor.check.finish()
+
+
+class _CheckedCopy:
+    """Passes bytes on to the file only once they are known to be part of an age file."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.check = AgeFileCheck()
+        self._file = file
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        passed = self.check.feed(data)
+        if passed:
+            self._file.write(passed)
+        return len(data)
+
+    def close(self) -> None:
+        pass
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from crypto import DecryptionError, Decryptor, Identity, derive_keys, is_valid_codename
 from reporting.blobs import BlobStore
 from reporting.documents import DocumentError, read_text
-from reporting.models import Message, MessageKind, Report
+from reporting.models import REPORTER_VISIBLE, Message, MessageKind, Report
 
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 
@@ -79,14 +79,20 @@ def _read_bounded(decryptor: Decryptor, limit: int) -> bytes | None:
 
 
 def case_view(store: BlobStore, report: Report, identity: Identity) -> CaseView:
-    """The status and the conversation, with replies decrypted for this page only."""
+    """The status and the conversation, with replies decrypted for this page only.
+
+    Only what the reporter and the organisation said to each other: internal notes and
+    escalations to partners are not shown, nor counted.
+    """
     note = None
     if report.status_note_blob_id:
         note = read_document(store, report.status_note_blob_id, identity, "status_note")
     return CaseView(
         status=str(report.status),
         status_note=note,
-        messages=[_message_view(store, m, identity) for m in report.messages],
+        messages=[
+            _message_view(store, m, identity) for m in report.messages if m.kind in REPORTER_VISIBLE
+        ],
     )
 
 

@@ -1,4 +1,5 @@
-"""Every error is a readable page that says what went wrong and what to do (invariant 5)."""
+"""Every error is a readable page that says what went wrong and what to do (invariant 5);
+under /api/ it is JSON instead (reporting/api/errors.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from flask import Flask, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from reporting.api import errors as api_errors
 
 
 def _explanations() -> dict[int, tuple[str, str]]:
@@ -62,6 +65,8 @@ def _specific(error: HTTPException) -> str | None:
 def handle_http_error(error: HTTPException) -> Any:
     if error.code is None or error.response is not None:
         return error
+    if api_errors.is_api_request():
+        return api_errors.from_http_error(error)
     return render_error(error.code, _specific(error))
 
 
@@ -85,6 +90,8 @@ def handle_csrf_error(error: CSRFError) -> Any:
 
 
 def handle_internal_error(error: InternalServerError) -> Any:
+    if api_errors.is_api_request():
+        return api_errors.error_response(500)
     return render_error(500)
 
 

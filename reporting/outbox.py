@@ -13,13 +13,21 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from reporting.db import Database
-from reporting.models import Delivery, DeliveryChannel, DeliveryState, Message, Organisation
+from reporting.models import (
+    Delivery,
+    DeliveryChannel,
+    DeliveryState,
+    Message,
+    Organisation,
+    Partner,
+)
 
 
 def plan_deliveries(
     db: Session, organisation: Organisation, message: Message, blob_ids: Sequence[str]
 ) -> list[Delivery]:
-    """One delivery per enabled channel and per blob (the document first, then the files).
+    """One delivery per enabled channel of the organisation's own and per blob (the
+    document first, then the files). Partners' channels never carry reports.
 
     The built-in inbox needs none: the caseworker side reads the stored rows directly.
     """
@@ -30,7 +38,39 @@ def plan_deliveries(
         .where(DeliveryChannel.enabled.is_(True))
         .order_by(DeliveryChannel.id)
     ).all()
-    deliveries = [
+    deliveries = _deliveries(channels, message, blob_ids)
+    db.add_all(deliveries)
+    organisation.notification_due = True
+    return deliveries
+
+
+def partner_channels(db: Session, partner: Partner) -> list[DeliveryChannel]:
+    """The enabled channels that carry escalations to a partner."""
+    return list(
+        db.scalars(
+            select(DeliveryChannel)
+            .where(DeliveryChannel.organisation_id == partner.organisation_id)
+            .where(DeliveryChannel.partner_id == partner.id)
+            .where(DeliveryChannel.enabled.is_(True))
+            .order_by(DeliveryChannel.id)
+        )
+    )
+
+
+def plan_escalation(
+    db: Session, partner: Partner, message: Message, blob_ids: Sequence[str]
+) -> list[Delivery]:
+    """One delivery per enabled channel of the partner and per blob: an escalation goes to
+    the partner only, never to the organisation's own channels."""
+    deliveries = _deliveries(partner_channels(db, partner), message, blob_ids)
+    db.add_all(deliveries)
+    return deliveries
+
+
+def _deliveries(
+    channels: Sequence[DeliveryChannel], message: Message, blob_ids: Sequence[str]
+) -> list[Delivery]:
+    return [
         Delivery(
             channel_id=channel.id,
             report_id=message.report_id,
@@ -41,9 +81,6 @@ def plan_deliveries(
         for channel in channels
         for part, blob_id in enumerate(blob_ids)
     ]
-    db.add_all(deliveries)
-    organisation.notification_due = True
-    return deliveries
 
 
 def retry_dead(database: Database, delivery_ids: Sequence[str] | None = None) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from crypto import Recipient, derive_keys, generate_codename
+from crypto import Recipient, derive_keys, generate_codename, parse_recipient
 from reporting.blobs import BlobStore, BlobWriter
 from reporting.db import Database
 from reporting.documents import (
@@ -25,7 +25,16 @@ from reporting.documents import (
     reply_document,
     report_document,
 )
-from reporting.models import Attachment, Blob, Message, MessageKind, Organisation, Report
+from reporting.models import (
+    Attachment,
+    Blob,
+    Consent,
+    Message,
+    MessageKind,
+    Organisation,
+    Report,
+)
+from reporting.organisations import recipients_of
 from reporting.outbox import plan_deliveries
 
 MAX_FILENAME_CHARS = 255
@@ -87,12 +96,22 @@ def _write_document(
     return writer
 
 
-def _commit_all(writers: Sequence[BlobWriter]) -> list[Blob]:
+def commit_all(writers: Sequence[BlobWriter]) -> list[Blob]:
+    """Commit each blob under its final name; the rows to insert for them."""
     return [Blob(id=w.id, size=w.commit()) for w in writers]
 
 
 def _attachments(uploads: Sequence[Upload]) -> list[Attachment]:
     return [Attachment(position=i, blob_id=u.sink.id) for i, u in enumerate(uploads)]
+
+
+def _consent(fields: Mapping[str, Any]) -> Consent | None:
+    """What the reporter allowed, kept in clear so the server itself can refuse an escalation
+    they did not allow; None (escalation refused) for anything but the form's three values."""
+    try:
+        return Consent(str(fields.get("consent")))
+    except ValueError:
+        return None
 
 
 def store_report(
@@ -112,7 +131,7 @@ def store_report(
         keys = derive_keys(codename, codename_salt)
         document = report_document(fields, _attachment_infos(uploads), interface_language)
         writers.append(_write_document(store, recipients, document))
-        blobs = _commit_all(writers)
+        blobs = commit_all(writers)
         with database.transaction() as db:
             db.add_all(blobs)
             db.flush()
@@ -120,6 +139,7 @@ def store_report(
                 organisation_id=organisation.id,
                 lookup_id=keys.lookup_id,
                 reporter_recipient=str(keys.identity.recipient),
+                consent=_consent(fields),
             )
             message = Message(
                 seq=0,
@@ -142,7 +162,8 @@ def store_report(
     return Receipt(report_id, codename, str(keys.identity), delivery_ids)
 
 
-def _next_seq(db: Any, report_id: str) -> int:
+def next_seq(db: Any, report_id: str) -> int:
+    """The next message's place in the report's conversation."""
     last = db.scalar(select(func.max(Message.seq)).where(Message.report_id == report_id))
     return 0 if last is None else last + 1
 
@@ -155,13 +176,13 @@ def _store_message(
     uploads: Sequence[Upload],
 ) -> Stored:
     try:
-        blobs = _commit_all(writers)
+        blobs = commit_all(writers)
         with database.transaction() as db:
             db.add_all(blobs)
             db.flush()
             message = Message(
                 report_id=report_id,
-                seq=_next_seq(db, report_id),
+                seq=next_seq(db, report_id),
                 kind=kind,
                 document_blob_id=writers[-1].id,
                 attachments=_attachments(uploads),
@@ -201,9 +222,13 @@ def store_followup(
 
 
 def store_reply(database: Database, store: BlobStore, report: Report, text: str) -> Stored:
-    """Encrypt a caseworker's reply to the reporter's key and store it."""
-    from crypto import parse_recipient
+    """Encrypt a reply to the reporter's key and the organisation's keys, and store it.
 
-    reporter = parse_recipient(report.reporter_recipient)
-    writer = _write_document(store, [reporter], reply_document(text))
+    Caseworkers' replies are encrypted by their client (caseworker_messages.py); this
+    server-side one serves tests and operators' tools.
+    """
+    with database.sessions() as db:  # the caller's session may hold unflushed changes
+        organisation = db.get_one(Organisation, report.organisation_id)
+        recipients = [parse_recipient(report.reporter_recipient), *recipients_of(organisation)]
+    writer = _write_document(store, recipients, reply_document(text))
     return _store_message(database, report.id, MessageKind.REPLY, [writer], [])

@@ -279,7 +279,8 @@ def test_canary_never_stored_in_clear(
     _assert_absent((captured.out + captured.err).encode("utf-8"), canary, "stdout/stderr")
     _assert_absent(caplog.text.encode("utf-8"), canary, "the logs")
 
-    # The caseworker's key opens the report, follow-up and files; the reporter's key the reply.
+    # The caseworker's key opens the report, follow-up, files and reply; the reporter's key
+    # only the reply.
     plaintexts = _decrypt_all_readable(app, demo_key)
     documents = [json.loads(p) for p in plaintexts.values() if p.startswith(b"{")]
     report_doc = next(d for d in documents if d["kind"] == "report")
@@ -290,7 +291,8 @@ def test_canary_never_stored_in_clear(
     stored = plaintexts[info["blob"]]
     assert stored[: info["size"]] == attachment and set(stored[info["size"] :]) <= {0}
     assert any(d["kind"] == "followup" and canary in d["text"] for d in documents)
-    assert not any(d["kind"] == "reply" for d in documents)
+    # The reply is encrypted to the reporter and to the organisation's keys.
+    assert [d["text"] for d in documents if d["kind"] == "reply"] == [f"{canary} reply"]
 
     reporter = crypto.parse_identity(_reporter_identity(app, codename))
     replies = _decrypt_all_readable(app, reporter)

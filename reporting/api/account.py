@@ -1,0 +1,144 @@
+"""Logging in and out, who the caseworker is, their key, and their organisation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+from sqlalchemy import select
+
+from reporting import accounts, db
+from reporting.api import bp
+from reporting.api.bodies import json_object, string_field
+from reporting.api.errors import fail
+from reporting.api.shapes import caseworker_json
+from reporting.audit import Action, record
+from reporting.keys import KeyRefused, register_recipient
+from reporting.models import Caseworker, DeliveryChannel, Partner, TriageTag
+from reporting.organisations import recipients_of
+from reporting.signin import api_caseworker, api_token, find_token, issue_token, token_required
+from reporting.signin import utcnow as now
+
+TOKEN_LABEL = "reporting-caseworker"  # noqa: S105  (a label, not a secret)
+
+
+def _utc(moment: Any) -> str:
+    return f"{moment.replace(microsecond=0).isoformat()}Z"
+
+
+@bp.post("/login")
+def login() -> Any:
+    body = json_object()
+    username = string_field(body, "username", 200)
+    password = string_field(body, "password", 1024)
+    code = string_field(body, "code", 100)
+    refusal = None
+    with db.database().transaction() as dbs:
+        try:
+            caseworker = accounts.check_login(dbs, username, password, code, now())
+        except accounts.AccountError as error:
+            refusal = str(error)
+            known = accounts.find_by_username(dbs, username)
+            locked = refusal == accounts.LOCKED
+            record(
+                dbs,
+                Action.LOGIN_FAILED,
+                actor=known,
+                detail="api locked" if locked else "api",
+            )
+        else:
+            record(dbs, Action.LOGIN, actor=caseworker, detail="api")
+            token = issue_token(dbs, caseworker, TOKEN_LABEL)
+            row = find_token(dbs, token)
+            assert row is not None
+            record(dbs, Action.TOKEN_ISSUED, actor=caseworker, target=str(row.id), detail="api")
+            answer = {
+                "token": token,
+                "expires_at": _utc(row.expires_at),
+                "caseworker": caseworker_json(dbs, caseworker),
+            }
+    if refusal == accounts.LOCKED:
+        fail(429, "locked", refusal)
+    if refusal is not None:
+        fail(401, "login_failed", refusal)
+    return jsonify(answer)
+
+
+@bp.post("/logout")
+@token_required
+def logout() -> Any:
+    dbs = db.session()
+    token = api_token()
+    token.revoked = True
+    record(dbs, Action.LOGOUT, actor=api_caseworker(), target=str(token.id), detail="api")
+    dbs.commit()
+    return jsonify(logged_out=True)
+
+
+@bp.get("/me")
+@token_required
+def me() -> Any:
+    return jsonify(caseworker_json(db.session(), api_caseworker()))
+
+
+@bp.put("/me/recipient")
+@token_required
+def set_recipient() -> Any:
+    text = string_field(json_object(), "recipient", 4096)
+    dbs = db.session()
+    caseworker = api_caseworker()
+    try:
+        register_recipient(dbs, caseworker, text)
+    except KeyRefused as refused:
+        dbs.rollback()
+        if refused.conflict:
+            fail(409, "conflict", refused.message)
+        fail(400, "bad_request", refused.message, fields=["recipient"])
+    dbs.commit()
+    return jsonify(caseworker_json(dbs, caseworker))
+
+
+@bp.get("/organisation")
+@token_required
+def organisation() -> Any:
+    dbs = db.session()
+    caseworker = api_caseworker()
+    org = caseworker.organisation
+    tags = dbs.scalars(
+        select(TriageTag.name).where(TriageTag.organisation_id == org.id).order_by(TriageTag.name)
+    )
+    colleagues = dbs.scalars(
+        select(Caseworker)
+        .where(Caseworker.organisation_id == org.id, Caseworker.active.is_(True))
+        .order_by(Caseworker.username)
+    )
+    partners = dbs.scalars(
+        select(Partner).where(Partner.organisation_id == org.id).order_by(Partner.name)
+    )
+    reachable = set(
+        dbs.scalars(
+            select(DeliveryChannel.partner_id).where(
+                DeliveryChannel.organisation_id == org.id,
+                DeliveryChannel.partner_id.is_not(None),
+                DeliveryChannel.enabled.is_(True),
+            )
+        )
+    )
+    return jsonify(
+        id=org.id,
+        name=org.name,
+        recipients=[str(r) for r in recipients_of(org)],
+        tags=list(tags),
+        caseworkers=[
+            {"id": c.id, "username": c.username, "display_name": c.display_name} for c in colleagues
+        ],
+        partners=[
+            {
+                "id": p.id,
+                "name": p.name,
+                "recipients": p.recipient_list,
+                "deliverable": p.id in reachable,
+            }
+            for p in partners
+        ],
+    )
