@@ -120,7 +120,7 @@ class Settings:
     @property
     def broker_url(self) -> str:
         """Redis in production; otherwise kombu's filesystem transport, which needs no server."""
-        return self.redis_url or "filesystem://localhost//"
+        return self.redis_url or "reportingfs://localhost//"  # reporting/fsbroker.py
 
     @property
     def broker_folder(self) -> Path:

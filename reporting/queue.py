@@ -14,6 +14,7 @@ from typing import Any
 from celery import Celery
 from flask import Flask, current_app
 
+from reporting import fsbroker
 from reporting.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -55,7 +56,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "notify": {"task": NOTIFY_TASK, "schedule": delivery.notify_interval_seconds},
         },
     }
-    if settings.broker_url.startswith("filesystem://"):
+    if settings.broker_url.startswith(fsbroker.SCHEME + "://"):
+        fsbroker.register()
         folder = settings.broker_folder
         for sub in ("queue", "control", "processed"):
             (folder / sub).mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ def test_defaults_use_the_instance_folder(tmp_path: Path) -> None:
     settings = load_settings({}, tmp_path / "instance")
     assert settings.database_url == f"sqlite:///{tmp_path / 'instance' / 'reporting.sqlite3'}"
     assert settings.blob_path == tmp_path / "instance" / "blobs"
-    assert settings.broker_url == "filesystem://localhost//"
+    assert settings.broker_url == "reportingfs://localhost//"
     assert settings.limits.max_submission_bytes == 500 * MIB
     assert settings.redis_url is None and settings.onion_address is None
 
