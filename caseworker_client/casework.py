@@ -106,12 +106,14 @@ def _save_one(ctx: Context, ref: AttachmentRef, folder: Path, name: str, strip: 
 
 def _reporter_and_organisation(ctx: Context, report_id: str) -> list[Any]:
     from caseworker_client.compose import recipients
+    from crypto import reply_recipients
 
     detail = ctx.fetch_detail(report_id)
     reporter = detail.get("reporter_recipient")
     organisation = ctx.organisation()
-    return recipients([reporter] if reporter else [], "the reporter") + recipients(
-        organisation.get("recipients") or [], "your organisation"
+    (reporter_key,) = recipients([reporter] if reporter else [], "the reporter")
+    return reply_recipients(
+        reporter_key, recipients(organisation.get("recipients") or [], "your organisation")
     )
 
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         parse_identity,
         parse_recipient,
         parse_recipients,
+        reply_recipients,
     )
     from .mlkem768x25519 import MLKEM768X25519Identity, MLKEM768X25519Recipient
     from .recipients import Identity, Recipient
@@ -80,6 +81,7 @@ _EXPORTS = {
     "parse_identity": "keys",
     "parse_recipient": "keys",
     "parse_recipients": "keys",
+    "reply_recipients": "keys",
 }
 
 
@@ -126,4 +128,5 @@ __all__ = [
     "parse_identity",
     "parse_recipient",
     "parse_recipients",
+    "reply_recipients",
 ]

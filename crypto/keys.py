@@ -6,7 +6,7 @@ a caseworker can use the same file with this package and the stock `age`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
@@ -101,3 +101,13 @@ def identity_file_text(identity: AnyIdentity, created: datetime | None = None) -
         f"# public key: {identity.recipient}\n"
         f"{identity}\n"
     )
+
+
+def reply_recipients(reporter: Recipient, others: Sequence[Recipient]) -> list[Recipient]:
+    """The reporter's key, and those of `others` that can share one file with it.
+
+    age keeps a post-quantum file post-quantum: a classic key cannot be added to it.
+    An organisation with classic keys therefore cannot read back its own replies to
+    a reporter (whose key is post-quantum); the reporter still can, which matters more.
+    """
+    return [reporter, *(key for key in others if key.post_quantum == reporter.post_quantum)]

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from crypto import Recipient, derive_keys, generate_codename, parse_recipient
+from crypto import Recipient, derive_keys, generate_codename, parse_recipient, reply_recipients
 from reporting.blobs import BlobStore, BlobWriter
 from reporting.db import Database
 from reporting.documents import (
@@ -229,6 +229,8 @@ def store_reply(database: Database, store: BlobStore, report: Report, text: str)
     """
     with database.sessions() as db:  # the caller's session may hold unflushed changes
         organisation = db.get_one(Organisation, report.organisation_id)
-        recipients = [parse_recipient(report.reporter_recipient), *recipients_of(organisation)]
+        recipients = reply_recipients(
+            parse_recipient(report.reporter_recipient), recipients_of(organisation)
+        )
     writer = _write_document(store, recipients, reply_document(text))
     return _store_message(database, report.id, MessageKind.REPLY, [writer], [])

@@ -347,21 +347,6 @@ def test_the_status_note_reaches_the_reporter_and_the_organisation(
     assert not app.extensions["blobs"].path(note).exists()
 
 
-def test_a_note_that_cannot_be_encrypted_is_a_clear_400(app: Flask, alice: Account) -> None:
-    """A classic reporter key cannot share a file with the organisation's post-quantum keys."""
-    report = submit(app)
-    with app.app_context(), db.database().transaction() as session:
-        classic = crypto.generate_identity(post_quantum=False)
-        session.get_one(Report, report.id).reporter_recipient = str(classic.recipient)
-    client = browser(app, alice)
-    blobs = blob_count(app)
-    response = triage_form(client, report.id, status="triaged", note="hello")
-    assert response.status_code == 400
-    assert "could not be encrypted" in response.text and 'id="note-errors"' in response.text
-    assert report_row(app, report.id)["status"] is ReportStatus.NEW
-    assert blob_count(app) == blobs and app.extensions["blobs"].temporary_files() == []
-
-
 def test_downloads_are_the_stored_bytes_and_audited(
     app: Flask, alice: Account, mallory: Account
 ) -> None:

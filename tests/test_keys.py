@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+import crypto
 from crypto import (
     KeyFormatError,
     MLKEM768X25519Identity,
@@ -449,3 +450,13 @@ def test_scrypt_repr_hides_the_passphrase() -> None:
     for obj in (ScryptIdentity(passphrase), ScryptRecipient(passphrase, work_factor=10)):
         assert passphrase not in repr(obj)
         assert "correct" not in repr(obj)
+
+
+def test_reply_recipients_keep_only_keys_that_can_share_the_reporters_file() -> None:
+    reporter = crypto.generate_identity().recipient
+    pq = crypto.generate_identity().recipient
+    classic = crypto.generate_identity(post_quantum=False).recipient
+    assert crypto.reply_recipients(reporter, [pq, classic]) == [reporter, pq]
+    assert crypto.reply_recipients(reporter, [classic]) == [reporter]
+    # What it returns can always be encrypted to together.
+    crypto.encrypt(b"reply", crypto.reply_recipients(reporter, [pq, classic]))

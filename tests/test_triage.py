@@ -451,9 +451,10 @@ def test_a_refused_triage_change_stores_no_note(app: Flask, alice: Account) -> N
     assert audit_details(app) == []
 
 
-def test_a_note_that_cannot_be_encrypted_is_refused_whole(app: Flask) -> None:
-    """An organisation with classic (age1…) keys cannot share a note with a post-quantum
-    reporter key: mixing kinds is refused, clearly, and nothing is kept."""
+def test_a_classic_key_organisation_notes_to_the_reporter_only(app: Flask) -> None:
+    """age cannot mix a classic (age1…) key into a post-quantum file, and the reporter's
+    key is post-quantum: an organisation with classic keys still answers the reporter,
+    but cannot read the note back."""
     classic = crypto.generate_identity(post_quantum=False)
     account = make_account(app, "carol", organisation_name="Classic keys", with_key=False)
     with session_as(app, account) as (session, _):
@@ -464,17 +465,18 @@ def test_a_note_that_cannot_be_encrypted_is_refused_whole(app: Flask) -> None:
                 organisation_id=account.organisation_id, recipient=str(classic.recipient)
             )
         )
-    report_id = add_report(app, account)
+    reporter = crypto.generate_identity()
+    report_id = add_report(app, account, reporter=reporter)
     store = app.extensions["blobs"]
     with app.app_context():
         me = db.session().get_one(Caseworker, account.id)
         report = db.session().get_one(Report, report_id)
-        with pytest.raises(triage.TriageError) as refused:
-            triage.apply_triage(db.database(), store, me, report, note="hi", status="triaged")
-        assert refused.value.field == "note"
+        triage.apply_triage(db.database(), store, me, report, note="we can help", status="triaged")
     with app.app_context():
-        assert db.session().get_one(Report, report_id).status is ReportStatus.NEW
-    assert list(store.ids()) == [] and store.temporary_files() == []
+        note = db.session().get_one(Report, report_id).status_note_blob_id
+        assert note is not None
+        assert read_document(store, note, reporter, "status_note") == "we can help"
+        assert read_document(store, note, classic, "status_note") is None
 
 
 def test_record_download_is_audited(app: Flask, alice: Account) -> None:

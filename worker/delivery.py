@@ -175,7 +175,7 @@ def _send_email(claimed: Claimed, settings: DeliverySettings, store: BlobStore) 
 
     if not settings.smtp_url:
         return Outcome(False, False, "no SMTP server configured (REPORTING_SMTP_URL)")
-    what = "report" if claimed.part == 0 else f"attachment {claimed.part}"
+    what = "document" if claimed.part == 0 else f"attachment {claimed.part}"
     result = send_ciphertext(
         parse_smtp_url(settings.smtp_url),
         claimed.target,

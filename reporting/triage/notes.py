@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.orm import object_session
 
-from crypto import EncryptionError, parse_recipient
+from crypto import EncryptionError, parse_recipient, reply_recipients
 from reporting.audit import Action, record
 from reporting.blobs import BlobStore, BlobWriter
 from reporting.db import Database
@@ -26,7 +26,9 @@ MAX_NOTE_CHARS = 5000
 
 def _note_writer(store: BlobStore, report: Report, text: str) -> BlobWriter:
     """Encrypt the note on arrival to the reporter's key and the organisation's keys."""
-    recipients = [parse_recipient(report.reporter_recipient), *recipients_of(report.organisation)]
+    recipients = reply_recipients(
+        parse_recipient(report.reporter_recipient), recipients_of(report.organisation)
+    )
     try:
         writer = store.writer(recipients, pad_byte=b" ")  # aborts itself if this fails
     except EncryptionError as error:
