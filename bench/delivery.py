@@ -4,7 +4,8 @@ Why this exists: every report's ciphertext reaches its NGO through the outbox (a
 row written with the report), a Celery task that claims the row with a lease, a signed
 webhook POST, and a second write that records the outcome. That bookkeeping is what makes
 delivery survive outages, and it costs throughput. Our target: at least 100 deliveries/s
-with 2 worker processes, and we show how far below the ceiling the queue keeps us.
+with 2 worker processes, judged on a backlog (the queue's capacity) and, as reports arrive,
+by the workers keeping up with them; we show how far below the ceiling the queue keeps us.
 
 How: one temp folder holds the instance (SQLite unless --database-url), the blobs, a private
 `redis-server` on a free port (or, with --broker filesystem, kombu's filesystem transport),
@@ -776,15 +777,22 @@ def report(phases: Sequence[Phase], reference: Reference) -> str:
         "receiver CPU",
     ]
     two = next(p for p in phases if p.workers == 2)
-    ok = two.live.per_second >= TARGET_PER_SECOND
+    # The queue's capacity is the backlog rate; as reports arrive, deliveries cannot outpace
+    # the reports this process stores, so there the test is that the workers keep up.
+    kept_up = two.live.per_second >= 0.9 * two.live.submit_per_second
+    ok = two.backlog.per_second >= TARGET_PER_SECOND and (
+        kept_up or two.live.per_second >= TARGET_PER_SECOND
+    )
     lines = [
         table(headers, rows),
         "",
         f">= {TARGET_PER_SECOND:.0f} deliveries/s with 2 processes: {'PASS' if ok else 'FAIL'} "
-        f"({two.live.per_second:.1f} as reports arrive; {two.backlog.per_second:.1f} on a "
-        "backlog)",
+        f"({two.backlog.per_second:.1f} on a backlog, the queue's capacity; "
+        f"{two.live.per_second:.1f} as reports arrive, "
+        f"{'keeping up with' if kept_up else 'behind'} {two.live.submit_per_second:.1f} "
+        "reports stored/s)",
     ]
-    if two.live.per_second >= 0.9 * two.live.submit_per_second:
+    if kept_up:
         lines.append(
             "  as reports arrive, the workers kept up with this process storing reports "
             f"({two.live.submit_per_second:.1f}/s): that, not the queue, set the pace; "
