@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request, send_file
+from flask import jsonify, request
 
 from reporting import db
 from reporting.api import bp
@@ -12,6 +12,7 @@ from reporting.api.bodies import json_object
 from reporting.api.errors import fail
 from reporting.api.shapes import report_json
 from reporting.audit import Action, record
+from reporting.downloads import ciphertext_response
 from reporting.models import Report
 from reporting.signin import api_caseworker, token_required
 from reporting.triage import (
@@ -82,17 +83,7 @@ def blob(report_id: str, blob_id: str) -> Any:
         fail(404, "not_found", "This file is no longer stored (it may have been purged).")
     record_download(dbs, api_caseworker(), found, stored.id)
     dbs.commit()
-    response = send_file(
-        path,
-        mimetype="application/octet-stream",
-        as_attachment=True,
-        download_name=name,
-        conditional=False,
-        etag=False,
-        max_age=0,
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return ciphertext_response(path, name)
 
 
 @bp.patch("/reports/<report_id>")

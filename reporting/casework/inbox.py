@@ -19,7 +19,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from sqlalchemy import select
@@ -35,6 +34,7 @@ from reporting.casework.forms import (
     FilterForm,
     TriageForm,
 )
+from reporting.downloads import ciphertext_response
 from reporting.models import Caseworker, Message, Report
 from reporting.signin import current_caseworker, login_required
 from reporting.triage import (
@@ -220,14 +220,4 @@ def download(report_id: str, blob_id: str) -> Response:
         abort(404)
     record_download(session, me, found, blob.id)
     session.commit()
-    response = send_file(
-        path,
-        mimetype="application/octet-stream",
-        as_attachment=True,
-        download_name=filename,
-        conditional=False,
-        etag=False,
-        max_age=0,
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return ciphertext_response(path, filename)
