@@ -120,7 +120,9 @@ def demo_instructions(app: Flask, key_path: Path) -> str:
         f"Demo set-up: reports are encrypted to the demo caseworker key in {key_path}.\n"
         "To read a stored report, list its files with `flask --app reporting reports list`,\n"
         f"then decrypt one:\n  python -m crypto decrypt -i {key_path} {blobs}/<xx>/<id>.age\n"
-        "(Attachments are padded with zero bytes; the report's JSON gives each file's size.)"
+        "(Attachments are padded with zero bytes; the report's JSON gives each file's size.)\n"
+        "For the caseworker side (/casework/), make a first admin with an authenticator app:\n"
+        f"  flask --app reporting caseworker create-admin '{DEMO_ORGANISATION}' admin"
     )
 
 
