@@ -35,19 +35,10 @@ def login() -> Any:
     refusal = None
     with db.database().transaction() as dbs:
         try:
-            caseworker = accounts.check_login(dbs, username, password, code, now())
+            caseworker = accounts.attempt_login(dbs, username, password, code, now(), via="api")
         except accounts.AccountError as error:
-            refusal = str(error)
-            known = accounts.find_by_username(dbs, username)
-            locked = refusal == accounts.LOCKED
-            record(
-                dbs,
-                Action.LOGIN_FAILED,
-                actor=known,
-                detail="api locked" if locked else "api",
-            )
+            refusal = str(error)  # the failure is counted and audited, then committed
         else:
-            record(dbs, Action.LOGIN, actor=caseworker, detail="api")
             token = issue_token(dbs, caseworker, TOKEN_LABEL)
             row = find_token(dbs, token)
             assert row is not None
