@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import os
-import select
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import crypto
+from tests import terminal
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -200,38 +199,12 @@ def test_decrypt_without_identity_and_without_terminal_says_what_to_do() -> None
 
 def run_on_terminal(args: list[str], answers: list[bytes], stdin_file: Path | None = None) -> bytes:
     """Run the CLI with a pseudo-terminal as its controlling tty, answering prompts."""
-    import pty
-
-    pid, fd = pty.fork()
-    if pid == 0:  # child
-        if stdin_file is not None:
-            os.dup2(os.open(stdin_file, os.O_RDONLY), 0)
-        os.environ["PYTHONPATH"] = str(ROOT)
-        os.execv(sys.executable, [sys.executable, "-m", "crypto", *args])
-    transcript = b""
-    pending = list(answers)
-    deadline = time.monotonic() + 60
-    while True:
-        if not select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-            pytest.fail(f"no answer from the command line: {transcript!r}")
-        try:
-            data = os.read(fd, 4096)
-        except OSError:
-            break
-        if not data:
-            break
-        transcript += data
-        if pending and transcript.rstrip().endswith(b":"):
-            # getpass flushes terminal input (TCSAFLUSH) as it turns echo off and on:
-            # an answer typed too early is thrown away, as it would be for a person.
-            time.sleep(0.3)
-            os.write(fd, pending.pop(0) + b"\n")
-            transcript += b"\n"
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, transcript
-    return transcript
+    return terminal.run_on_terminal(
+        [sys.executable, "-m", "crypto", *args],
+        answers,
+        stdin_file,
+        env={"PYTHONPATH": str(ROOT)},
+    )
 
 
 def test_passphrase_round_trip_on_a_terminal(tmp_path: Path) -> None:

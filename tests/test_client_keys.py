@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import select
 import stat
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +14,7 @@ import crypto
 from caseworker_client.cli import main
 from caseworker_client.config import home_folder
 from caseworker_client.keys import IdentityError, create_identity, load_identities
+from tests.terminal import run_on_terminal
 
 PASSPHRASE = "correct horse battery staple"
 
@@ -97,37 +96,6 @@ def test_identity_readable_by_others_is_refused(tmp_path: Path) -> None:
 def test_missing_identity_says_how_to_make_one(tmp_path: Path) -> None:
     with pytest.raises(IdentityError, match="keygen"):
         load_identities(tmp_path / "none.txt", lambda: "")
-
-
-def run_on_terminal(command: list[str], answers: list[bytes]) -> bytes:
-    """Run a command with a pseudo-terminal as its controlling tty, answering its prompts."""
-    import pty
-
-    pid, fd = pty.fork()
-    if pid == 0:  # child
-        os.execv(command[0], command)
-    transcript = b""
-    pending = list(answers)
-    deadline = time.monotonic() + 60
-    while True:
-        if not select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-            pytest.fail(f"no answer from the command: {transcript!r}")
-        try:
-            data = os.read(fd, 4096)
-        except OSError:
-            break
-        if not data:
-            break
-        transcript += data
-        if pending and transcript.rstrip().endswith(b":"):
-            time.sleep(0.3)  # the prompt flushes input typed before it, as for a person
-            os.write(fd, pending.pop(0) + b"\n")
-            transcript += b"\n"
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, transcript
-    return transcript
 
 
 @pytest.mark.needs_age
