@@ -13,6 +13,7 @@ from reporting import create_app, migrate
 from reporting.db import Database
 from tests import databases, tools
 from tests.portal import Caseworker, add_caseworker
+from tests.processes import Processes
 
 
 @pytest.fixture(params=databases.BACKENDS)
@@ -20,6 +21,25 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     """Every test that uses the database runs on SQLite and on PostgreSQL."""
     with databases.fresh_database(request.param, tmp_path) as url:
         yield url
+
+
+@pytest.fixture
+def postgres_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL schema, for tests that run real processes on it."""
+    with databases.fresh_database("postgresql", tmp_path) as url:
+        migrate.upgrade(url)
+        yield url
+
+
+@pytest.fixture
+def processes(tmp_path: Path, postgres_url: str) -> Iterator[Processes]:
+    """Every process a test starts; all stopped before its database schema is dropped."""
+    running = Processes(tmp_path / "logs")
+    try:
+        yield running
+    finally:
+        running.stop_all()
+        print(running.tails())  # shown only when the test fails
 
 
 @pytest.fixture

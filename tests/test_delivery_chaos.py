@@ -23,13 +23,12 @@ from flask import Flask
 from sqlalchemy import func, select
 
 import crypto
-from reporting import create_app, db, migrate
+from reporting import create_app, db
 from reporting.models import Delivery, DeliveryState
 from reporting.organisations import find_organisation, recipients_of
 from reporting.queue import EXTENSION as PRODUCER_EXTENSION
 from reporting.queue import send_deliveries
 from reporting.submissions import store_report
-from tests.databases import fresh_database
 from tests.delivery_fixtures import RunningReceiver, add_webhook
 from tests.portal import NARRATIVE, Caseworker, add_caseworker, submit_report
 from tests.processes import ROOT, Process, Processes, RedisServer, clean_environ, free_port
@@ -54,24 +53,6 @@ UNFINISHED = (DeliveryState.PENDING, DeliveryState.FAILED)
 @pytest.fixture
 def redis_binary() -> str:
     return require_tool("redis-server")
-
-
-@pytest.fixture
-def postgres_url(tmp_path: Path) -> Iterator[str]:
-    with fresh_database("postgresql", tmp_path) as url:
-        migrate.upgrade(url)
-        yield url
-
-
-@pytest.fixture
-def processes(tmp_path: Path, postgres_url: str) -> Iterator[Processes]:
-    """Every process a test starts; all stopped before its database schema is dropped."""
-    running = Processes(tmp_path / "logs")
-    try:
-        yield running
-    finally:
-        running.stop_all()
-        print(running.tails())  # shown only when the test fails
 
 
 @pytest.fixture

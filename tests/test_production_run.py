@@ -15,7 +15,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,9 +23,8 @@ from flask import Flask
 from sqlalchemy import select
 
 import crypto
-from reporting import create_app, db, migrate
+from reporting import create_app, db
 from reporting.models import Delivery, DeliveryState, Report
-from tests.databases import fresh_database
 from tests.delivery_fixtures import RunningReceiver, add_webhook, running_receiver
 from tests.portal import NARRATIVE, Caseworker, add_caseworker, file_part, multipart, report_fields
 from tests.processes import Process, Processes, clean_environ, free_port
@@ -43,24 +41,6 @@ FAST_DELIVERY = {
     "REPORTING_DELIVERY_READ_TIMEOUT": "5",
     "REPORTING_SWEEP_INTERVAL_SECONDS": "2",
 }
-
-
-@pytest.fixture
-def postgres_url(tmp_path: Path) -> Iterator[str]:
-    with fresh_database("postgresql", tmp_path) as url:
-        migrate.upgrade(url)
-        yield url
-
-
-@pytest.fixture
-def processes(tmp_path: Path, postgres_url: str) -> Iterator[Processes]:
-    """Every process the test starts, stopped before its database schema is dropped."""
-    running = Processes(tmp_path / "logs")
-    try:
-        yield running
-    finally:
-        running.stop_all()
-        print(running.tails())  # shown only when the test fails
 
 
 def with_umask(command: list[str]) -> list[str]:
