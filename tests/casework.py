@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -12,7 +13,7 @@ from flask.testing import FlaskClient
 
 import crypto
 from crypto import passwords, totp
-from reporting import accounts, db, signin
+from reporting import accounts, create_app, db, migrate, signin
 from reporting.models import Caseworker, Organisation, OrganisationRecipient, Role
 from reporting.organisations import create_organisation, find_organisation
 
@@ -114,3 +115,19 @@ def organisation_id(app: Flask, name: str) -> str:
         found = find_organisation(db.session(), name)
         assert isinstance(found, Organisation)
         return found.id
+
+
+def api_app(tmp_path: Path, database_url: str, **config: Any) -> Flask:
+    """An app whose portal files reports with the test organisation (a second one exists)."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": tmp_path / "instance",
+            "DATABASE_URL": database_url,
+            "ORGANISATION": "Test organisation",
+            "REDIS_URL": "redis://127.0.0.1:9/0",  # no broker: queueing fails fast
+            **config,
+        }
+    )
+    migrate.upgrade(database_url)
+    return app

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
 import crypto
-from reporting import create_app, db, migrate
+from reporting import db
 from reporting.models import (
     ApiToken,
     AuditEntry,
@@ -35,26 +35,10 @@ from reporting.models import (
 )
 from reporting.organisations import find_organisation, recipients_of
 from reporting.submissions import Receipt, Upload, store_report
-from tests.casework import Account, api_token, bearer, make_account, sign_in
+from tests.casework import Account, api_app, api_token, bearer, make_account, sign_in
 
 API = "/api/v1"
 OTHER = "Other organisation"
-
-
-def api_app(tmp_path: Path, database_url: str, **config: Any) -> Flask:
-    """An app whose portal files reports with the test organisation (a second one exists)."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "INSTANCE_PATH": tmp_path / "instance",
-            "DATABASE_URL": database_url,
-            "ORGANISATION": "Test organisation",
-            "REDIS_URL": "redis://127.0.0.1:9/0",  # no broker: queueing fails fast
-            **config,
-        }
-    )
-    migrate.upgrade(database_url)
-    return app
 
 
 @pytest.fixture

@@ -21,9 +21,9 @@ from crypto.inspect import binary_age_file, check_age_file
 from reporting import db
 from reporting.documents import SCHEMA, encode
 from reporting.models import Blob, ChannelKind, Delivery, DeliveryChannel, Message, Report
-from tests.casework import Account, api_token, make_account
+from tests.casework import Account, api_app, api_token, make_account
 from tests.portal import codename_from, come_back, submit_report
-from tests.test_api import api_app, assert_json_error, audit_actions, call, snapshot
+from tests.test_api import assert_json_error, audit_actions, call, snapshot
 
 
 @pytest.fixture

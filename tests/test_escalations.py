@@ -31,11 +31,11 @@ from reporting.models import (
     Partner,
     Report,
 )
+from tests.casework import api_app
 from tests.delivery_fixtures import TEST_DELIVERY, running_receiver
 from tests.portal import file_part, multipart
 from tests.test_api import (
     World,
-    api_app,
     assert_json_error,
     audit_actions,
     call,

@@ -19,10 +19,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 import crypto
-from reporting import create_app, db, migrate
+from reporting import db
 from reporting.casefile import read_document
 from reporting.models import AuditEntry, Blob, Report, ReportStatus, Severity, TriageTag
-from tests.casework import Account, make_account, sign_in
+from tests.casework import Account, api_app, make_account, sign_in
 from tests.portal import (
     Caseworker,
     add_caseworker,
@@ -51,16 +51,7 @@ class Submitted:
 @pytest.fixture
 def app(tmp_path: Path, database_url: str) -> Flask:
     """Like conftest's, with the portal's organisation named: there are two organisations."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "INSTANCE_PATH": tmp_path / "instance",
-            "DATABASE_URL": database_url,
-            "ORGANISATION": RECEIVING,
-        }
-    )
-    migrate.upgrade(database_url)
-    return app
+    return api_app(tmp_path, database_url)
 
 
 @pytest.fixture
