@@ -7,6 +7,8 @@ make a dictionary attack slow and memory-bound. When the pinned costs change,
 
 from __future__ import annotations
 
+import functools
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -18,9 +20,17 @@ PARALLELISM = 4
 _HASHER = PasswordHasher(
     time_cost=TIME_COST, memory_cost=MEMORY_KIB, parallelism=PARALLELISM, hash_len=32, salt_len=16
 )
-# A valid hash of a password nobody knows: checking it costs what a real check costs, so a
-# login for an account that does not exist takes as long as one that does.
-_DUMMY_HASH = _HASHER.hash("not a password: equalises timing for unknown accounts")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A valid hash of a password nobody knows: checking it costs what a real check costs,
+    so a login for an account that does not exist takes as long as one that does.
+
+    Made on first need, not at import, where every process importing this module (web,
+    worker, commands) would pay a 64 MiB hash at start-up. Only a process's first unknown
+    name pays the extra hash, which says nothing about which names exist."""
+    return _HASHER.hash("not a password: equalises timing for unknown accounts")
 
 
 def hash_password(password: str) -> str:
@@ -31,14 +41,14 @@ def hash_password(password: str) -> str:
 def verify_password(encoded: str, password: str) -> bool:
     """Whether `password` matches; an empty or malformed hash matches nothing."""
     try:
-        return _HASHER.verify(encoded or _DUMMY_HASH, password) and bool(encoded)
+        return _HASHER.verify(encoded or _dummy_hash(), password) and bool(encoded)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
 def burn_verification(password: str) -> None:
     """Spend a verification's time for an account that does not exist."""
-    verify_password(_DUMMY_HASH, password + "\x00")
+    verify_password(_dummy_hash(), password + "\x00")
 
 
 def needs_rehash(encoded: str) -> bool:
