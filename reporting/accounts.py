@@ -17,8 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from crypto import SecretBox, passwords, totp
-from crypto.chain import Chain
-from crypto.primitives import hmac_sha256
+from crypto.primitives import hkdf_sha256, hmac_sha256
 from crypto.tokens import new_secret_hex, token_digest
 from reporting import signin
 from reporting.audit import Action, record
@@ -37,6 +36,8 @@ INVITE_TOKEN_BYTES = 32
 # What authenticator apps show next to the code: neutral on purpose, because a phone searched
 # at a border should not name the NGO its owner works for.
 TOTP_ISSUER = "Casework"
+# Throttle rows are keyed by an HMAC of the name, so the table lists no names.
+THROTTLE_KEY_LABEL = b"reporting/login-throttle/v1"
 LOGIN_REFUSED = "That username, password or code is not right, or the account is locked."
 LOCKED = "Too many failed attempts: this account is locked for a while. Try again later."
 
@@ -57,7 +58,7 @@ class AccountKeys:
         raw = secret.encode("utf-8")
         return cls(
             SecretBox(raw, "caseworker-totp"),
-            bytes.fromhex(Chain(raw).link("throttle", ["key"])),
+            hkdf_sha256(raw, b"", THROTTLE_KEY_LABEL),
         )
 
 
