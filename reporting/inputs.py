@@ -81,6 +81,16 @@ def misshapen(
     return None
 
 
+def int_id(value: object) -> int | None:
+    """The integer id a client named, or None: ASCII digits only (int() would also take
+    " 7", "+7" or "٣"), and no larger than an integer column holds."""
+    text = str(value)
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_INT_ID)):
+        return None
+    number = int(text)
+    return number if number <= MAX_INT_ID else None
+
+
 class BoundedIntConverter(IntegerConverter):
     """`<int:…>` with an upper bound, so a huge number is a 404, not an integer overflow."""
 

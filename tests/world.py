@@ -7,6 +7,7 @@ route whose URL needs an argument the world cannot fill fails until one is added
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -143,14 +144,11 @@ def fill_url(rule: Rule, ids: dict[str, str]) -> str:
     return path
 
 
-def snapshot(app: Flask, volatile: Collection[str]) -> dict[str, list[tuple[Any, ...]]]:
+def snapshot(app: Flask, volatile: Collection[str]) -> dict[str, Counter[tuple[Any, ...]]]:
     """Every row of every table but the `volatile` ones, to compare before and after."""
-    with app.app_context():
-        session = db.session()
-        state = {}
-        for table in Base.metadata.sorted_tables:
-            if table.name in volatile:
-                continue
-            rows = session.execute(select(table)).all()
-            state[table.name] = sorted((tuple(map(repr, row)) for row in rows), key=repr)
-        return state
+    with app.app_context(), db.database().engine.connect() as connection:
+        return {
+            table.name: Counter(tuple(row) for row in connection.execute(select(table)))
+            for table in Base.metadata.sorted_tables
+            if table.name not in volatile
+        }
