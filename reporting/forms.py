@@ -17,7 +17,6 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from flask import abort, has_request_context, request
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
@@ -31,19 +30,20 @@ from wtforms import (
     SelectMultipleField,
 )
 
-from reporting.inputs import FILE, FILES, TEXT, TEXTS, Part, misshapen, split_parts, unreadable
+from reporting.inputs import (
+    FILE,
+    FILES,
+    TEXT,
+    TEXTS,
+    Part,
+    misshapen,
+    not_as_sent,
+    split_parts,
+    unreadable,
+)
 
 FORM_ENCODINGS = ("multipart/form-data", "application/x-www-form-urlencoded")
 UNREADABLE_TEXT = _l("Some of this text could not be read. Please type it again.")
-
-
-def not_as_sent() -> str:
-    """The refusal of a body our page would never send (the request's language)."""
-    message: str = _(
-        "This form was not sent the way the page sends it. Nothing was stored. "
-        "Please go back, reload the page and try again."
-    )
-    return message
 
 
 def leaves(fields: Iterable[Field]) -> Iterator[Field]:

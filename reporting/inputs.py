@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, abort, request
+from flask import Flask, abort, current_app, request
+from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.routing import IntegerConverter, Map
 
@@ -30,6 +31,16 @@ _UNREADABLE = re.compile("[\x00\ud800-\udfff\ufffd]")
 # The largest id an `<int:…>` URL part can name: PostgreSQL's `integer` columns end here,
 # and a larger number is a 404 like any other missing row, not an overflow.
 MAX_INT_ID = 2**31 - 1
+SUBMIT_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def not_as_sent() -> str:
+    """The refusal of a body our page would never send (in the request's language)."""
+    message: str = _(
+        "This form was not sent the way the page sends it. Nothing was stored. "
+        "Please go back, reload the page and try again."
+    )
+    return message
 
 
 def unstorable(text: str) -> bool:
@@ -114,7 +125,28 @@ def refuse_unreadable_address() -> None:
         abort(400)
 
 
+def refuse_second_token() -> None:
+    """Each of our forms sends one CSRF token. Flask-WTF takes the first it finds, so a
+    form sent with two (or a token under another form's prefix as well) is refused here,
+    for every view, those that read no form of their own (a logout button) included."""
+    if request.endpoint is None or request.blueprint == "api":
+        return  # no such page; or the API, which takes no CSRF token and parses its bodies
+    if request.method not in SUBMIT_METHODS:
+        return
+    name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    tokens = sum(
+        len(parts.getlist(key))
+        for parts in (request.form, request.files)
+        for key in parts
+        if key.endswith(name)
+    )
+    if tokens > 1:
+        abort(400, description=not_as_sent())
+
+
 def init_app(app: Flask) -> None:
-    """Before the blueprints are registered: their `<int:…>` parts take the bound."""
+    """Before the blueprints are registered: their `<int:…>` parts take the bound.
+    After CSRFProtect: it has parsed the form by the time these run."""
     app.url_map.converters["int"] = BoundedIntConverter
     app.before_request(refuse_unreadable_address)
+    app.before_request(refuse_second_token)
