@@ -10,7 +10,7 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import crypto
 from caseworker_client import files, images, render
@@ -22,10 +22,16 @@ from caseworker_client.decrypt import (
     OpenedMessage,
     Sink,
     decrypt_file,
+    decrypt_head,
     open_messages,
     report_document,
 )
-from caseworker_client.escalate import EscalationRefused, build_package
+from caseworker_client.escalate import (
+    EscalationRefused,
+    SentFile,
+    build_package,
+    describe_files,
+)
 from caseworker_client.stats import Counts, count
 
 STATUSES = ("new", "triaged", "in_progress", "escalated", "closed")
@@ -202,14 +208,21 @@ def find_partner(organisation: dict[str, Any], wanted: str) -> dict[str, Any]:
 
 
 def escalate(
-    ctx: Context, report_id: str, partner_name: str, redact: Sequence[str], cover_note: str = ""
-) -> tuple[dict[str, Any], list[str]]:
+    ctx: Context,
+    report_id: str,
+    partner_name: str,
+    redact: Sequence[str],
+    cover_note: str = "",
+    keep_originals: bool = False,
+) -> tuple[dict[str, Any], list[str], list[str]]:
     """Build the package the reporter consented to, encrypt it to the partner, upload it.
 
-    Returns the server's answer and the redacted fields. Everything is refused
-    (and nothing uploaded) before any ciphertext is made if consent forbids it.
+    Returns the server's answer, the redacted fields and one line per file sent (whether
+    its metadata was removed). Everything is refused (and nothing uploaded) before any
+    ciphertext is made if consent forbids it, and before anything is uploaded if an image
+    cannot be cleaned.
     """
-    from caseworker_client.compose import recipients, seal_document, seal_stream
+    from caseworker_client.compose import recipients, seal_document
 
     ctx.fetch_detail(report_id)  # consent and messages as the server has them now
     opened = open_report(ctx, report_id)
@@ -227,24 +240,68 @@ def escalate(
     scratch = ctx.store.scratch()
     written: list[Path] = []
     try:
-        document_path = scratch / f"{report_id}-escalation.age"
-        document_path.write_bytes(seal_document(package.document, keys, armor=False))
-        written.append(document_path)
-        parts = [Part("document", document_path, "escalation.age")]
+        # The files first: what was sent of each (its size, once cleaned) goes in the document.
+        parts, sent = [], []
         for index, ref in enumerate(package.attachments):
             path = scratch / f"{report_id}-attachment-{index}.age"
             written.append(path)
-            source = ctx.store.blob_path(ref.blob)
             with path.open("wb") as sink:
-                seal_stream(sink, keys, _decrypting(source, ctx.identities, ref.size))
+                sent.append(_seal_attachment(ctx, ref, keys, sink, keep_originals))
             parts.append(Part("attachment", path, f"attachment-{index}.age"))
+        document = describe_files(package.document, sent)
+        document_path = scratch / f"{report_id}-escalation.age"
+        written.append(document_path)
+        document_path.write_bytes(seal_document(document, keys, armor=False))
         answer = ctx.api.post_multipart(
-            f"/reports/{report_id}/escalations", {"partner": str(partner["id"])}, parts, scratch
+            f"/reports/{report_id}/escalations",
+            {"partner": str(partner["id"])},
+            [Part("document", document_path, "escalation.age"), *parts],
+            scratch,
         )
     finally:
         for path in written:
             path.unlink(missing_ok=True)
-    return dict(answer or {}), package.redacted
+    lines = [file.line(position) for position, file in enumerate(sent)]
+    return dict(answer or {}), package.redacted, lines
+
+
+def _seal_attachment(
+    ctx: Context, ref: AttachmentRef, keys: Sequence[crypto.Recipient], sink: IO[bytes], keep: bool
+) -> SentFile:
+    """Encrypt one file for the partner: an image without its metadata (unless `keep`),
+    anything else as it is. Only images are held in memory, to be re-encoded."""
+    from caseworker_client.compose import seal_stream
+
+    source = ctx.store.blob_path(ref.blob)
+    if keep:
+        why = "--keep-originals"
+    elif not images.is_strippable(decrypt_head(source, ctx.identities, images.HEAD_BYTES)):
+        why = "not a JPEG, PNG or WebP image, so its metadata cannot be removed here"
+    else:
+        buffer = io.BytesIO()
+        decrypt_file(source, ctx.identities, buffer, ref.size)
+        try:
+            stripped = images.strip_metadata(buffer.getvalue())
+            problem = "it cannot be read as an image" if stripped is None else ""
+        except images.ImageError as error:
+            stripped, problem = None, str(error)
+        if stripped is None:  # it begins as an image does: never let it go out uncleaned
+            raise EscalationRefused(
+                f"{files.safe_filename(ref.filename)}: {problem}, so its metadata cannot be "
+                "removed. Nothing was sent: leave the files out (--redact attachments) or "
+                "send them as they are (--keep-originals)"
+            )
+        data = stripped.data
+        seal_stream(sink, keys, _writing(data))
+        return SentFile(
+            files.with_extension(ref.filename, stripped.extension),
+            f"image/{stripped.format.lower()}",
+            len(data),
+            metadata_removed=True,
+            why=stripped.note,
+        )
+    seal_stream(sink, keys, _decrypting(source, ctx.identities, ref.size))
+    return SentFile(ref.filename, ref.content_type, ref.size, metadata_removed=False, why=why)
 
 
 def _decrypting(
@@ -252,6 +309,16 @@ def _decrypting(
 ) -> Callable[[Sink], int]:
     """A filler that decrypts `source` into what it is given: the plaintext stays in memory."""
     return lambda out: decrypt_file(source, identities, out, size)
+
+
+def _writing(data: bytes) -> Callable[[Sink], int]:
+    """A filler that writes `data` (a cleaned image) into what it is given."""
+
+    def fill(out: Sink) -> int:
+        out.write(data)
+        return len(data)
+
+    return fill
 
 
 # -- figures ----------------------------------------------------------------------------------
