@@ -12,9 +12,7 @@ copy of the Makefile, so nothing is installed here).
 
 from __future__ import annotations
 
-import base64
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -24,12 +22,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from crypto import totp
 from reporting import create_app
 from reporting.cli import commands_of_this_environment
+from tests.enrolment import create_admin
 from tests.portal import submit_report
 from tests.processes import ROOT, Processes, clean_environ, free_port
-from tests.test_accounts import _read_until as read_until
 
 PASSWORD = "correct horse battery staple, demo"
 
@@ -92,9 +89,9 @@ def test_the_printed_commands_work_as_printed(folder: Path, tmp_path: Path) -> N
     commands = indented_commands(printed)
     [listing] = [c for c in commands if c.endswith(" reports list")]
     [decrypt] = [c for c in commands if " -m crypto decrypt " in c]
-    [create_admin] = [c for c in commands if " caseworker create-admin " in c]
+    [admin_command] = [c for c in commands if " caseworker create-admin " in c]
     venv_bin = Path(sys.executable).parent
-    for command in (listing, decrypt, create_admin):
+    for command in (listing, decrypt, admin_command):
         assert command.startswith(str(venv_bin)), command  # never a bare `flask` or `python`
 
     # A report arrives; the printed listing shows its file, the printed decryption opens it.
@@ -110,33 +107,9 @@ def test_the_printed_commands_work_as_printed(folder: Path, tmp_path: Path) -> N
     assert '"kind":"report"' in opened.stdout
 
     # The printed create-admin makes the first admin (the password from stdin, for the test).
-    process = subprocess.Popen(
-        ["/bin/sh", "-c", f"{create_admin} --password-stdin"],
-        cwd=folder,
-        env=operator_environ(),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+    create_admin(
+        ["/bin/sh", "-c", f"{admin_command} --password-stdin"], PASSWORD, operator_environ(), folder
     )
-    try:
-        assert process.stdin is not None and process.stdout is not None
-        process.stdin.write(PASSWORD.encode() + b"\n")
-        process.stdin.flush()
-        shown = read_until(process, b"Code from your app").decode()
-        found = re.search(r"Secret: ([A-Z2-7]+)", shown)
-        assert found, shown
-        secret = base64.b32decode(found.group(1) + "=" * (-len(found.group(1)) % 8))
-        process.stdin.write(totp.code_at(secret, time.time()).encode() + b"\n")
-        process.stdin.close()
-        rest = process.stdout.read().decode()
-        assert process.wait(60) == 0, shown + rest
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        for stream in (process.stdin, process.stdout):
-            if stream is not None:
-                stream.close()
 
     # Started again, it no longer says to make a first admin.
     again = start_output(folder, tmp_path / "logs-again")
