@@ -7,12 +7,11 @@ click commands in cli.py only ask, call and print.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-import crypto
 from caseworker_client import files, images, render
 from caseworker_client.api import Part
 from caseworker_client.context import ActionError, Context
@@ -20,15 +19,12 @@ from caseworker_client.decrypt import (
     AttachmentRef,
     DecryptError,
     OpenedMessage,
-    Sink,
     decrypt_file,
-    decrypt_head,
     open_messages,
     report_document,
 )
 from caseworker_client.escalate import (
     EscalationRefused,
-    SentFile,
     build_package,
     describe_files,
 )
@@ -223,6 +219,7 @@ def escalate(
     cannot be cleaned.
     """
     from caseworker_client.compose import recipients, seal_document
+    from caseworker_client.partner_files import seal_attachment
 
     ctx.fetch_detail(report_id)  # consent and messages as the server has them now
     opened = open_report(ctx, report_id)
@@ -246,7 +243,7 @@ def escalate(
             path = scratch / f"{report_id}-attachment-{index}.age"
             written.append(path)
             with path.open("wb") as sink:
-                sent.append(_seal_attachment(ctx, ref, keys, sink, keep_originals))
+                sent.append(seal_attachment(ctx, ref, keys, sink, keep_originals))
             parts.append(Part("attachment", path, f"attachment-{index}.age"))
         document = describe_files(package.document, sent)
         document_path = scratch / f"{report_id}-escalation.age"
@@ -263,62 +260,6 @@ def escalate(
             path.unlink(missing_ok=True)
     lines = [file.line(position) for position, file in enumerate(sent)]
     return dict(answer or {}), package.redacted, lines
-
-
-def _seal_attachment(
-    ctx: Context, ref: AttachmentRef, keys: Sequence[crypto.Recipient], sink: IO[bytes], keep: bool
-) -> SentFile:
-    """Encrypt one file for the partner: an image without its metadata (unless `keep`),
-    anything else as it is. Only images are held in memory, to be re-encoded."""
-    from caseworker_client.compose import seal_stream
-
-    source = ctx.store.blob_path(ref.blob)
-    if keep:
-        why = "--keep-originals"
-    elif not images.is_strippable(decrypt_head(source, ctx.identities, images.HEAD_BYTES)):
-        why = "not a JPEG, PNG or WebP image, so its metadata cannot be removed here"
-    else:
-        buffer = io.BytesIO()
-        decrypt_file(source, ctx.identities, buffer, ref.size)
-        try:
-            stripped = images.strip_metadata(buffer.getvalue())
-            problem = "it cannot be read as an image" if stripped is None else ""
-        except images.ImageError as error:
-            stripped, problem = None, str(error)
-        if stripped is None:  # it begins as an image does: never let it go out uncleaned
-            raise EscalationRefused(
-                f"{files.safe_filename(ref.filename)}: {problem}, so its metadata cannot be "
-                "removed. Nothing was sent: leave the files out (--redact attachments) or "
-                "send them as they are (--keep-originals)"
-            )
-        data = stripped.data
-        seal_stream(sink, keys, _writing(data))
-        return SentFile(
-            files.with_extension(ref.filename, stripped.extension),
-            f"image/{stripped.format.lower()}",
-            len(data),
-            metadata_removed=True,
-            why=stripped.note,
-        )
-    seal_stream(sink, keys, _decrypting(source, ctx.identities, ref.size))
-    return SentFile(ref.filename, ref.content_type, ref.size, metadata_removed=False, why=why)
-
-
-def _decrypting(
-    source: Path, identities: Sequence[crypto.Identity], size: int | None
-) -> Callable[[Sink], int]:
-    """A filler that decrypts `source` into what it is given: the plaintext stays in memory."""
-    return lambda out: decrypt_file(source, identities, out, size)
-
-
-def _writing(data: bytes) -> Callable[[Sink], int]:
-    """A filler that writes `data` (a cleaned image) into what it is given."""
-
-    def fill(out: Sink) -> int:
-        out.write(data)
-        return len(data)
-
-    return fill
 
 
 # -- figures ----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import crypto
-from caseworker_client import casework, images
+from caseworker_client import images
 from caseworker_client.config import Home
 from caseworker_client.context import Context
 from caseworker_client.decrypt import AttachmentRef, OpenedMessage
@@ -23,6 +23,7 @@ from caseworker_client.escalate import (
     build_package,
     describe_files,
 )
+from caseworker_client.partner_files import seal_attachment
 from reporting.documents import AttachmentInfo, followup_document, report_document
 from tests.test_client_local import Cache
 
@@ -177,7 +178,7 @@ def seal_one(cache: Cache, data: bytes, keep: bool = False) -> tuple[SentFile, b
     ref = AttachmentRef(0, "b9", "IMG_1.jpg", "image/jpeg", len(data))
     context = Context(Home(cache.home), lambda: "")
     out = io.BytesIO()
-    sent = casework._seal_attachment(context, ref, [partner.recipient], out, keep)
+    sent = seal_attachment(context, ref, [partner.recipient], out, keep)
     opened = crypto.decrypt(out.getvalue(), [partner])
     assert not any(opened[sent.size :])  # zero padding after the size the package gives
     return sent, opened[: sent.size]
