@@ -167,13 +167,16 @@ def makefile_copy(tmp_path: Path) -> Path:
 
 def dry_run(folder: Path, target: str) -> list[str]:
     """The commands `make TARGET` would run, one a line."""
+    # Run inside `make test`, the outer make's settings must not reach this one.
+    outer = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")
+    env = {k: v for k, v in clean_environ().items() if k not in outer}
     result = subprocess.run(
-        ["make", "-n", target, "PYTHON=python3"],
+        ["make", "--no-print-directory", "-n", target, "PYTHON=python3"],
         cwd=folder,
         capture_output=True,
         text=True,
         timeout=60,
-        env=clean_environ(),
+        env=env,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()
