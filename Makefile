@@ -5,18 +5,31 @@ VENV := .venv
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: venv run test lint bench interop translations
+.PHONY: venv venv-run run test lint bench interop translations
 
-venv: $(VENV)/.installed
+# Two stamps: running needs the project and its dependencies only (`pip install -e .`);
+# tests, lint and benchmarks also need the test extras. Each stamp depends on
+# pyproject.toml, so dependencies are reinstalled when it changes, and only then.
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 
-# The stamp depends on pyproject.toml, so dependencies are reinstalled only when it changes.
-$(VENV)/.installed: pyproject.toml
-	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+venv: $(TEST_STAMP)
+venv-run: $(RUN_STAMP)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --upgrade pip
-	$(VENV)/bin/python -m pip install -e '.[test]'
+
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/python -m pip install -e .
 	touch $@
 
-run: venv
+# The test extras include everything running needs, so this stamp also stands for that one.
+$(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/python -m pip install -e '.[test]'
+	touch $@ $(RUN_STAMP)
+
+run: venv-run
 	PORT=$(PORT) $(VENV)/bin/python -m reporting
 
 test: venv interop
