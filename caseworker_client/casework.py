@@ -7,12 +7,11 @@ click commands in cli.py only ask, call and print.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import crypto
 from caseworker_client import files, images, render
 from caseworker_client.api import Part
 from caseworker_client.context import ActionError, Context
@@ -20,12 +19,15 @@ from caseworker_client.decrypt import (
     AttachmentRef,
     DecryptError,
     OpenedMessage,
-    Sink,
     decrypt_file,
     open_messages,
     report_document,
 )
-from caseworker_client.escalate import EscalationRefused, build_package
+from caseworker_client.escalate import (
+    EscalationRefused,
+    build_package,
+    describe_files,
+)
 from caseworker_client.stats import Counts, count
 
 STATUSES = ("new", "triaged", "in_progress", "escalated", "closed")
@@ -202,14 +204,22 @@ def find_partner(organisation: dict[str, Any], wanted: str) -> dict[str, Any]:
 
 
 def escalate(
-    ctx: Context, report_id: str, partner_name: str, redact: Sequence[str], cover_note: str = ""
-) -> tuple[dict[str, Any], list[str]]:
+    ctx: Context,
+    report_id: str,
+    partner_name: str,
+    redact: Sequence[str],
+    cover_note: str = "",
+    keep_originals: bool = False,
+) -> tuple[dict[str, Any], list[str], list[str]]:
     """Build the package the reporter consented to, encrypt it to the partner, upload it.
 
-    Returns the server's answer and the redacted fields. Everything is refused
-    (and nothing uploaded) before any ciphertext is made if consent forbids it.
+    Returns the server's answer, the redacted fields and one line per file sent (whether
+    its metadata was removed). Everything is refused (and nothing uploaded) before any
+    ciphertext is made if consent forbids it, and before anything is uploaded if an image
+    cannot be cleaned.
     """
-    from caseworker_client.compose import recipients, seal_document, seal_stream
+    from caseworker_client.compose import recipients, seal_document
+    from caseworker_client.partner_files import seal_attachment
 
     ctx.fetch_detail(report_id)  # consent and messages as the server has them now
     opened = open_report(ctx, report_id)
@@ -227,31 +237,29 @@ def escalate(
     scratch = ctx.store.scratch()
     written: list[Path] = []
     try:
-        document_path = scratch / f"{report_id}-escalation.age"
-        document_path.write_bytes(seal_document(package.document, keys, armor=False))
-        written.append(document_path)
-        parts = [Part("document", document_path, "escalation.age")]
+        # The files first: what was sent of each (its size, once cleaned) goes in the document.
+        parts, sent = [], []
         for index, ref in enumerate(package.attachments):
             path = scratch / f"{report_id}-attachment-{index}.age"
             written.append(path)
-            source = ctx.store.blob_path(ref.blob)
             with path.open("wb") as sink:
-                seal_stream(sink, keys, _decrypting(source, ctx.identities, ref.size))
+                sent.append(seal_attachment(ctx, ref, keys, sink, keep_originals))
             parts.append(Part("attachment", path, f"attachment-{index}.age"))
+        document = describe_files(package.document, sent)
+        document_path = scratch / f"{report_id}-escalation.age"
+        written.append(document_path)
+        document_path.write_bytes(seal_document(document, keys, armor=False))
         answer = ctx.api.post_multipart(
-            f"/reports/{report_id}/escalations", {"partner": str(partner["id"])}, parts, scratch
+            f"/reports/{report_id}/escalations",
+            {"partner": str(partner["id"])},
+            [Part("document", document_path, "escalation.age"), *parts],
+            scratch,
         )
     finally:
         for path in written:
             path.unlink(missing_ok=True)
-    return dict(answer or {}), package.redacted
-
-
-def _decrypting(
-    source: Path, identities: Sequence[crypto.Identity], size: int | None
-) -> Callable[[Sink], int]:
-    """A filler that decrypts `source` into what it is given: the plaintext stays in memory."""
-    return lambda out: decrypt_file(source, identities, out, size)
+    lines = [file.line(position) for position, file in enumerate(sent)]
+    return dict(answer or {}), package.redacted, lines
 
 
 # -- figures ----------------------------------------------------------------------------------

@@ -123,7 +123,14 @@ def login(ctx: Context, server_url: str, username: str | None) -> None:
     ctx.home.save_session(
         Session(api.server, username, str(answer["token"]), str(answer.get("expires_at") or ""))
     )
-    click.echo(f"Logged in to {api.server} as {username} (until {answer.get('expires_at')}).")
+    idle = answer.get("idle_seconds")
+    idle_text = f"{idle // 60} minutes" if isinstance(idle, int) else "a while"
+    click.echo(f"Logged in to {api.server} as {username}.")
+    click.echo(
+        f"The session ends after {idle_text} without use, and at "
+        f"{answer.get('ends_at') or answer.get('expires_at')} at the latest; "
+        "`reporting-caseworker logout` ends it now."
+    )
     if not (answer.get("caseworker") or {}).get("recipient"):
         click.echo(
             "No public key is registered for you yet: run `reporting-caseworker register-key`."
@@ -271,15 +278,31 @@ def severity(ctx: Context, report: str, level: str) -> None:
 @click.option("--redact", multiple=True, type=click.Choice(REDACTABLE),
               help="Leave out this field too (repeatable), e.g. who.people.")  # fmt: skip
 @click.option("--message", "-m", default="", help="A cover note for the partner.")
+@click.option("--keep-originals", is_flag=True,
+              help="Send images as the reporter sent them, metadata (GPS…) included.")  # fmt: skip
 @click.pass_obj
 def escalate(
-    ctx: Context, report: str, partner: str, redact: tuple[str, ...], message: str
+    ctx: Context,
+    report: str,
+    partner: str,
+    redact: tuple[str, ...],
+    message: str,
+    keep_originals: bool,
 ) -> None:
-    """Send REPORT to a partner, as far as the reporter consented, encrypted to the partner."""
-    answer, redacted = casework.escalate(ctx, ctx.report_id(report), partner, redact, message)
+    """Send REPORT to a partner, as far as the reporter consented, encrypted to the partner.
+
+    Images (JPEG, PNG, WebP) go without their metadata unless --keep-originals is given.
+    """
+    answer, redacted, sent = casework.escalate(
+        ctx, ctx.report_id(report), partner, redact, message, keep_originals
+    )
     click.echo(f"Escalated to {partner}: {answer.get('deliveries', 0)} delivery(ies) queued.")
     if redacted:
         click.echo(f"Left out: {', '.join(redacted)}.")
+    if sent:
+        click.echo("Files:")
+        for line in sent:
+            click.echo(f"  {render.clean(line)}")
 
 
 @main.command()

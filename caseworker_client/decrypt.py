@@ -100,6 +100,13 @@ def decrypt_file(
     return written
 
 
+def decrypt_head(path: Path, identities: Sequence[crypto.Identity], length: int) -> bytes:
+    """The first `length` bytes of a file's plaintext, decrypting only its first chunk."""
+    for chunk in _plaintext(path, identities):
+        return bytes(chunk[:length])
+    return b""
+
+
 def _attachment_refs(
     message: dict[str, Any], document: dict[str, Any] | None
 ) -> list[AttachmentRef]:

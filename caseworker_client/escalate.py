@@ -17,6 +17,11 @@ is withheld until someone decides it is safe:
 The free text that is kept (narrative, follow-ups, affiliation, what happened to
 family) is the reporter's own words, unedited: the package says so in a caveat,
 and the caseworker can drop more with --redact.
+
+Files that are shared lose their metadata where it can be removed: JPEG, PNG and
+WebP images are re-encoded from their pixels (caseworker_client/images.py, as
+`show --strip-metadata` does), unless the caseworker asks for the originals
+(--keep-originals). Each file's entry says which it is (`describe_files`).
 """
 
 from __future__ import annotations
@@ -85,6 +90,15 @@ CAVEAT = (
     "The reporter allowed sharing without anything that identifies them. Fields that could "
     "identify them were removed, but the narrative and other free text are their own words, "
     "unedited: check them before publishing or passing anything on."
+)
+
+
+# What the partner reads about the files (each file's "metadata" says which applies).
+FILES_NOTE = (
+    'Files marked "metadata": "removed" were re-encoded from their pixels by the sending '
+    "caseworker: their EXIF (GPS position, time, camera or phone), XMP, comments and colour "
+    'profiles are gone, and their size is the new file\'s. Files marked "original" are as '
+    "the reporter sent them, metadata included; check them before passing them on."
 )
 
 
@@ -161,6 +175,47 @@ def _anonymise(report: dict[str, Any]) -> dict[str, Any]:
         elif isinstance(value, dict):
             kept[key] = {k: value[k] for k in allowed if k in value}
     return kept
+
+
+@dataclass(frozen=True)
+class SentFile:
+    """A file as it goes to the partner: its metadata removed (an image re-encoded from its
+    pixels, maybe under a new extension and type), or the original bytes."""
+
+    filename: str
+    content_type: str
+    size: int | None
+    metadata_removed: bool
+    why: str = ""  # why not removed, or what the re-encoding changed besides metadata
+
+    def line(self, position: int) -> str:
+        """One line for the caseworker's terminal."""
+        name = f"{position + 1:02d} {self.filename}"
+        if self.metadata_removed:
+            extra = f"; {self.why}" if self.why else ""
+            return f"{name}: metadata removed (re-encoded{extra})"
+        return f"{name}: sent as the reporter sent it, metadata included ({self.why})"
+
+
+def describe_files(document: dict[str, Any], sent: Sequence[SentFile]) -> dict[str, Any]:
+    """The package's file entries updated to the files actually sent, saying for each
+    whether its metadata was removed, so the partner knows what they hold."""
+    entries = []
+    for entry, file in zip(document["attachments"], sent, strict=True):
+        changed = {
+            **entry,
+            "filename": file.filename,
+            "content_type": file.content_type,
+            "size": file.size,
+            "metadata": "removed" if file.metadata_removed else "original",
+        }
+        if file.why:
+            changed["metadata_note"] = file.why
+        entries.append(changed)
+    updated = {**document, "attachments": entries}
+    if entries:
+        updated["attachments_note"] = FILES_NOTE
+    return updated
 
 
 def _file_entry(ref: AttachmentRef, position: int, source: str) -> dict[str, Any]:

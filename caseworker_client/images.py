@@ -21,6 +21,17 @@ SUPPORTED = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
 _JPEG_MODES = ("L", "RGB", "CMYK")
 
 
+# How each supported format's bytes begin (what Pillow itself recognises them by).
+_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
+HEAD_BYTES = 12
+
+
+def is_strippable(head: bytes) -> bool:
+    """Whether a file starting with `head` (HEAD_BYTES long) is a JPEG, PNG or WebP image,
+    so that its metadata can be removed: decided from the bytes, not the reporter's name."""
+    return head.startswith(_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+
+
 class ImageError(Exception):
     """An image Pillow recognised but could not re-encode (damaged, or too large)."""
 

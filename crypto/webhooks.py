@@ -43,6 +43,27 @@ def decode_secret(secret: str) -> bytes:
     return key
 
 
+def check_secret(text: str) -> str:
+    """A secret given to us from elsewhere, as `new_secret` makes them, or refused.
+
+    Whoever makes a webhook's secret (the NGO's receiver) hands it to the service, so it
+    must be at least as strong as ours: the `whsec_` prefix, standard base64 and at least
+    SECRET_BYTES random bytes. A key with few distinct byte values was typed, not drawn:
+    32 random bytes have about 30 (fewer than 16 has a chance below 1e-20).
+    """
+    secret = text.strip()
+    if not secret.startswith(SECRET_PREFIX):
+        raise WebhookSignatureError(f"the secret must start with {SECRET_PREFIX}")
+    key = decode_secret(secret)
+    if len(key) < SECRET_BYTES:
+        raise WebhookSignatureError(
+            f"the secret is too short ({len(key)} bytes; at least {SECRET_BYTES} are needed)"
+        )
+    if len(set(key)) < SECRET_BYTES // 2:
+        raise WebhookSignatureError("the secret is not random")
+    return secret
+
+
 def _signed_content(message_id: str, timestamp: int, body: bytes) -> bytes:
     return f"{message_id}.{timestamp}.".encode() + body
 

@@ -1,5 +1,9 @@
 """`reporting-ngo-receiver`: serve the receiver, or make a new shared secret.
 
+The secret is made here, on the machine that keeps it, and handed once to the
+reporting service's admin, who pastes it on the admin page: the service never makes
+or shows one, so it crosses one hand-over only.
+
 It listens on localhost by default; the NGO puts its own TLS proxy or Tor
 onion service in front. There is no access log: who delivered what, and when,
 is not worth keeping, and the one log line per delivery carries only its id.
@@ -16,7 +20,7 @@ from typing import Any
 import click
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
-from crypto.webhooks import WebhookSignatureError, decode_secret, new_secret
+from crypto.webhooks import WebhookSignatureError, check_secret, new_secret
 
 from .app import make_app
 
@@ -65,7 +69,7 @@ def read_secret(path: Path) -> str:
         reason = getattr(error, "strerror", None) or "not a text file"
         raise click.ClickException(f"cannot read the secret file {path}: {reason}") from None
     try:
-        decode_secret(secret)
+        check_secret(secret)
     except WebhookSignatureError as error:
         raise click.ClickException(
             f"{path} holds no valid whsec_ secret ({error}); make one with --new-secret FILE"
@@ -124,9 +128,14 @@ def main(
     """Receive signed deliveries of encrypted reports and store each one once."""
     if new_secret_file is not None:
         secret = write_new_secret(new_secret_file)
-        click.echo(f"Wrote a new secret to {new_secret_file}. Give it, once and privately,")
-        click.echo("to the reporting service's administrator for your webhook:")
+        click.echo(f"Wrote a new secret to {new_secret_file} (readable only by you):")
         click.echo(secret)
+        click.echo(
+            "Give it once, over a safe channel (in person, or an end-to-end encrypted\n"
+            "message), to the reporting service's admin with this receiver's URL; they paste\n"
+            "both on the admin page. Then delete it from that channel, and start the receiver\n"
+            f"with --secret-file {new_secret_file}."
+        )
         return
     if store is None or secret_file is None:
         raise click.UsageError("give --store DIR and --secret-file FILE (or --new-secret FILE)")

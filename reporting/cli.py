@@ -6,6 +6,8 @@ Each command says what it did, and on failure what went wrong and what to do.
 from __future__ import annotations
 
 import os
+import shlex
+import sys
 import time
 from pathlib import Path
 
@@ -17,8 +19,8 @@ from sqlalchemy import select
 from crypto import generate_identity, identity_file_text
 from reporting import db as database
 from reporting import migrate
-from reporting.config import Settings
-from reporting.models import Attachment, Blob, Message, Organisation, Report
+from reporting.config import INSTANCE_PATH_VAR, Settings
+from reporting.models import Attachment, Blob, Caseworker, Message, Organisation, Report, Role
 from reporting.organisations import (
     OrganisationError,
     add_recipient,
@@ -113,17 +115,73 @@ def bootstrap_demo(app: Flask) -> Path | None:
     return key_path
 
 
+def _shown_path(path: Path) -> str:
+    """A path as a command line should hold it: relative to here when it lies below here."""
+    try:
+        shown = str(path.relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(path)
+    return shlex.quote(shown)
+
+
+def commands_of_this_environment() -> tuple[str, str]:
+    """How to run `flask --app reporting` and `python` with the interpreter running now.
+
+    `make run` starts the service with the virtual environment's Python without activating
+    the environment, so a bare `flask` or `python` in the operator's shell is some other
+    installation (the system's), which cannot import this project. The commands point at
+    the running interpreter's own environment instead.
+    """
+    python = Path(sys.executable)
+    flask_script = python.parent / "flask"
+    if flask_script.is_file() and os.access(flask_script, os.X_OK):
+        flask = _shown_path(flask_script)
+    else:
+        flask = f"{_shown_path(python)} -m flask"
+    instance = os.environ.get(INSTANCE_PATH_VAR)
+    prefix = f"{INSTANCE_PATH_VAR}={shlex.quote(instance)} " if instance else ""
+    return f"{prefix}{flask} --app reporting", f"{prefix}{_shown_path(python)}"
+
+
+def has_admin(app: Flask, organisation_name: str) -> bool:
+    """Whether the organisation has an active admin already (so needs no first one)."""
+    with app.app_context(), database.database().transaction() as db:
+        organisation = find_organisation(db, organisation_name)
+        if organisation is None:
+            return False
+        found = db.scalar(
+            select(Caseworker.id)
+            .where(
+                Caseworker.organisation_id == organisation.id,
+                Caseworker.role == Role.ADMIN,
+                Caseworker.active.is_(True),
+            )
+            .limit(1)
+        )
+    return found is not None
+
+
 def demo_instructions(app: Flask, key_path: Path) -> str:
-    """How to read a report stored on the demo set-up."""
-    blobs = app.config["SETTINGS"].blob_path
-    return (
-        f"Demo set-up: reports are encrypted to the demo caseworker key in {key_path}.\n"
-        "To read a stored report, list its files with `flask --app reporting reports list`,\n"
-        f"then decrypt one:\n  python -m crypto decrypt -i {key_path} {blobs}/<xx>/<id>.age\n"
-        "(Attachments are padded with zero bytes; the report's JSON gives each file's size.)\n"
-        "For the caseworker side (/casework/), make a first admin with an authenticator app:\n"
-        f"  flask --app reporting caseworker create-admin '{DEMO_ORGANISATION}' admin"
-    )
+    """How to read a report stored on the demo set-up, with commands that work as printed."""
+    flask, python = commands_of_this_environment()
+    blobs = _shown_path(app.config["SETTINGS"].blob_path)
+    key = _shown_path(key_path)
+    lines = [
+        f"Demo set-up: reports are encrypted to the demo caseworker key in {key}.",
+        "To read a stored report, list its files:",
+        f"  {flask} reports list",
+        "then decrypt one:",
+        f"  {python} -m crypto decrypt -i {key} {blobs}/<xx>/<id>.age",
+        "(Attachments are padded with zero bytes; the report's JSON gives each file's size.)",
+    ]
+    if has_admin(app, DEMO_ORGANISATION):
+        lines.append("Caseworkers and admins sign in at /casework/login.")
+    else:
+        lines += [
+            "For the caseworker side (/casework/), make a first admin with an authenticator app:",
+            f"  {flask} caseworker create-admin {shlex.quote(DEMO_ORGANISATION)} admin",
+        ]
+    return "\n".join(lines)
 
 
 @click.command("demo")

@@ -63,10 +63,10 @@ class Limits:
     submissions_per_instance: int = 300
     rate_window_seconds: int = 3600
     session_idle_seconds: int = 30 * 60
-    # Caseworkers: a session lasts at most this long however active it is.
+    # Caseworkers: a session lasts at most this long however active it is, and ends after
+    # session_idle_seconds without use. The client's API tokens end the same way: a token
+    # left on a stolen laptop is as short-lived as a browser's session (docs/design.md).
     caseworker_session_max_seconds: int = 2 * 3600
-    # The caseworker client's API tokens: a working day.
-    api_token_seconds: int = 8 * 3600
     # Login throttling per account name: this many failures within the window lock it.
     login_failures: int = 5
     login_window_seconds: int = 60

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -9,11 +10,12 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from crypto.webhooks import WebhookSignatureError, decode_secret, new_secret
 from reporting import db as database
-from reporting.addresses import check_email_address, check_webhook_url
+from reporting import partners
+from reporting.addresses import check_email_address
+from reporting.administration import AdminError
 from reporting.cli import org_cli
-from reporting.models import ChannelKind, Delivery, DeliveryChannel, DeliveryState, Organisation
+from reporting.models import Delivery, DeliveryState, Organisation
 from reporting.organisations import find_organisation
 from reporting.outbox import retry_dead
 from reporting.queue import send_deliveries
@@ -35,40 +37,46 @@ def _check_address(address: str) -> None:
         raise click.ClickException(str(error)) from None
 
 
+def _read_secret(secret_file: Path | None) -> str:
+    """The receiver's secret: from a file, else typed or pasted (hidden), never an argument
+    (the process list would show it)."""
+    if secret_file is None:
+        if sys.stdin.isatty():
+            return str(click.prompt("The receiver's signing secret (whsec_…)", hide_input=True))
+        return sys.stdin.readline()
+    try:
+        return secret_file.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError):
+        raise click.ClickException(
+            f"{secret_file} does not hold a whsec_ secret (not a text file); the receiver's "
+            "`reporting-ngo-receiver --new-secret FILE` makes one"
+        ) from None
+
+
 @org_cli.command("add-webhook")
 @click.argument("name")
 @click.argument("url")
 @click.option(
     "--secret-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Use this whsec_… secret instead of making a new one.",
+    help="The file the NGO's `reporting-ngo-receiver --new-secret FILE` wrote "
+    "(otherwise the secret is asked for, hidden).",
 )
 def add_webhook(name: str, url: str, secret_file: Path | None) -> None:
-    """Deliver NAME's ciphertext to URL (Standard Webhooks, signed)."""
+    """Deliver NAME's ciphertext to URL (Standard Webhooks, signed with the receiver's secret).
+
+    The same checks as the admin page: a URL the worker may deliver to, and the whsec_
+    secret that the NGO's receiver made.
+    """
+    secret = _read_secret(secret_file)
     try:
-        check_webhook_url(url)
-    except ValueError as error:
+        with database.database().transaction() as db:
+            organisation = _organisation(db, name)
+            partners.add_webhook(db, organisation.id, None, url, secret)
+    except AdminError as error:
         raise click.ClickException(str(error)) from None
-    try:
-        secret = secret_file.read_text(encoding="ascii").strip() if secret_file else new_secret()
-        decode_secret(secret)
-    except (OSError, UnicodeDecodeError, WebhookSignatureError) as error:
-        reason = str(error) if isinstance(error, WebhookSignatureError) else "not a text file"
-        raise click.ClickException(
-            f"{secret_file} does not hold a whsec_ secret ({reason}); make one "
-            "with `reporting-ngo-receiver --new-secret FILE`"
-        ) from None
-    with database.database().transaction() as db:
-        organisation = _organisation(db, name)
-        db.add(
-            DeliveryChannel(
-                organisation=organisation, kind=ChannelKind.WEBHOOK, target=url, secret=secret
-            )
-        )
-    click.echo(f"New reports for {name!r} will be delivered to {url}.")
-    if not secret_file:
-        click.echo("Signing secret (give it to the receiver over a safe channel; shown once):")
-        click.echo(secret)
+    click.echo(f"New reports for {name!r} will be delivered to {url.strip()}, signed with the")
+    click.echo("receiver's secret. Start the receiver with that secret file, if it is not running.")
 
 
 @org_cli.command("add-email")
@@ -76,14 +84,12 @@ def add_webhook(name: str, url: str, secret_file: Path | None) -> None:
 @click.argument("address")
 def add_email(name: str, address: str) -> None:
     """Deliver NAME's ciphertext as armored age attachments to ADDRESS."""
-    _check_address(address)
-    with database.database().transaction() as db:
-        db.add(
-            DeliveryChannel(
-                organisation=_organisation(db, name), kind=ChannelKind.EMAIL, target=address
-            )
-        )
-    click.echo(f"New reports for {name!r} will be e-mailed (encrypted) to {address}.")
+    try:
+        with database.database().transaction() as db:
+            partners.add_email(db, _organisation(db, name).id, None, address)
+    except AdminError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"New reports for {name!r} will be e-mailed (encrypted) to {address.strip()}.")
 
 
 @org_cli.command("notify")

@@ -2,21 +2,28 @@
 
 A partner is a name and the age recipients its escalations are encrypted to (by the
 caseworker client); its channels say where the worker delivers them. The
-organisation's own channels (partner_id NULL) carry its new reports. Channels are
-checked and secrets made as `flask org add-webhook` / `add-email` do.
+organisation's own channels (partner_id NULL) carry its new reports. The admin pages
+and `flask org add-webhook` / `add-email` make channels through the same functions here.
 """
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from crypto import KeyFormatError, parse_recipient
-from crypto.webhooks import new_secret
+from crypto.webhooks import WebhookSignatureError, check_secret
 from reporting import audit
-from reporting.addresses import check_email_address, check_webhook_url
+from reporting.addresses import (
+    IPNetwork,
+    check_email_address,
+    check_webhook_destination,
+    parse_networks,
+)
 from reporting.administration import AdminError, same_name, sentence
 from reporting.audit import Action
+from reporting.config import Settings
 from reporting.models import (
     Caseworker,
     ChannelKind,
@@ -155,66 +162,102 @@ def delete_partner(db: Session, actor: Caseworker, partner: Partner) -> bool:
     return True
 
 
-# Delivery channels.
+# Delivery channels: made here for the admin pages and for `flask org add-webhook` /
+# `add-email` alike, so both check the same things and record the same audit entry.
 
 
 def _channel_target(channel: DeliveryChannel) -> str:
     return f"channel:{channel.id}"
 
 
-def _record_channel(db: Session, actor: Caseworker, channel: DeliveryChannel, what: str) -> None:
+def _record_channel(
+    db: Session, actor: Caseworker | None, channel: DeliveryChannel, what: str
+) -> None:
+    """Audit a channel change; without an actor it was an operator at the command line."""
     owner = f" partner={channel.partner_id}" if channel.partner_id else ""
+    by = "" if actor else " by operator"
     audit.record(
         db,
         Action.ORGANISATION_CHANGE,
         actor=actor,
+        organisation_id=channel.organisation_id,
         target=_channel_target(channel),
-        detail=f"{channel.kind} {what}{owner}",
+        detail=f"{channel.kind} {what}{owner}{by}",
     )
 
 
-def add_webhook(
-    db: Session, actor: Caseworker, partner: Partner | None, url: str
-) -> tuple[DeliveryChannel, str]:
-    """A signed webhook channel with a new secret, returned to be shown once."""
-    url = url.strip()
-    try:
-        check_webhook_url(url)
-    except ValueError as error:
-        raise AdminError(sentence(error)) from None
-    secret = new_secret()
+def _allowed_networks() -> tuple[IPNetwork, ...]:
+    settings: Settings = current_app.config["SETTINGS"]
+    return parse_networks(settings.delivery.allowed_networks)
+
+
+def _add_channel(
+    db: Session,
+    organisation_id: str,
+    partner: Partner | None,
+    kind: ChannelKind,
+    target: str,
+    secret: str,
+    actor: Caseworker | None,
+) -> DeliveryChannel:
     channel = DeliveryChannel(
-        organisation_id=actor.organisation_id,
-        kind=ChannelKind.WEBHOOK,
-        target=url,
+        organisation_id=organisation_id,
+        kind=kind,
+        target=target,
         secret=secret,
         partner_id=partner.id if partner else None,
     )
     db.add(channel)
     db.flush()
     _record_channel(db, actor, channel, "added")
-    return channel, secret
+    return channel
+
+
+def add_webhook(
+    db: Session,
+    organisation_id: str,
+    partner: Partner | None,
+    url: str,
+    secret: str,
+    actor: Caseworker | None = None,
+) -> DeliveryChannel:
+    """A signed webhook channel to the NGO's receiver, with the secret that receiver made.
+
+    The secret is made where it is kept, on the receiver (`reporting-ngo-receiver
+    --new-secret FILE`), and handed to the admin once; the service stores it to sign
+    deliveries and never shows it again. The URL must lead where the worker may deliver
+    (reporting/addresses.py), so a channel that could only fail is refused here.
+    """
+    url = url.strip()
+    try:
+        check_webhook_destination(url, _allowed_networks())
+    except ValueError as error:
+        raise AdminError(sentence(error), "url") from None
+    try:
+        secret = check_secret(secret)
+    except WebhookSignatureError as error:
+        raise AdminError(
+            f"{sentence(error)} Paste the whsec_… secret that `reporting-ngo-receiver "
+            "--new-secret FILE` made on the receiver's machine.",
+            "secret",
+        ) from None
+    return _add_channel(db, organisation_id, partner, ChannelKind.WEBHOOK, url, secret, actor)
 
 
 def add_email(
-    db: Session, actor: Caseworker, partner: Partner | None, address: str
+    db: Session,
+    organisation_id: str,
+    partner: Partner | None,
+    address: str,
+    actor: Caseworker | None = None,
 ) -> DeliveryChannel:
     """A channel that e-mails the armored ciphertext to a plain address."""
     address = address.strip()
     try:
         check_email_address(address)
     except ValueError as error:
-        raise AdminError(sentence(error)) from None
-    channel = DeliveryChannel(
-        organisation_id=actor.organisation_id,
-        kind=ChannelKind.EMAIL,
-        target=address,
-        partner_id=partner.id if partner else None,
-    )
-    db.add(channel)
-    db.flush()
-    _record_channel(db, actor, channel, "added")
-    return channel
+        raise AdminError(sentence(error), "address") from None
+    return _add_channel(db, organisation_id, partner, ChannelKind.EMAIL, address, "", actor)
 
 
 def set_channel_enabled(

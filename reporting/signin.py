@@ -1,9 +1,11 @@
 """Who the caseworker is: a signed-in web session, or a bearer token of the client.
 
 A session lasts at most `caseworker_session_max_seconds` (2 h) and ends after
-30 minutes idle (the sealed session's idle limit). Raising a caseworker's
-`auth_epoch` (password change, disabling) ends every session and token they
-hold: each carries the epoch it was made under.
+30 minutes idle (the sealed session's idle limit). A client's token ends the
+same way: its expiry is 30 minutes ahead, moved forward as it is used, never
+past 2 hours after login. Raising a caseworker's `auth_epoch` (password change,
+disabling) ends every session and token they hold: each carries the epoch it
+was made under.
 """
 
 from __future__ import annotations
@@ -122,34 +124,63 @@ def admin_required(view: F) -> F:
 # The caseworker client's tokens.
 
 
+# A token's expiry is moved forward at most once a minute, so use does not mean a write
+# per request.
+TOKEN_EXTEND_STEP = timedelta(seconds=60)
+
+
+def token_ends_at(row: ApiToken) -> datetime:
+    """The latest a token can last, however much it is used."""
+    return row.created_at + timedelta(seconds=_limits().caseworker_session_max_seconds)
+
+
+def _idle_expiry(row: ApiToken, now: datetime) -> datetime:
+    return min(now + timedelta(seconds=_limits().session_idle_seconds), token_ends_at(row))
+
+
 def issue_token(dbs: Session, caseworker: Caseworker, label: str = "") -> str:
     """A new bearer token for the client; only its digest is stored."""
     token = new_token(TOKEN_PREFIX)
     now = utcnow()
-    dbs.add(
-        ApiToken(
-            caseworker_id=caseworker.id,
-            token_hash=token_digest(token),
-            label=label[:100],
-            auth_epoch=caseworker.auth_epoch,
-            created_at=now,
-            expires_at=now + timedelta(seconds=_limits().api_token_seconds),
-        )
+    row = ApiToken(
+        caseworker_id=caseworker.id,
+        token_hash=token_digest(token),
+        label=label[:100],
+        auth_epoch=caseworker.auth_epoch,
+        created_at=now,
     )
+    row.expires_at = _idle_expiry(row, now)
+    dbs.add(row)
     dbs.flush()
     return token
 
 
 def find_token(dbs: Session, token: str) -> ApiToken | None:
-    """The live token row for a presented token, or None (unknown, expired or revoked)."""
+    """The live token row for a presented token, or None (unknown, idle too long, past its
+    maximum, or revoked)."""
     if not token.startswith(TOKEN_PREFIX + "_") or len(token) > 200:
         return None
     row = dbs.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
-    if row is None or row.revoked or row.expires_at <= utcnow():
+    now = utcnow()
+    if row is None or row.revoked or row.expires_at <= now or token_ends_at(row) <= now:
         return None
     if not usable(row.caseworker, row.auth_epoch):
         return None
     return row
+
+
+def keep_token_alive(dbs: Session, row: ApiToken) -> None:
+    """A token in use lives another idle period, up to its maximum: committed at once,
+    since a view that only reads never commits."""
+    expiry = _idle_expiry(row, utcnow())
+    if expiry - row.expires_at < TOKEN_EXTEND_STEP:
+        return
+    dbs.execute(
+        update(ApiToken)
+        .where(ApiToken.id == row.id, ApiToken.expires_at < expiry)
+        .values(expires_at=expiry)
+    )
+    dbs.commit()
 
 
 def revoke_tokens(dbs: Session, caseworker_id: str) -> None:
@@ -194,6 +225,7 @@ def token_required(view: F) -> F:
             response.status_code = 401
             response.headers["WWW-Authenticate"] = 'Bearer realm="reporting"'
             return response
+        keep_token_alive(db.session(), row)
         g.api_token = row
         g.api_caseworker = row.caseworker
         return view(*args, **kwargs)

@@ -4,10 +4,7 @@ caseworker create-admin`, and the plain functions behind them."""
 from __future__ import annotations
 
 import base64
-import os
 import re
-import select as selectors
-import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -24,6 +21,7 @@ from reporting import accounts, audit, db, signin
 from reporting.models import AuditEntry, Caseworker, LoginThrottle, Role
 from reporting.organisations import create_organisation, find_organisation
 from tests.casework import PASSWORD, make_account, sign_in
+from tests.enrolment import create_admin
 from tests.portal import csrf_token
 from tests.processes import ROOT, clean_environ
 from tests.test_casework_login import is_signed_in, login
@@ -231,21 +229,6 @@ def test_stale_throttle_counters_are_forgotten(app: Flask) -> None:
 # `flask caseworker create-admin`: a real process, as an operator would run it.
 
 
-def _read_until(process: subprocess.Popen[bytes], marker: bytes, timeout: float = 60) -> bytes:
-    assert process.stdout is not None
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while marker not in seen:
-        remaining = deadline - time.monotonic()
-        assert remaining > 0, seen.decode(errors="replace")
-        ready, _, _ = selectors.select([process.stdout], [], [], remaining)
-        if ready:
-            chunk = os.read(process.stdout.fileno(), 4096)
-            assert chunk, f"exited early:\n{seen.decode(errors='replace')}"
-            seen += chunk
-    return seen
-
-
 def test_create_admin_enrols_at_the_terminal(
     app: Flask, runner: FlaskCliRunner, database_url: str, tmp_path: Path
 ) -> None:
@@ -254,36 +237,14 @@ def test_create_admin_enrols_at_the_terminal(
         REPORTING_INSTANCE_PATH=str(tmp_path / "instance"), REPORTING_DATABASE_URL=database_url
     )
     command = [sys.executable, "-m", "flask", "--app", "reporting", "caseworker", "create-admin"]
-    process = subprocess.Popen(
+    secret, shown, rest = create_admin(
         [*command, ORGANISATION, "root-admin", "--password-stdin"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=environ,
-        cwd=ROOT,
+        "the admin's passphrase",
+        environ,
+        ROOT,
     )
-    try:
-        assert process.stdin is not None
-        process.stdin.write(b"the admin's passphrase\n")
-        process.stdin.flush()
-        shown = _read_until(process, b"Code from your app").decode()
-        found = re.search(r"Secret: ([A-Z2-7]+)", shown)
-        assert found and "otpauth://totp/Casework:root-admin?" in shown
-        assert "\u2588" in shown or "\u2580" in shown  # the QR code, in block characters
-        text = found.group(1)
-        secret = base64.b32decode(text + "=" * (-len(text) % 8))
-        process.stdin.write(totp.code_at(secret, time.time()).encode() + b"\n")
-        process.stdin.close()
-        assert process.stdout is not None
-        rest = process.stdout.read().decode()
-        assert process.wait(60) == 0, shown + rest
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        for stream in (process.stdin, process.stdout):
-            if stream is not None:
-                stream.close()
+    assert "otpauth://totp/Casework:root-admin?" in shown
+    assert "\u2588" in shown or "\u2580" in shown  # the QR code, in block characters
     codes = re.findall(r"^  ([0-9a-f]{5}(?:-[0-9a-f]{5}){3})$", rest, re.MULTILINE)
     assert len(codes) == accounts.RECOVERY_CODES
     assert "the admin's passphrase" not in shown + rest

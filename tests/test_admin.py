@@ -47,7 +47,7 @@ ORG = "Test organisation"
 OTHER = "Other organisation"
 
 
-def admin_app(tmp_path: Path, database_url: str) -> Flask:
+def admin_app(tmp_path: Path, database_url: str, **config: Any) -> Flask:
     """Reports are filed with ORG (there are two organisations); no broker, so queueing
     after a retry fails fast and the rows are what count."""
     app = create_app(
@@ -57,6 +57,7 @@ def admin_app(tmp_path: Path, database_url: str) -> Flask:
             "DATABASE_URL": database_url,
             "ORGANISATION": ORG,
             "REDIS_URL": "redis://127.0.0.1:9/0",
+            **config,
         }
     )
     migrate.upgrade(database_url)
@@ -209,9 +210,12 @@ def org_rows(app: Flask, people: People, admin_client: FlaskClient) -> dict[str,
     )
     assert response.status_code == 302
     response = post(
-        admin_client, "/admin/delivery/webhook", {"webhook-url": "https://r.example/"}, "webhook"
+        admin_client,
+        "/admin/delivery/webhook",
+        {"webhook-url": "https://9.9.9.9/", "webhook-secret": new_secret()},
+        "webhook",
     )
-    assert response.status_code == 200
+    assert response.status_code == 302
     assert submit_report(app.test_client()).status_code == 200
     with app.app_context(), db.database().transaction() as session:
         org = find_organisation(session, ORG)

@@ -1,4 +1,4 @@
-"""Bad input gets a readable 4xx page and stores nothing (DESIGN.md, invariant 5).
+"""Bad input gets a readable 4xx page and stores nothing (docs/design.md, invariant 5).
 
 Every case checks the status, that the page is ours (an <h1> and a message that says what to
 do, not Werkzeug's bare default page), and afterwards that nothing was stored: no rows, no

@@ -3,6 +3,10 @@
 Each failure vector must raise the matching DecryptionError subclass, so that a
 low-level failure is never masked by a higher-level one; the plaintext released
 before a payload failure must hash to the vector's `payload:`.
+
+The vectors are not part of this repository. They are read from the folder named by
+`$AGE_TESTVECTORS`, or else from `shared/testvectors/age` in the folder that holds the
+checkout's folder (where the development machines keep them).
 """
 
 from __future__ import annotations

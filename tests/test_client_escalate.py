@@ -1,15 +1,31 @@
-"""The escalation package follows the reporter's consent: refused, anonymised, or full."""
+"""The escalation package follows the reporter's consent: refused, anonymised, or full;
+and the files it carries lose their metadata unless the caseworker keeps the originals."""
 
 from __future__ import annotations
 
+import io
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+import crypto
+from caseworker_client import images
+from caseworker_client.config import Home
+from caseworker_client.context import Context
 from caseworker_client.decrypt import AttachmentRef, OpenedMessage
-from caseworker_client.escalate import CAVEAT, EscalationRefused, build_package
+from caseworker_client.escalate import (
+    CAVEAT,
+    FILES_NOTE,
+    EscalationRefused,
+    SentFile,
+    build_package,
+    describe_files,
+)
+from caseworker_client.partner_files import seal_attachment
 from reporting.documents import AttachmentInfo, followup_document, report_document
+from tests.test_client_local import Cache
 
 FIELDS: dict[str, Any] = {
     "categories": ["police_station"],
@@ -132,3 +148,86 @@ def test_an_unopened_report_cannot_be_escalated() -> None:
     unopened = [OpenedMessage(0, "report", "", None, None, None, "not encrypted to your key")]
     with pytest.raises(EscalationRefused, match="cannot be opened"):
         build_package(unopened, {**SUMMARY, "consent": "full"}, "NGO")
+
+
+# The files that go to the partner: images without their metadata, unless asked otherwise.
+
+
+def gps_png() -> bytes:
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("GPSPosition", "51.9244 N 4.4777 E")
+    out = io.BytesIO()
+    Image.new("RGB", (8, 6), "blue").save(out, "PNG", pnginfo=info)
+    return out.getvalue()
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Cache:
+    """A caseworker's home folder with an identity and a pulled report (real files)."""
+    cache = Cache(tmp_path / "home", consent="full")
+    cache.write()
+    return cache
+
+
+def seal_one(cache: Cache, data: bytes, keep: bool = False) -> tuple[SentFile, bytes]:
+    """Seal `data` (as a pulled attachment) for a partner; what was sent and what they read."""
+    partner = crypto.generate_identity()
+    cache.blob("b9", data, b"\0")
+    ref = AttachmentRef(0, "b9", "IMG_1.jpg", "image/jpeg", len(data))
+    context = Context(Home(cache.home), lambda: "")
+    out = io.BytesIO()
+    sent = seal_attachment(context, ref, [partner.recipient], out, keep)
+    opened = crypto.decrypt(out.getvalue(), [partner])
+    assert not any(opened[sent.size :])  # zero padding after the size the package gives
+    return sent, opened[: sent.size]
+
+
+def test_an_escalated_image_loses_its_metadata(home: Cache) -> None:
+    sent, jpeg = seal_one(home, home.photo)
+    assert sent.metadata_removed and sent.content_type == "image/jpeg"
+    assert b"Exif" not in jpeg and b"PhoneMaker" not in jpeg and b"taken at home" not in jpeg
+    sent, png = seal_one(home, gps_png())
+    assert (sent.filename, sent.content_type) == ("IMG_1.png", "image/png")  # its real format
+    assert b"GPS" not in png and b"tEXt" not in png and png.startswith(b"\x89PNG")
+
+
+def test_originals_are_sent_only_when_asked(home: Cache) -> None:
+    sent, jpeg = seal_one(home, home.photo, keep=True)
+    assert jpeg == home.photo and not sent.metadata_removed
+    assert "metadata included (--keep-originals)" in sent.line(0)
+    sent, text = seal_one(home, home.text_file)
+    assert text == home.text_file and not sent.metadata_removed
+    assert "not a JPEG, PNG or WebP image" in sent.line(0)
+
+
+def test_an_image_that_cannot_be_cleaned_stops_the_escalation(home: Cache) -> None:
+    with pytest.raises(EscalationRefused, match=r"Nothing was sent.*--keep-originals"):
+        seal_one(home, b"\xff\xd8\xff\xe0" + b"\x00" * 64)  # a JPEG's start, then nothing
+
+
+def test_the_package_says_which_files_were_changed() -> None:
+    package = build_package(messages("full"), {**SUMMARY, "consent": "full"}, "NGO")
+    sent = [
+        SentFile("photo.png", "image/png", 321, metadata_removed=True),
+        SentFile("call.m4a", "audio/mp4", 99, metadata_removed=False, why="not an image"),
+    ]
+    document = describe_files(package.document, sent)
+    assert [(e["filename"], e["size"], e["metadata"]) for e in document["attachments"]] == [
+        ("photo.png", 321, "removed"),
+        ("call.m4a", 99, "original"),
+    ]
+    assert document["attachments"][1]["metadata_note"] == "not an image"
+    assert document["attachments_note"] == FILES_NOTE
+    assert "attachments_note" not in describe_files({"attachments": []}, [])
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [(b"\xff\xd8\xff\xe1\0\0Exif\0\0\0\0", True), (b"\x89PNG\r\n\x1a\n\0\0\0\r", True),
+     (b"RIFF\x10\0\0\0WEBPVP8 ", True), (b"RIFF\x10\0\0\0WAVEfmt ", False),
+     (b"%PDF-1.7\n%\xe2\xe3", False), (b"\0\0\0\x18ftypheic", False), (b"", False)],
+)  # fmt: skip
+def test_images_are_known_by_their_bytes(head: bytes, expected: bool) -> None:
+    assert images.is_strippable(head) is expected

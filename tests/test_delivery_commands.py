@@ -1,9 +1,11 @@
 """The operator's `flask` commands for delivery channels, notices, retention and the outbox.
 
-What matters: a webhook's signing secret is shown once and only when we made it; bad input
-(a URL that is not http(s), a secret file without a secret, something that is not an e-mail
-address, a retention of 0 days, an unknown organisation) is refused with a message that says
-what to do, and changes nothing; `deliveries list` shows states and reasons, never content;
+What matters: a webhook takes the secret the NGO's receiver made (from a file, or pasted at
+a hidden prompt) and never makes or prints one, with the admin page's checks (the same
+function makes the channel); bad input (a URL that is not http(s) or leads to a private
+address, a secret file without a strong secret, something that is not an e-mail address, a
+retention of 0 days, an unknown organisation) is refused with a message that says what to
+do, and changes nothing; `deliveries list` shows states and reasons, never content;
 `deliveries retry` brings dead deliveries back to pending.
 """
 
@@ -20,13 +22,21 @@ from sqlalchemy import select
 
 from crypto.webhooks import new_secret
 from reporting import create_app, db, migrate
-from reporting.models import ChannelKind, Delivery, DeliveryChannel, DeliveryState, Organisation
+from reporting.models import (
+    AuditEntry,
+    ChannelKind,
+    Delivery,
+    DeliveryChannel,
+    DeliveryState,
+    Organisation,
+)
 from reporting.organisations import find_organisation
 from tests.portal import Caseworker, add_caseworker, submit_report
 
 ORG = "Test organisation"  # add_caseworker's
 CANARY = "canary-cli-8c41d2"
-SECRET_PATTERN = re.compile(r"whsec_[A-Za-z0-9+/=]+")
+# A literal public address: adding a webhook resolves its host, and tests have no DNS.
+PUBLIC = "https://9.9.9.9"
 
 
 @pytest.fixture
@@ -76,34 +86,42 @@ def _fails(result: Any, *phrases: str, code: int = 1) -> None:
 # Channels
 
 
-def test_add_webhook_shows_a_new_secret_once(
-    runner: FlaskCliRunner, app: Flask, organisation: Caseworker
-) -> None:
-    result = runner.invoke(args=["org", "add-webhook", ORG, "https://receiver.ngo.example/"])
-    assert result.exit_code == 0, result.output
-    [secret] = SECRET_PATTERN.findall(result.output)
-    assert "shown once" in result.output
-    [channel] = _channels(app)
-    assert (channel.kind, channel.target, channel.secret) == (
-        ChannelKind.WEBHOOK,
-        "https://receiver.ngo.example/",
-        secret,
-    )
-    assert channel.organisation_id == _organisation(app).id and channel.enabled
-
-
-def test_add_webhook_with_a_secret_file_does_not_print_it(
+def test_add_webhook_takes_the_receivers_secret_file(
     runner: FlaskCliRunner, app: Flask, organisation: Caseworker, tmp_path: Path
 ) -> None:
     secret = new_secret()
     path = tmp_path / "secret"
     path.write_text(secret + "\n")
-    args = ["org", "add-webhook", ORG, "http://abc.onion/", "--secret-file", str(path)]
+    args = ["org", "add-webhook", ORG, f"{PUBLIC}/in", "--secret-file", str(path)]
     result = runner.invoke(args=args)
     assert result.exit_code == 0, result.output
     assert secret not in result.output and "whsec_" not in result.output
     [channel] = _channels(app)
+    assert (channel.kind, channel.target, channel.secret) == (
+        ChannelKind.WEBHOOK,
+        f"{PUBLIC}/in",
+        secret,
+    )
+    assert channel.organisation_id == _organisation(app).id and channel.enabled
+    # Audited as the admin page's channels are, as an operator's change.
+    with app.app_context():
+        [entry] = db.session().scalars(select(AuditEntry)).all()
+    assert (entry.target, entry.detail) == (f"channel:{channel.id}", "webhook added by operator")
+    assert entry.actor_id is None and entry.organisation_id == channel.organisation_id
+
+
+def test_add_webhook_reads_a_pasted_secret_and_never_makes_one(
+    runner: FlaskCliRunner, app: Flask, organisation: Caseworker
+) -> None:
+    secret = new_secret()
+    result = runner.invoke(args=["org", "add-webhook", ORG, f"{PUBLIC}/in"], input=secret + "\n")
+    assert result.exit_code == 0, result.output
+    assert "whsec_" not in result.output
+    [channel] = _channels(app)
     assert channel.secret == secret
+    nothing = runner.invoke(args=["org", "add-webhook", ORG, f"{PUBLIC}/other"], input="")
+    _fails(nothing, "whsec_", "reporting-ngo-receiver --new-secret")
+    assert len(_channels(app)) == 1
 
 
 @pytest.mark.parametrize(
@@ -112,19 +130,33 @@ def test_add_webhook_with_a_secret_file_does_not_print_it(
 def test_add_webhook_refuses_a_url_that_is_not_http(
     runner: FlaskCliRunner, app: Flask, organisation: Caseworker, url: str
 ) -> None:
-    result = runner.invoke(args=["org", "add-webhook", ORG, url])
+    result = runner.invoke(args=["org", "add-webhook", ORG, url], input=new_secret() + "\n")
     _fails(result, "must start with https://")
     assert "whsec_" not in result.output
     assert _channels(app) == []
 
 
-@pytest.mark.parametrize("content", ["not a secret at all", "whsec_c2hvcnQ=", ""])
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "10.0.0.7", "[::1]"])
+def test_add_webhook_refuses_a_private_address_naming_the_setting(
+    runner: FlaskCliRunner, app: Flask, organisation: Caseworker, host: str
+) -> None:
+    result = runner.invoke(
+        args=["org", "add-webhook", ORG, f"http://{host}:8080/"], input=new_secret() + "\n"
+    )
+    _fails(result, "private", "REPORTING_WEBHOOK_ALLOWED_NETWORKS")
+    assert _channels(app) == []
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["not a secret at all", "whsec_c2hvcnQ=", "", new_secret().removeprefix("whsec_")],
+)
 def test_add_webhook_refuses_a_bad_secret_file(
     runner: FlaskCliRunner, app: Flask, organisation: Caseworker, tmp_path: Path, content: str
 ) -> None:
     path = tmp_path / "secret"
     path.write_text(content)
-    args = ["org", "add-webhook", ORG, "https://r.ngo.example/", "--secret-file", str(path)]
+    args = ["org", "add-webhook", ORG, f"{PUBLIC}/in", "--secret-file", str(path)]
     _fails(runner.invoke(args=args), "whsec_", "reporting-ngo-receiver")
     assert _channels(app) == []
 
@@ -132,7 +164,7 @@ def test_add_webhook_refuses_a_bad_secret_file(
 def test_add_webhook_refuses_a_missing_secret_file(
     runner: FlaskCliRunner, app: Flask, organisation: Caseworker, tmp_path: Path
 ) -> None:
-    args = ["org", "add-webhook", ORG, "https://r.ngo.example/"]
+    args = ["org", "add-webhook", ORG, f"{PUBLIC}/in"]
     _fails(
         runner.invoke(args=[*args, "--secret-file", str(tmp_path / "nope")]),
         "does not exist",
@@ -147,13 +179,14 @@ def test_add_webhook_refuses_a_binary_secret_file(
 ) -> None:
     path = tmp_path / "secret"
     path.write_bytes(b"\xff\xfe\x00binary")
-    args = ["org", "add-webhook", ORG, "https://r.ngo.example/", "--secret-file", str(path)]
+    args = ["org", "add-webhook", ORG, f"{PUBLIC}/in", "--secret-file", str(path)]
     _fails(runner.invoke(args=args), "reporting-ngo-receiver")
     assert _channels(app) == []
 
 
 def test_add_email(runner: FlaskCliRunner, app: Flask, organisation: Caseworker) -> None:
-    result = runner.invoke(args=["org", "add-email", ORG, "triage@ngo.example"])
+    # Surrounding white space (a pasted line end) is trimmed, as on the admin page.
+    result = runner.invoke(args=["org", "add-email", ORG, " triage@ngo.example\n"])
     assert result.exit_code == 0, result.output
     assert "triage@ngo.example" in result.output
     [channel] = _channels(app)
@@ -171,7 +204,7 @@ def test_add_email(runner: FlaskCliRunner, app: Flask, organisation: Caseworker)
         "two words@ngo.example",
         "Triage <triage@ngo.example>",
         "triage@ngo.example\r\nBcc: spy@evil.example",
-        "triage@ngo.example\n",
+        "triage@ngo.example\nBcc: spy@evil.example",
     ],
 )
 def test_add_email_refuses_a_non_address(

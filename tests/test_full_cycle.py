@@ -7,6 +7,12 @@ with the codename and reads the reply; the caseworker escalates to a partner
 whose webhook is the reference receiver, and `python -m worker` delivers it. The
 escalation opens with the partner's key and with no other. A report whose
 reporter said "do not share" cannot be escalated, by the client or by force.
+
+The partner's webhook is set up as receiver/README.md says: the receiver makes the
+secret (`reporting-ngo-receiver --new-secret FILE`), the admin pastes it on the partner's
+admin page, the receiver runs with that file, and it accepts the worker's deliveries.
+The escalated photos (a JPEG with EXIF GPS, a PNG with a GPS text chunk) reach the
+partner without their metadata, and with --keep-originals as the reporter sent them.
 """
 
 from __future__ import annotations
@@ -29,16 +35,18 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 import crypto
 from caseworker_client.api import Api, ApiError, Part
 from reporting import create_app, db, migrate
-from reporting.models import ChannelKind, DeliveryChannel, Partner, TriageTag
+from reporting.config import DeliverySettings
+from reporting.models import Role, TriageTag
 from reporting.organisations import find_organisation
 from tests.casework import Account, make_account
 from tests.portal import multipart
 from tests.processes import Process, Processes, RedisServer, clean_environ, free_port
+from tests.test_admin import post, signed_in
 
 ORGANISATION = "Full cycle NGO"
 PARTNER = "Legal aid"
@@ -64,7 +72,21 @@ def photo_with_gps() -> bytes:
     return out.getvalue()
 
 
+PNG_GPS = "GPS 51.9244 N 4.4777 E"
+
+
+def screenshot_with_gps() -> bytes:
+    """A PNG whose text chunks place its author (as map apps and some phones write them)."""
+    info = PngImagePlugin.PngInfo()
+    info.add_text("GPSPosition", PNG_GPS)
+    info.add_itxt("Comment", f"Taken at {PNG_GPS}")
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "blue").save(out, "PNG", pnginfo=info)
+    return out.getvalue()
+
+
 PHOTO = photo_with_gps()
+SCREENSHOT = screenshot_with_gps()
 NOTES = b"Call log: +31 6 0000 0000, 14 calls.\n"
 
 
@@ -93,7 +115,7 @@ class Reporter:
         return match.group(1)
 
     def submit(self, consent: str) -> str:
-        """File a report with two files; returns the codename."""
+        """File a report with three files; returns the codename."""
         data: dict[str, Any] = {
             "csrf_token": self.csrf("/report"),
             "categories": ["police_station", "family_threatened"],
@@ -108,6 +130,7 @@ class Reporter:
             "attachments": [
                 (io.BytesIO(PHOTO), "IMG_0001.jpg", "image/jpeg"),
                 (io.BytesIO(NOTES), "../notes.txt", "text/plain"),
+                (io.BytesIO(SCREENSHOT), "map.png", "image/png"),
             ],
         }
         body, ctype = multipart(data)
@@ -157,28 +180,27 @@ class World:
 
 
 def set_up_organisation(app: Flask, receiver_url: str, secret: str) -> tuple[Account, Any]:
-    """An enrolled caseworker (no key yet), a tag, and a partner with a webhook channel."""
+    """An enrolled caseworker (no key yet), a tag, and a partner whose webhook channel an
+    admin adds on the admin pages, pasting the secret the partner's receiver made."""
     account = make_account(app, "alice", ORGANISATION, with_key=False)
+    boss = make_account(app, "boss", ORGANISATION, Role.ADMIN, with_key=False)
     partner_identity = crypto.generate_identity()
     with app.app_context(), db.database().transaction() as session:
         organisation = find_organisation(session, ORGANISATION)
         assert organisation is not None
-        partner = Partner(
-            organisation_id=organisation.id,
-            name=PARTNER,
-            recipients=str(partner_identity.recipient) + "\n",
-        )
-        session.add_all([partner, TriageTag(organisation_id=organisation.id, name="family")])
-        session.flush()
-        session.add(
-            DeliveryChannel(
-                organisation=organisation,
-                kind=ChannelKind.WEBHOOK,
-                target=receiver_url,
-                secret=secret,
-                partner_id=partner.id,
-            )
-        )
+        session.add(TriageTag(organisation_id=organisation.id, name="family"))
+    admin = signed_in(app, boss)
+    added = post(
+        admin,
+        "/admin/partners/new",
+        {"name": PARTNER, "recipients": str(partner_identity.recipient)},
+    )
+    assert added.status_code == 302, added.text
+    partner_page = added.headers["Location"]
+    webhook = {"webhook-url": receiver_url, "webhook-secret": secret}
+    pasted = post(admin, f"{partner_page}/webhook", webhook, "webhook")
+    assert pasted.status_code == 302, pasted.text
+    assert secret not in admin.get(partner_page).text  # stored for signing, never shown back
     return account, partner_identity
 
 
@@ -218,7 +240,15 @@ def world(tmp_path: Path, database_url: str, require_tool: Callable[[str], str])
         )
         redis.start()
         instance = tmp_path / "instance"
-        app = create_app({"INSTANCE_PATH": instance, "DATABASE_URL": database_url})
+        # The admin pages check a webhook's address as the worker does: loopback is allowed
+        # here as REPORTING_WEBHOOK_ALLOWED_NETWORKS allows it for the worker.
+        app = create_app(
+            {
+                "INSTANCE_PATH": instance,
+                "DATABASE_URL": database_url,
+                "DELIVERY": DeliverySettings(allowed_networks=("127.0.0.0/8",)),
+            }
+        )
         migrate.upgrade(database_url)
         receiver_url, secret, received = start_receiver(processes, tmp_path)
         account, partner_identity = set_up_organisation(app, receiver_url, secret)
@@ -240,6 +270,41 @@ def world(tmp_path: Path, database_url: str, require_tool: Callable[[str], str])
     finally:
         processes.stop_all()
         print(processes.tails())  # shown only when the test fails
+
+
+def partner_opens(stored: dict[str, bytes], key: Any) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """What the partner reads: the package, and each file (cut to the size the package
+    gives it) by the content type the package names."""
+    documents, plaintexts = [], []
+    for body in stored.values():
+        plaintext = crypto.decrypt(body, [key])
+        try:
+            documents.append(json.loads(plaintext))
+        except ValueError:
+            plaintexts.append(plaintext)
+    [package] = documents
+    files = {}
+    for entry in package["attachments"]:
+        size = entry["size"]
+        [match] = [p for p in plaintexts if not any(p[size:]) and sniff(p) == entry["content_type"]]
+        files[entry["content_type"]] = match[:size]
+    return package, files
+
+
+def sniff(data: bytes) -> str:
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    return "image/png" if data.startswith(b"\x89PNG") else "text/plain"
+
+
+def assert_no_metadata(jpeg: bytes, png: bytes) -> None:
+    """Neither image holds anything that places or names its author."""
+    for marker in (b"Exif", b"PhoneMaker", b"GPS", PNG_GPS.encode(), b"tEXt", b"iTXt", b"eXIf"):
+        assert marker not in jpeg and marker not in png, marker
+    with Image.open(io.BytesIO(jpeg)) as image:
+        assert not image.getexif() and image.size == (64, 48)
+    with Image.open(io.BytesIO(png)) as image:
+        assert not image.info.get("GPSPosition") and not image.getexif() and image.size == (40, 30)
 
 
 def wait_for_deliveries(world: World, count: int, timeout: float = 90) -> dict[str, bytes]:
@@ -277,7 +342,7 @@ def test_report_reply_return_and_escalation(world: World, tmp_path: Path) -> Non
     # pull downloads everything; a second pull after losing a file fetches just that one.
     assert "2 report(s) on the server; 2 new" in world.cw("pull").stdout
     blobs = sorted((world.home / "cache" / "blobs").glob("*.age"))
-    assert len(blobs) == 6  # two reports, each a document and two files
+    assert len(blobs) == 8  # two reports, each a document and three files
     blobs[0].unlink()
     assert "0 new or changed; 1 file(s) downloaded" in world.cw("pull").stdout
     ids = report_ids(world)
@@ -288,7 +353,9 @@ def test_report_reply_return_and_escalation(world: World, tmp_path: Path) -> Non
     evidence = tmp_path / "evidence"
     shown = world.cw("show", ids["full"][:8], "--save", str(evidence), "--strip-metadata").stdout
     assert NARRATIVE in shown and "Rotterdam" in shown and "Mr Wang" in shown
-    assert sorted(p.name for p in evidence.iterdir()) == ["01-IMG_0001.jpg", "02-notes.txt"]
+    assert sorted(p.name for p in evidence.iterdir()) == [
+        "01-IMG_0001.jpg", "02-notes.txt", "03-map.png",
+    ]  # fmt: skip
     assert (evidence / "02-notes.txt").read_bytes() == NOTES
     clean_photo = (evidence / "01-IMG_0001.jpg").read_bytes()
     assert b"PhoneMaker" not in clean_photo and b"Exif" not in clean_photo
@@ -310,39 +377,44 @@ def test_report_reply_return_and_escalation(world: World, tmp_path: Path) -> Non
     shown = world.cw("show", ids["full"][:8]).stdout
     assert REPLY in shown and "Internal: call the legal aid partner." in shown
 
-    # Escalation: the package goes to the partner only, delivered by the worker.
+    # Escalation: the package goes to the partner only, delivered by the worker to the
+    # receiver, which accepts it with the secret it made (it stores only what verifies).
     escalated = world.cw("escalate", ids["full"][:8], "--to", PARTNER, "--redact", "who.people")
-    assert "3 delivery(ies) queued" in escalated.stdout
-    stored = wait_for_deliveries(world, 3)
+    assert "4 delivery(ies) queued" in escalated.stdout
+    assert "01 IMG_0001.jpg: metadata removed" in escalated.stdout
+    assert "02 ../notes.txt: sent as the reporter sent it" in escalated.stdout
+    assert "03 map.png: metadata removed" in escalated.stdout
+    stored = wait_for_deliveries(world, 4)
     partner_key = world.partner_identity
     org_key = crypto.parse_identities((world.home / "identity.txt").read_text())
     with world.app.app_context():
         salt = world.app.config["SETTINGS"].codename_salt
     reporter_key = crypto.derive_keys(codename, salt).identity
-    documents, files = [], []
     for body in stored.values():
         for other in (org_key, [reporter_key]):
             with pytest.raises(crypto.NoIdentityMatchError):
                 crypto.decrypt(body, other)
-        plaintext = crypto.decrypt(body, [partner_key])
-        try:
-            documents.append(json.loads(plaintext))
-        except ValueError:
-            files.append(plaintext)
-    [package] = documents
+    package, files = partner_opens(stored, partner_key)
     assert (package["kind"], package["consent"], package["redacted"]) == (
         "escalation", "full", ["who.people"],
     )  # fmt: skip
     assert package["report"]["narrative"] == NARRATIVE
     assert "people" not in package["report"]["who"]
-    sizes = {entry["content_type"]: entry["size"] for entry in package["attachments"]}
-    assert sizes == {"image/jpeg": len(PHOTO), "text/plain": len(NOTES)}
-    trimmed = sorted(
-        f[: sizes["image/jpeg" if f[:2] == b"\xff\xd8" else "text/plain"]] for f in files
-    )
-    assert trimmed == sorted([PHOTO, NOTES])  # full consent: the files as the reporter sent them
+    assert "re-encoded from their pixels" in package["attachments_note"]
+    metadata = {e["filename"]: e["metadata"] for e in package["attachments"]}
+    assert metadata == {"IMG_0001.jpg": "removed", "../notes.txt": "original", "map.png": "removed"}
+    assert files["text/plain"] == NOTES
+    assert_no_metadata(files["image/jpeg"], files["image/png"])
     shown = world.cw("show", ids["full"][:8]).stdout
     assert f"Escalation to {PARTNER}" in shown and "only the partner can open it" in shown
+
+    # Asked for explicitly, the originals go as the reporter sent them, metadata and all.
+    kept = world.cw("escalate", ids["full"][:8], "--to", PARTNER, "--keep-originals")
+    assert "metadata included (--keep-originals)" in kept.stdout
+    newer = {k: v for k, v in wait_for_deliveries(world, 8).items() if k not in stored}
+    package, files = partner_opens(newer, partner_key)
+    assert {e["metadata"] for e in package["attachments"]} == {"original"}
+    assert (files["image/jpeg"], files["image/png"]) == (PHOTO, SCREENSHOT)
 
     # "Do not share": the client refuses and sends nothing; forced, the server refuses too.
     blocked = world.cw("escalate", ids["none"][:8], "--to", PARTNER, ok=False)
@@ -362,7 +434,7 @@ def test_report_reply_return_and_escalation(world: World, tmp_path: Path) -> Non
     kinds = [m["kind"] for m in api.get(f"/reports/{ids['none']}")["messages"]]
     assert kinds == ["report"]
     time.sleep(1)
-    assert len(world.stored()) == 3
+    assert len(world.stored()) == 8
 
     # Logging out ends the token on the server, not only here.
     saved = (world.home / "session.json").read_bytes()

@@ -1,4 +1,4 @@
-"""The dependency rules of DESIGN.md, checked on the source.
+"""The dependency rules of docs/design.md, checked on the source.
 
 `crypto` imports neither the web app nor the worker (nor Flask), and nothing
 outside `crypto` touches a cipher, a key derivation or a password hash

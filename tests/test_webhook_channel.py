@@ -183,7 +183,8 @@ def test_loopback_needs_the_policy(serve) -> None:
     server = serve(200)
     for host in ("127.0.0.1", "2130706433", "0x7f.1"):  # spellings resolve first
         outcome = post(f"http://{host}:{server.port}/", policy=WebhookPolicy())
-        assert outcome == DeliveryOutcome(False, False, "address 127.0.0.1 is private"), host
+        refused = "address 127.0.0.1 is private (not in REPORTING_WEBHOOK_ALLOWED_NETWORKS)"
+        assert outcome == DeliveryOutcome(False, False, refused), host
     assert server.requests == []
 
 
@@ -197,19 +198,22 @@ def test_loopback_needs_the_policy(serve) -> None:
 def test_private_addresses_are_refused_unconnected(no_connect, host: str, policy) -> None:
     outcome = post(f"http://{host}:8080/hook", policy=policy)
     assert (outcome.delivered, outcome.retryable) == (False, False)
-    assert outcome.error.startswith("address ") and outcome.error.endswith(" is private")
+    assert outcome.error.startswith("address ") and " is private (" in outcome.error
     assert no_connect == []
 
 
 def test_metadata_address_is_refused_even_when_allowed(no_connect) -> None:
     policy = WebhookPolicy(allowed_networks=(ipaddress.ip_network("169.254.0.0/16"),))
-    assert post("http://169.254.169.254/latest", policy=policy).error.endswith("is private")
+    error = post("http://169.254.169.254/latest", policy=policy).error
+    assert error == "address 169.254.169.254 is private (cloud metadata)"
     assert no_connect == []
 
 
 def test_a_name_resolving_privately_is_refused(monkeypatch, no_connect) -> None:
     fake_dns(monkeypatch, "ngo.example", "10.1.2.3")
-    assert post("https://ngo.example/hook").error == "address 10.1.2.3 is private"
+    assert post("https://ngo.example/hook").error == (
+        "address 10.1.2.3 is private (not in REPORTING_WEBHOOK_ALLOWED_NETWORKS)"
+    )
     assert no_connect == []
 
 

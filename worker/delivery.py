@@ -8,7 +8,6 @@ sweep queues the delivery again. Resending is safe: the receiver stores each
 
 from __future__ import annotations
 
-import ipaddress
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,6 +15,7 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection, or_, select, update
 
+from reporting.addresses import parse_networks
 from reporting.blobs import BlobStore
 from reporting.config import DeliverySettings
 from reporting.db import Database
@@ -152,7 +152,7 @@ def _send_webhook(claimed: Claimed, settings: DeliverySettings, store: BlobStore
     policy = WebhookPolicy(
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
-        allowed_networks=tuple(ipaddress.ip_network(n) for n in settings.allowed_networks),
+        allowed_networks=parse_networks(settings.allowed_networks),
     )
     result = post_ciphertext(
         WebhookTarget(claimed.target, claimed.secret),

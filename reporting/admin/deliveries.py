@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, render_template, url_for
+from flask import abort, render_template
 
 from reporting import db, partners
 from reporting.admin import bp
@@ -34,31 +34,44 @@ def channel_forms(webhook: WebhookForm | None, email: EmailForm | None) -> dict[
 
 
 def add_channel(partner: Partner | None, kind: str, page: Page) -> Any:
-    """Add a webhook (its secret shown once, on the page this returns) or an e-mail channel."""
-    back = url_for("admin.partner", partner_id=partner.id) if partner else url_for("admin.delivery")
+    """Add a webhook (with the secret its receiver made) or an e-mail channel."""
     dbs = db.session()
+    me = admin()
+    endpoint, values = (
+        ("admin.partner", {"partner_id": partner.id}) if partner else ("admin.delivery", {})
+    )
     if kind == "webhook":
         webhook = WebhookForm(prefix="webhook")
-        if not webhook.validate_on_submit():
-            return page(webhook=webhook, error="Please check the webhook URL.", status=INVALID)
+        valid = webhook.validate_on_submit()
+        if not valid:
+            return page(webhook=webhook, error="Please check the webhook.", status=INVALID)
         try:
-            channel, secret = partners.add_webhook(dbs, admin(), partner, webhook.url.data or "")
+            channel = partners.add_webhook(
+                dbs,
+                me.organisation_id,
+                partner,
+                webhook.url.data or "",
+                webhook.secret.data or "",
+                actor=me,
+            )
         except AdminError as error:
-            return page(webhook=webhook, error=refuse(webhook.url, str(error)), status=INVALID)
-        dbs.commit()
-        return render_template(
-            "admin/webhook_secret.html", channel=channel, secret=secret, partner=partner, back=back
+            field = webhook.secret if error.field == "secret" else webhook.url
+            return page(webhook=webhook, error=refuse(field, str(error)), status=INVALID)
+        return done(
+            f"Deliveries will go to {channel.target}, signed with the receiver's secret. "
+            "The secret is not shown again.",
+            endpoint,
+            **values,
         )
     email = EmailForm(prefix="email")
     if not email.validate_on_submit():
         return page(email=email, error="Please check the e-mail address.", status=INVALID)
     try:
-        channel = partners.add_email(dbs, admin(), partner, email.address.data or "")
+        channel = partners.add_email(
+            dbs, me.organisation_id, partner, email.address.data or "", actor=me
+        )
     except AdminError as error:
         return page(email=email, error=refuse(email.address, str(error)), status=INVALID)
-    endpoint, values = (
-        ("admin.partner", {"partner_id": partner.id}) if partner else ("admin.delivery", {})
-    )
     return done(f"Deliveries will be e-mailed (encrypted) to {channel.target}.", endpoint, **values)
 
 

@@ -5,12 +5,28 @@ check the values again, so these only give early, field-tied messages."""
 
 from __future__ import annotations
 
-from wtforms import IntegerField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from reporting.administration import MAX_RETENTION_DAYS
 from reporting.forms import StrictForm
 from reporting.models import Role
+
+# The documented flow (receiver/README.md, README.md): the NGO's receiver makes the secret,
+# whoever runs it hands it to the admin once, the admin pastes it here.
+RECEIVER_HANDOVER_HELP = (
+    "The whsec_… secret that whoever runs the receiver made with "
+    "`reporting-ngo-receiver --new-secret FILE` and gave you over a safe channel. It is kept "
+    "to sign deliveries and never shown again; delete your copy once it is saved."
+)
 
 ROLE_CHOICES = [
     SelectChoice(Role.CASEWORKER.value, "Caseworker"),
@@ -74,8 +90,14 @@ class WebhookForm(StrictForm):
     url = StringField(
         "Webhook URL",
         validators=[DataRequired(), Length(max=2000)],
-        description="https:// (or http:// for an onion service). A signing secret is made "
-        "and shown once.",
+        description="The receiver's address, https://… . It must be reachable from the "
+        "internet (a private or loopback address is refused).",
+    )
+    # Never sent back in a page (PasswordField renders empty), never in the audit log.
+    secret = PasswordField(
+        "Signing secret",
+        validators=[DataRequired(), Length(max=200)],
+        description=RECEIVER_HANDOVER_HELP,
     )
     submit = SubmitField("Add webhook")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import current_app, jsonify
 from sqlalchemy import select
 
 from reporting import accounts, db
@@ -16,7 +16,14 @@ from reporting.audit import Action, record
 from reporting.keys import KeyRefused, register_recipient
 from reporting.models import Caseworker, DeliveryChannel, Partner, TriageTag
 from reporting.organisations import recipients_of
-from reporting.signin import api_caseworker, api_token, find_token, issue_token, token_required
+from reporting.signin import (
+    api_caseworker,
+    api_token,
+    find_token,
+    issue_token,
+    token_ends_at,
+    token_required,
+)
 from reporting.signin import utcnow as now
 
 TOKEN_LABEL = "reporting-caseworker"  # noqa: S105  (a label, not a secret)
@@ -45,7 +52,9 @@ def login() -> Any:
             record(dbs, Action.TOKEN_ISSUED, actor=caseworker, target=str(row.id), detail="api")
             answer = {
                 "token": token,
-                "expires_at": _utc(row.expires_at),
+                "expires_at": _utc(row.expires_at),  # moves forward with use, up to ends_at
+                "ends_at": _utc(token_ends_at(row)),
+                "idle_seconds": current_app.config["SETTINGS"].limits.session_idle_seconds,
                 "caseworker": caseworker_json(dbs, caseworker),
             }
     if refusal == accounts.LOCKED:

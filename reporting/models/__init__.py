@@ -1,4 +1,4 @@
-"""The tables. What they hold in clear is only what the workflow needs (DESIGN.md):
+"""The tables. What they hold in clear is only what the workflow needs (docs/design.md):
 opaque ids, the organisation, coarse dates, status, and references to ciphertext."""
 
 from reporting.models.audit import AuditEntry

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import http.client
-import ipaddress
 import logging
 import re
 import socket
@@ -27,17 +26,11 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from crypto import webhooks
+from reporting.addresses import AddressRefused, IPNetwork, resolve_checked
 
 log = logging.getLogger(__name__)
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 RESPONSE_LIMIT = 64 * 1024  # the receiver's answer is read this far and discarded
-# Not covered by the `ipaddress` flags, or worth naming.
-_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
-_BLOCKED = (ipaddress.ip_network("0.0.0.0/8"), ipaddress.ip_network("100.64.0.0/10"), *_NAT64)
-# Cloud metadata endpoints hold instance credentials: refused even inside allowed_networks.
-_METADATA = frozenset(ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254"))
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 _OWN_HEADERS = {"host", "content-type", "content-length", "user-agent", "webhook-id",
                 "webhook-timestamp", "webhook-signature"}  # fmt: skip
@@ -72,48 +65,15 @@ class _Refused(Exception):
     """A delivery we will not attempt; retrying cannot help, an operator must."""
 
 
-def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 form would reach (mapped, 6to4, NAT64), if any."""
-    if address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    if address.sixtofour is not None:
-        return address.sixtofour
-    if any(address in net for net in _NAT64):
-        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    return None
-
-
-def _not_public(address: IPAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address):
-        inner = _embedded_ipv4(address)
-        if inner is not None and _not_public(inner):
-            return True
-    return (
-        address.is_private or address.is_loopback or address.is_link_local
-        or address.is_multicast or address.is_reserved or address.is_unspecified
-        or not address.is_global or any(address in net for net in _BLOCKED)
-    )  # fmt: skip
-
-
-def _check_address(address: IPAddress, policy: WebhookPolicy) -> None:
-    """Refuse an address that is not public, unless the policy allows its network."""
-    allowed = any(address in net for net in policy.allowed_networks)
-    if address in _METADATA or (not allowed and _not_public(address)):
-        raise _Refused(f"address {address} is private")
-
-
 def _resolve(host: str, port: int, policy: WebhookPolicy) -> list[str]:
-    """Every address of `host`, each checked; one bad answer refuses them all."""
+    """Every address of `host`, each checked (reporting/addresses.py, as when the channel
+    was added); a refused one is a delivery no retry can fix."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+        return resolve_checked(host, port, policy.allowed_networks)
+    except AddressRefused as refused:
+        raise _Refused(str(refused)) from None
     except UnicodeError:  # a label the IDNA codec rejects, e.g. longer than 63 characters
         raise _Refused("invalid URL") from None
-    addresses = [str(info[4][0]) for info in infos]
-    for text in addresses:
-        _check_address(ipaddress.ip_address(text), policy)
-    if not addresses:
-        raise socket.gaierror("no address")
-    return list(dict.fromkeys(addresses))
 
 
 def _check_header(name: str, value: str) -> None:
