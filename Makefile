@@ -5,7 +5,7 @@ VENV := .venv
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: venv venv-run run test lint bench interop translations
+.PHONY: venv venv-run run test lint bench interop translations fuzz
 
 # Two stamps: running needs the project and its dependencies only (`pip install -e .`);
 # tests, lint and benchmarks also need the test extras. Each stamp depends on
@@ -34,6 +34,13 @@ run: venv-run
 
 test: venv interop
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# The input fuzzer at full size: FUZZ_EXAMPLES requests on each database (make test runs
+# 1,000 on SQLite and 200 on PostgreSQL). Failing examples are replayed first from .hypothesis/.
+FUZZ_EXAMPLES ?= 10000
+fuzz: venv
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/python -m pytest -s $(PYTEST_ARGS) \
+		tests/test_fuzz_input.py::test_no_request_gets_a_5xx_or_half_stores
 
 # typage, an independent age implementation with post-quantum keys, for interop tests.
 # Without npm those tests skip (and fail under CI=true, where .ci/run installs it).

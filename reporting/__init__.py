@@ -26,6 +26,7 @@ from reporting import (
     headers,
     health,
     i18n,
+    inputs,
     queue,
     ratelimit,
     reporter,
@@ -72,6 +73,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     queue.init_app(app)
     headers.init_app(app)
     errors.init_app(app)
+    inputs.init_app(app)  # before the blueprints: their <int:…> parts take its bound
     cli.init_app(app)
     doctor.init_app(app)
     account_commands.init_app(app)

@@ -10,7 +10,7 @@ channels in `reporting.partners`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -42,6 +42,20 @@ class AdminError(Exception):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+def same_name(rows: Iterable[T], name: str, keep: T | None = None) -> T | None:
+    """The row (other than `keep`) whose `name` matches, whatever the case.
+
+    Compared here, not with SQL lower(): SQLite (and PostgreSQL under the C locale) folds
+    only ASCII, so "È" and "è" would both pass the check and the second insert would hit
+    the unique index (a 500). An organisation has few tags or partners to compare.
+    """
+    folded = name.casefold()
+    for row in rows:
+        if row is not keep and getattr(row, "name", "").casefold() == folded:
+            return row
+    return None
 
 
 def sentence(error: Exception) -> str:

@@ -19,6 +19,7 @@ from crypto.inspect import binary_age_file
 from reporting.audit import Action, record
 from reporting.blobs import BlobStore, BlobWriter, CiphertextWriter
 from reporting.db import Database
+from reporting.inputs import int_id
 from reporting.models import (
     Attachment,
     Blob,
@@ -167,9 +168,8 @@ def _delete_blob_row(db: Session, blob_id: str) -> None:
 
 def find_partner(db: Session, actor: Caseworker, partner_id: object) -> Partner | None:
     """A partner of the caseworker's organisation; None for any other id."""
-    try:
-        number = int(str(partner_id))
-    except ValueError:
+    number = int_id(partner_id)
+    if number is None:
         return None
     return db.scalar(
         select(Partner).where(

@@ -21,7 +21,7 @@ from reporting.addresses import (
     check_webhook_destination,
     parse_networks,
 )
-from reporting.administration import AdminError, sentence
+from reporting.administration import AdminError, same_name, sentence
 from reporting.audit import Action
 from reporting.config import Settings
 from reporting.models import (
@@ -99,13 +99,9 @@ def save_partner(
     name = " ".join(name.split())
     if not 1 <= len(name) <= 200:
         raise AdminError("A partner's name is 1 to 200 characters.", "name")
-    clash = db.scalar(
-        select(Partner).where(
-            Partner.organisation_id == actor.organisation_id,
-            func.lower(Partner.name) == name.lower(),
-        )
-    )
-    if clash is not None and clash is not partner:
+    others = db.scalars(select(Partner).where(Partner.organisation_id == actor.organisation_id))
+    clash = same_name(others, name, partner)
+    if clash is not None:
         raise AdminError(f"There is already a partner named {clash.name!r}.", "name")
     keys = "\n".join(parse_partner_recipients(recipients))
     added = partner is None

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from reporting import audit
-from reporting.administration import AdminError
+from reporting.administration import AdminError, same_name
 from reporting.audit import Action
 from reporting.models import Caseworker, TriageTag, report_tag
 
@@ -37,13 +37,9 @@ def _clean_name(db: Session, organisation_id: str, name: str, keep: TriageTag | 
     name = " ".join(name.split())
     if not 1 <= len(name) <= MAX_TAG_CHARS or not name.isprintable():
         raise AdminError(f"A tag name is 1 to {MAX_TAG_CHARS} characters, on one line.")
-    clash = db.scalar(
-        select(TriageTag).where(
-            TriageTag.organisation_id == organisation_id,
-            func.lower(TriageTag.name) == name.lower(),
-        )
-    )
-    if clash is not None and clash is not keep:
+    tags = db.scalars(select(TriageTag).where(TriageTag.organisation_id == organisation_id))
+    clash = same_name(tags, name, keep)
+    if clash is not None:
         raise AdminError(f"There is already a tag named {clash.name!r}.")
     return name
 

@@ -15,12 +15,13 @@ from typing import IO, Any
 from flask import Request, current_app, g, request, session
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage, MultiDict
-from werkzeug.exceptions import RequestEntityTooLarge, ServiceUnavailable
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, ServiceUnavailable
 from werkzeug.formparser import FormDataParser, MultiPartParser
 
 from crypto import Recipient
 from reporting import db
 from reporting.blobs import BlobStore, BlobWriter
+from reporting.inputs import not_as_sent
 from reporting.models import Organisation, Report
 from reporting.organisations import receiving_organisation, recipients_of
 
@@ -28,6 +29,9 @@ from reporting.organisations import receiving_organisation, recipients_of
 # organisation.
 REPORT_ID = "report_id"
 FOLLOWUP_ENDPOINT = "reporter.followup"
+# The views whose forms take files. A file part sent anywhere else is refused as it
+# starts, before a byte of it is kept (or encrypted to the portal's organisation).
+UPLOAD_ENDPOINTS = frozenset({"reporter.report", FOLLOWUP_ENDPOINT})
 
 
 class UploadTooLarge(RequestEntityTooLarge):
@@ -84,6 +88,8 @@ class EncryptingRequest(Request):
         filename: str | None = None,
         content_length: int | None = None,
     ) -> IO[bytes]:
+        if self.endpoint not in UPLOAD_ENDPOINTS:
+            raise BadRequest(not_as_sent())
         limits = current_app.config["SETTINGS"].limits
         if len(self.upload_sinks) >= limits.max_files:
             raise UploadTooLarge(

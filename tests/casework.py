@@ -21,7 +21,7 @@ PASSWORD = "a long enough passphrase"
 
 
 @functools.cache
-def _shared_password_hash() -> str:
+def shared_password_hash() -> str:
     return passwords.hash_password(PASSWORD)
 
 
@@ -62,7 +62,7 @@ def make_account(
             # One real Argon2id hash of the shared test password, made once: each hash costs
             # 64 MiB and a few hundred ms, and most tests only need an enrolled account.
             accounts.check_password_strength(password, username)
-            caseworker.password_hash = _shared_password_hash()
+            caseworker.password_hash = shared_password_hash()
         else:
             accounts.set_password(session, caseworker, password)
         secret = accounts.start_totp_enrolment(caseworker)

@@ -10,36 +10,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import update
 from werkzeug.routing import Rule
 
-import crypto
-from crypto import webhooks
 from reporting import db, signin
-from reporting.db import Base
-from reporting.models import (
-    ApiToken,
-    Caseworker,
-    ChannelKind,
-    Delivery,
-    DeliveryChannel,
-    DeliveryState,
-    Message,
-    OrganisationRecipient,
-    Partner,
-    Report,
-    Role,
-    TriageTag,
-)
-from tests.casework import Account, api_token, bearer, make_account, sign_in
-from tests.portal import csrf_token, submit_report
+from reporting.models import ApiToken, Caseworker
+from tests.casework import Account, api_token, bearer, sign_in
+from tests.portal import csrf_token
+from tests.world import World, build_world, fill_url, routes, snapshot
 
 # Routes anyone may open: logging in, and accepting an invitation (its token is the key;
 # enrolment goes on from there with the invited account in the session, and is a 404
@@ -50,119 +34,13 @@ VOLATILE_TABLES = {"audit_entry", "login_throttle"}
 PREFIXES = ("casework.", "admin.", "api.")
 
 
-@dataclass
-class World:
-    """Organisation A (an admin, a caseworker, a report and everything around it) and
-    organisation B, whose admin must not reach any of A's things."""
-
-    ada: Account  # A's admin
-    bob: Account  # A's caseworker
-    mallory: Account  # B's admin
-    ids: dict[str, str]
-
-
-def _first_report(app: Flask) -> tuple[str, str]:
-    with app.app_context():
-        report = db.session().scalars(select(Report)).one()
-        return report.id, report.messages[0].document_blob_id
-
-
 @pytest.fixture
 def world(app: Flask, client: FlaskClient) -> World:
-    ada = make_account(app, "ada", "Org A", Role.ADMIN)
-    bob = make_account(app, "bob", "Org A")
-    assert submit_report(client, consent="full").status_code == 200
-    report_id, blob_id = _first_report(app)
-    mallory = make_account(app, "mallory", "Org B", Role.ADMIN)
-    with app.app_context(), db.database().transaction() as session:
-        tag = TriageTag(organisation_id=ada.organisation_id, name="family")
-        partner = Partner(organisation_id=ada.organisation_id, name="Legal aid", recipients="")
-        session.add_all([tag, partner])
-        session.flush()
-        own = DeliveryChannel(
-            organisation_id=ada.organisation_id,
-            kind=ChannelKind.WEBHOOK,
-            target="https://ngo.example/hook",
-            secret=webhooks.new_secret(),
-        )
-        partners = DeliveryChannel(
-            organisation_id=ada.organisation_id,
-            kind=ChannelKind.EMAIL,
-            target="intake@partner.example",
-            partner_id=partner.id,
-        )
-        key = OrganisationRecipient(
-            organisation_id=ada.organisation_id,
-            recipient=str(crypto.generate_identity().recipient),
-            label="escrow",
-        )
-        session.add_all([own, partners, key])
-        session.flush()
-        message = session.scalars(select(Message).where(Message.report_id == report_id)).one()
-        dead = Delivery(
-            channel_id=own.id,
-            report_id=report_id,
-            message_id=message.id,
-            blob_id=blob_id,
-            state=DeliveryState.DEAD,
-            attempts=10,
-        )
-        session.add(dead)
-        session.flush()
-        ids = {
-            "report_id": report_id,
-            "blob_id": blob_id,
-            "caseworker_id": bob.id,
-            "channel_id": str(own.id),
-            "delivery_id": dead.id,
-            "key_id": str(key.id),
-            "partner_id": str(partner.id),
-            "tag_id": str(tag.id),
-        }
-    bob_token = api_token(app, bob)
-    with app.app_context():
-        ids["token_id"] = str(
-            db.session().scalar(
-                select(ApiToken.id).where(ApiToken.token_hash == _digest(bob_token))
-            )
-        )
-    ids["token"] = "not-a-real-invitation-token"
-    return World(ada, bob, mallory, ids)
-
-
-def _digest(token: str) -> str:
-    from crypto.tokens import token_digest
-
-    return token_digest(token)
+    return build_world(app, client)
 
 
 def _routes(app: Flask) -> Iterator[tuple[Rule, str]]:
-    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
-        if not rule.endpoint.startswith(PREFIXES):
-            continue
-        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            yield rule, method
-
-
-def _url(rule: Rule, ids: dict[str, str]) -> str:
-    missing = [name for name in rule.arguments if name not in ids]
-    assert not missing, f"{rule.endpoint}: add {missing} to the world fixture's ids"
-    path = rule.rule
-    for name in rule.arguments:
-        path = path.replace(f"<{name}>", ids[name]).replace(f"<int:{name}>", ids[name])
-    return path
-
-
-def _snapshot(app: Flask) -> dict[str, list[tuple[Any, ...]]]:
-    with app.app_context():
-        session = db.session()
-        state = {}
-        for table in Base.metadata.sorted_tables:
-            if table.name in VOLATILE_TABLES:
-                continue
-            rows = session.execute(select(table)).all()
-            state[table.name] = sorted((tuple(map(repr, row)) for row in rows), key=repr)
-        return state
+    return routes(app, PREFIXES)
 
 
 def _request(client: FlaskClient, method: str, url: str, **kwargs: Any) -> Any:
@@ -187,13 +65,13 @@ def _each_refused(
     assert routes, "no routes to try"
     failures = []
     for rule, method in routes:
-        before = _snapshot(app)
-        url = _url(rule, ids)
+        before = snapshot(app, VOLATILE_TABLES)
+        url = fill_url(rule, ids)
         response = send(method, url)
         response.close()
         if not refused(rule, response):
             failures.append(f"{method} {url} ({rule.endpoint}): {response.status_code}")
-        elif _snapshot(app) != before:
+        elif snapshot(app, VOLATILE_TABLES) != before:
             failures.append(f"{method} {url} ({rule.endpoint}): refused but changed the database")
     assert not failures, "\n".join(failures)
 

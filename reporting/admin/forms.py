@@ -5,7 +5,6 @@ check the values again, so these only give early, field-tied messages."""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     IntegerField,
     PasswordField,
@@ -18,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from reporting.administration import MAX_RETENTION_DAYS
+from reporting.forms import StrictForm
 from reporting.models import Role
 
 # The documented flow (receiver/README.md, README.md): the NGO's receiver makes the secret,
@@ -34,13 +34,13 @@ ROLE_CHOICES = [
 ]
 
 
-class ActionForm(FlaskForm):
+class ActionForm(StrictForm):
     """A button that changes something (disable, remove, retry…): only the CSRF token."""
 
     submit = SubmitField("Confirm")
 
 
-class InviteForm(FlaskForm):
+class InviteForm(StrictForm):
     username = StringField(
         "Username",
         validators=[DataRequired(), Length(max=64)],
@@ -51,12 +51,12 @@ class InviteForm(FlaskForm):
     submit = SubmitField("Invite")
 
 
-class RoleForm(FlaskForm):
+class RoleForm(StrictForm):
     role = SelectField("Role", choices=ROLE_CHOICES)
     submit = SubmitField("Change role")
 
 
-class KeyForm(FlaskForm):
+class KeyForm(StrictForm):
     recipient = StringField(
         "Public key",
         validators=[DataRequired(), Length(max=4000)],
@@ -70,12 +70,12 @@ class KeyForm(FlaskForm):
     submit = SubmitField("Add key")
 
 
-class TagForm(FlaskForm):
+class TagForm(StrictForm):
     name = StringField("Tag name", validators=[DataRequired(), Length(max=200)])
     submit = SubmitField("Save tag")
 
 
-class PartnerForm(FlaskForm):
+class PartnerForm(StrictForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     recipients = TextAreaField(
         "Public keys",
@@ -86,7 +86,7 @@ class PartnerForm(FlaskForm):
     submit = SubmitField("Save partner")
 
 
-class WebhookForm(FlaskForm):
+class WebhookForm(StrictForm):
     url = StringField(
         "Webhook URL",
         validators=[DataRequired(), Length(max=2000)],
@@ -102,7 +102,7 @@ class WebhookForm(FlaskForm):
     submit = SubmitField("Add webhook")
 
 
-class EmailForm(FlaskForm):
+class EmailForm(StrictForm):
     address = StringField(
         "E-mail address",
         validators=[DataRequired(), Length(max=320)],
@@ -112,7 +112,7 @@ class EmailForm(FlaskForm):
     submit = SubmitField("Add e-mail")
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(StrictForm):
     retention_days = IntegerField(
         "Keep closed reports for (days)",
         validators=[InputRequired(), NumberRange(min=1, max=MAX_RETENTION_DAYS)],

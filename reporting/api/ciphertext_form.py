@@ -10,6 +10,7 @@ discarded by `close()`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -20,6 +21,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from crypto import AgeError
 from reporting.api.errors import fail
 from reporting.blobs import CiphertextWriter
+from reporting.inputs import Part, misshapen, unreadable
 from reporting.uploads import LargeBufferFormDataParser, blob_store
 
 
@@ -44,9 +46,10 @@ class CiphertextForm:
             sink.close()
 
 
-def read_ciphertext_form(max_parts: int) -> CiphertextForm:
+def read_ciphertext_form(max_parts: int, expected: Mapping[str, Part]) -> CiphertextForm:
     """Parse the request's multipart body into checked, uncommitted ciphertext blobs;
-    a JSON 4xx (nothing kept) for anything else."""
+    a JSON 4xx (nothing kept) for anything else, a field in a shape other than
+    `expected` (a file as text, text as a file, a single field twice) included."""
     if request.mimetype != "multipart/form-data":
         fail(415, message="Send this as multipart/form-data, with the age files as file parts.")
     limits = current_app.config["SETTINGS"].limits
@@ -98,4 +101,22 @@ def read_ciphertext_form(max_parts: int) -> CiphertextForm:
         raise
     parsed.form = form
     parsed.files = files
+    _check_shape(parsed, expected)
     return parsed
+
+
+def _check_shape(parsed: CiphertextForm, expected: Mapping[str, Part]) -> None:
+    """Refuse (and discard every part) what the client never sends."""
+    name = misshapen(expected, parsed.form, parsed.files)
+    if name is not None:
+        parsed.close()
+        shape = "file parts" if expected[name].file else "one text field"
+        fail(400, message=f"Send {name!r} as {shape}. Nothing was stored.", fields=[name])
+    for name, value in parsed.form.items(multi=True):
+        if name in expected and unreadable(value):
+            parsed.close()
+            fail(
+                400,
+                message=f"The field {name!r} is not readable UTF-8 text. Nothing was stored.",
+                fields=[name],
+            )

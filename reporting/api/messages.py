@@ -23,10 +23,14 @@ from reporting.caseworker_messages import (
     store_client_message,
     store_escalation,
 )
+from reporting.inputs import FILE, FILES, TEXT
 from reporting.models import Blob, Message, MessageKind
 from reporting.queue import send_deliveries
 from reporting.signin import api_caseworker, token_required
 from reporting.uploads import blob_store
+
+# The multipart body of an escalation (docs/caseworker-api.md).
+ESCALATION_PARTS = {"partner": TEXT, "document": FILE, "attachment": FILES}
 
 
 def _ciphertext() -> str:
@@ -102,10 +106,10 @@ def escalate(report_id: str) -> Any:
         check_consent(report)  # before reading a byte of the body
     except ConsentRefused as refused:
         fail(409, "consent_refused", refused.message)
-    form = read_ciphertext_form(max_parts=1 + limits().max_files)
+    form = read_ciphertext_form(max_parts=1 + limits().max_files, expected=ESCALATION_PARTS)
     try:
         documents = form.writers("document")
-        if len(documents) != 1 or "document" in form.form:
+        if len(documents) != 1:
             fail(400, message="Send exactly one file part called 'document'.", fields=["document"])
         partner = form.form.get("partner", "")
         if not partner:

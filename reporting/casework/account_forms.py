@@ -8,14 +8,15 @@ with several forms give each a prefix, so field ids stay unique on the page.
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length
+
+from reporting.forms import StrictForm
 
 CODE_HELP = "The 6 digits your authenticator app shows now, or one of your recovery codes."
 
 
-class LoginForm(FlaskForm):
+class LoginForm(StrictForm):
     username = StringField(
         "Username", validators=[DataRequired("Type your username."), Length(max=64)]
     )
@@ -30,7 +31,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField("Log in")
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(StrictForm):
     """Choosing a password when accepting an invitation."""
 
     password = PasswordField(
@@ -48,7 +49,7 @@ class NewPasswordForm(FlaskForm):
     submit = SubmitField("Set password")
 
 
-class CodeForm(FlaskForm):
+class CodeForm(StrictForm):
     """The first code from the authenticator app, which finishes enrolment."""
 
     code = StringField(
@@ -59,7 +60,7 @@ class CodeForm(FlaskForm):
     submit = SubmitField("Confirm")
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(StrictForm):
     current = PasswordField(
         "Current password",
         validators=[DataRequired("Type your current password."), Length(max=1024)],
@@ -79,7 +80,7 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField("Change password")
 
 
-class KeyForm(FlaskForm):
+class KeyForm(StrictForm):
     recipient = TextAreaField(
         "Your public key",
         description=(
@@ -95,7 +96,7 @@ class KeyForm(FlaskForm):
     submit = SubmitField("Register key")
 
 
-class RecoveryCodesForm(FlaskForm):
+class RecoveryCodesForm(StrictForm):
     current = PasswordField(
         "Current password",
         description="New codes replace all of your old ones.",
@@ -104,5 +105,5 @@ class RecoveryCodesForm(FlaskForm):
     submit = SubmitField("Make new recovery codes")
 
 
-class RevokeTokenForm(FlaskForm):
+class RevokeTokenForm(StrictForm):
     submit = SubmitField("Revoke")

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from reporting.forms import StrictForm
 from reporting.models import Caseworker, ReportStatus, Severity
 from reporting.triage import MAX_NOTE_CHARS
 
@@ -46,7 +46,7 @@ def _people(caseworkers: Sequence[Caseworker]) -> list[tuple[str, str]]:
     return [(c.id, c.display_name or c.username) for c in caseworkers]
 
 
-class FilterForm(FlaskForm):  # type: ignore[misc]
+class FilterForm(StrictForm):
     """The inbox filter. Sent by GET: it changes nothing, so it needs no CSRF token."""
 
     class Meta:
@@ -67,7 +67,7 @@ class FilterForm(FlaskForm):  # type: ignore[misc]
         return self
 
 
-class TriageForm(FlaskForm):  # type: ignore[misc]
+class TriageForm(StrictForm):
     """Status, severity, assignee, tags and an optional note to the reporter."""
 
     status = SelectField("Status")

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     Field,
     FieldList,
@@ -25,6 +24,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from reporting.countries import country_choices
+from reporting.forms import StrictForm
 from reporting.languages import REPLY_LANGUAGES
 
 FAMILY_ENTRIES = 3
@@ -141,34 +141,8 @@ class Honeypot:
             raise ValidationError(_l("Please leave this field empty."))
 
 
-class ReporterForm(FlaskForm):
-    """A form whose text must have arrived as valid UTF-8.
-
-    Werkzeug decodes multipart text with errors="replace", so undecodable bytes
-    show up as U+FFFD; refusing them beats storing a report with holes in it.
-    """
-
-    def validate(self, extra_validators: Any = None) -> bool:
-        valid: bool = super().validate(extra_validators)
-        for field in _text_fields(self):
-            if isinstance(field.data, str) and "\ufffd" in field.data:
-                field.errors = [
-                    *field.errors,
-                    _l("Some of this text could not be read. Please type it again."),
-                ]
-                valid = False
-        return valid
-
-
-def _text_fields(form: Any) -> list[Field]:
-    fields = []
-    for field in form:
-        if isinstance(field, FieldList):
-            for entry in field:
-                fields.extend(_text_fields(entry.form))
-        elif isinstance(field, StringField):  # TextAreaField is a StringField too
-            fields.append(field)
-    return fields
+class ReporterForm(StrictForm):
+    """The base of the reporter's forms (StrictForm refuses what our pages never send)."""
 
 
 class FixedFieldList(FieldList):
@@ -336,7 +310,7 @@ class CodenameForm(ReporterForm):
     submit = SubmitField(_l("Continue"))
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(ReporterForm):
     """Only a CSRF token, so another site cannot end a reporter's session."""
 
     submit = SubmitField(_l("Log out"))

@@ -24,6 +24,7 @@ from crypto import parse_identity
 from reporting import db, uploads
 from reporting.abuse import ABUSE_ID, allow_codename_attempt, allow_submission
 from reporting.casefile import case_view, find_report
+from reporting.inputs import not_as_sent
 from reporting.models import Report
 from reporting.queue import send_deliveries
 from reporting.reporter.forms import CodenameForm, FollowupForm, LogoutForm, ReportForm
@@ -61,13 +62,7 @@ def _require_multipart() -> None:
     """Our forms are sent as multipart; other encodings would hide undecodable text
     (an urlencoded %FF stays literal), so they are refused rather than guessed at."""
     if request.method == "POST" and request.mimetype != "multipart/form-data":
-        abort(
-            400,
-            description=_(
-                "This form was not sent the way the page sends it. Nothing was stored. "
-                "Please go back, reload the page and try again."
-            ),
-        )
+        abort(400, description=not_as_sent())
 
 
 def _locale() -> str:
