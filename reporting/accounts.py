@@ -13,18 +13,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto import SecretBox, passwords, totp
 from crypto.primitives import hkdf_sha256, hmac_sha256
 from crypto.tokens import new_secret_hex, token_digest
-from reporting import signin
+from reporting import login_throttle, signin
 from reporting.audit import Action, record
 from reporting.models import (
     ApiToken,
     Caseworker,
-    LoginThrottle,
     Organisation,
     OrganisationRecipient,
     RecoveryCode,
@@ -217,47 +216,14 @@ def _throttle_key(username: str) -> str:
 
 
 def is_locked(db: Session, username: str, now: datetime) -> bool:
-    row = db.get(LoginThrottle, _throttle_key(username))
-    return row is not None and row.locked_until is not None and row.locked_until > now
+    """Whether the name is locked now (counts nothing)."""
+    return login_throttle.is_locked(db, _throttle_key(username), now)
 
 
-def note_failure(db: Session, username: str, now: datetime) -> None:
-    """Count a failure for this name (whether or not the account exists); lock on too many."""
-    limits = _limits()
-    key = _throttle_key(username)
-    _forget_stale_throttles(db, now, key)
-    row = db.get(LoginThrottle, key)
-    if row is None:
-        row = LoginThrottle(key=key, failures=0, window_started_at=now)
-        db.add(row)
-    if now - row.window_started_at > timedelta(seconds=limits.login_window_seconds):
-        row.failures = 0
-        row.window_started_at = now
-    row.failures += 1
-    if row.failures >= limits.login_failures:
-        row.locked_until = now + timedelta(seconds=limits.login_lock_seconds)
-        row.failures = 0
-        row.window_started_at = now
-    db.flush()
-
-
-def _forget_stale_throttles(db: Session, now: datetime, keep: str) -> None:
-    """Drop other names' counters whose window and lock are over, so made-up names do
-    not pile up."""
-    window_start = now - timedelta(seconds=_limits().login_window_seconds)
-    db.execute(
-        delete(LoginThrottle)
-        .where(LoginThrottle.key != keep)
-        .where(LoginThrottle.window_started_at < window_start)
-        .where(LoginThrottle.locked_until.is_(None) | (LoginThrottle.locked_until <= now))
-        .execution_options(synchronize_session="fetch")
-    )
-
-
-def clear_failures(db: Session, username: str) -> None:
-    row = db.get(LoginThrottle, _throttle_key(username))
-    if row is not None:
-        db.delete(row)
+def _admit(username: str, now: datetime) -> None:
+    """Count an attempt on this name before any password is checked; refuse a locked name."""
+    if not login_throttle.admit(_throttle_key(username), now, _limits()):
+        raise AccountError(LOCKED)
 
 
 def find_by_username(db: Session, username: str) -> Caseworker | None:
@@ -269,16 +235,16 @@ def check_login(
 ) -> Caseworker:
     """Password and a TOTP (or recovery) code; the account, or AccountError(LOGIN_REFUSED).
 
-    The caller commits even on refusal, so failures are counted. A locked name is
-    refused without checking anything, with its own message (the lock is per name,
-    so it says nothing about whether the account exists).
+    The attempt is counted (and committed) before the password is checked, so a burst
+    of guesses gets no more checks than the throttle allows. A locked name is refused
+    without checking anything, with its own message (the lock is per name, so it says
+    nothing about whether the account exists). The caller commits even on refusal, so
+    the refusal is audited.
     """
-    if is_locked(db, username, now):
-        raise AccountError(LOCKED)
+    _admit(username, now)
     caseworker = find_by_username(db, username)
     if caseworker is None:
         passwords.burn_verification(password)
-        note_failure(db, username, now)
         raise AccountError(LOGIN_REFUSED)
     ok = passwords.verify_password(caseworker.password_hash, password)
     ok = ok and caseworker.active and caseworker.totp_confirmed
@@ -286,11 +252,10 @@ def check_login(
         accept_totp(caseworker, second_factor) or use_recovery_code(db, caseworker, second_factor)
     )
     if not ok:
-        note_failure(db, username, now)
         raise AccountError(LOGIN_REFUSED)
     if passwords.needs_rehash(caseworker.password_hash):
         caseworker.password_hash = passwords.hash_password(password)
-    clear_failures(db, username)
+    login_throttle.forget(db, _throttle_key(username))
     db.flush()
     return caseworker
 
@@ -409,11 +374,10 @@ def finish_enrolment(
 def reauthenticate(db: Session, caseworker: Caseworker, password: str, now: datetime) -> None:
     """Ask for the password again before a sensitive change; failures count towards the lock,
     so a borrowed session cannot guess its way in."""
-    if is_locked(db, caseworker.username, now):
-        raise AccountError(LOCKED)
+    _admit(caseworker.username, now)
     if not passwords.verify_password(caseworker.password_hash, password):
-        note_failure(db, caseworker.username, now)
         raise AccountError("That is not your current password.")
+    login_throttle.forget(db, _throttle_key(caseworker.username))
 
 
 def change_password(db: Session, caseworker: Caseworker, new: str) -> None:

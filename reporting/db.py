@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Stable constraint names, so Alembic migrations can refer to them on every database.
@@ -85,6 +86,14 @@ def session() -> Session:
         g.db_session = database().sessions()
     db_session: Session = g.db_session
     return db_session
+
+
+def insert(db_session: Session, table: Any) -> Any:
+    """An INSERT that can take `on_conflict_do_update` / `on_conflict_do_nothing`: the
+    PostgreSQL or SQLite flavour, whichever the session's database is (both spell it alike)."""
+    if db_session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def _close_session(_error: BaseException | None) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from crypto import totp
 from crypto.tokens import token_digest
-from reporting import accounts, audit, db, signin
+from reporting import accounts, audit, db, login_throttle, signin
 from reporting.models import AuditEntry, Caseworker, LoginThrottle, Role
 from reporting.organisations import create_organisation, find_organisation
 from tests.casework import PASSWORD, make_account, sign_in
@@ -219,11 +219,12 @@ def test_usernames(username: str, ok: bool) -> None:
 
 def test_stale_throttle_counters_are_forgotten(app: Flask) -> None:
     now = signin.utcnow()
-    with app.app_context(), db.database().transaction() as session:
-        for name in ("first", "second"):
-            accounts.note_failure(session, name, now)
-        accounts.note_failure(session, "third", now + timedelta(seconds=61))
-        assert len(session.scalars(select(LoginThrottle)).all()) == 1
+    limits = app.config["SETTINGS"].limits
+    with app.app_context():
+        for key in ("first", "second"):
+            assert login_throttle.admit(key, now, limits)
+        assert login_throttle.admit("third", now + timedelta(seconds=61), limits)
+        assert len(db.session().scalars(select(LoginThrottle)).all()) == 1
 
 
 # `flask caseworker create-admin`: a real process, as an operator would run it.
