@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from crypto import SecretBox, passwords, totp
 from crypto.primitives import hkdf_sha256, hmac_sha256
@@ -158,21 +159,32 @@ def totp_secret(caseworker: Caseworker) -> bytes | None:
     return keys().totp_box.open(base64.b64decode(caseworker.totp_secret_sealed))
 
 
-def accept_totp(caseworker: Caseworker, code: str, now: float | None = None) -> bool:
-    """Whether the code is good now and newer than the last one accepted (no replay)."""
+def accept_totp(db: Session, caseworker: Caseworker, code: str, now: float | None = None) -> bool:
+    """Whether the code is good now and newer than the last one accepted (no replay).
+
+    The step is taken with one conditional UPDATE, so of logins racing with the same
+    code exactly one sees its row change: a code works once under any concurrency."""
     secret = totp_secret(caseworker)
     if secret is None:
         return False
     step = totp.matching_step(secret, code, now)
-    if step is None or step <= caseworker.totp_last_step:
+    if step is None:
         return False
-    caseworker.totp_last_step = step
+    taken = db.execute(
+        update(Caseworker)
+        .where(Caseworker.id == caseworker.id, Caseworker.totp_last_step < step)
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    set_committed_value(caseworker, "totp_last_step", step)
     return True
 
 
-def confirm_totp(caseworker: Caseworker, code: str, now: float | None = None) -> bool:
+def confirm_totp(db: Session, caseworker: Caseworker, code: str, now: float | None = None) -> bool:
     """Finish enrolment with a first code from the app."""
-    if not accept_totp(caseworker, code, now):
+    if not accept_totp(db, caseworker, code, now):
         return False
     caseworker.totp_confirmed = True
     return True
@@ -196,19 +208,19 @@ def new_recovery_codes(db: Session, caseworker: Caseworker) -> list[str]:
 
 
 def use_recovery_code(db: Session, caseworker: Caseworker, code: str) -> bool:
-    """Accept an unused recovery code once."""
-    digest = _recovery_digest(code)
-    row = db.scalar(
-        select(RecoveryCode).where(
+    """Accept an unused recovery code once: spent by one conditional UPDATE, so of logins
+    racing with the same code exactly one gets it."""
+    spent = db.execute(
+        update(RecoveryCode)
+        .where(
             RecoveryCode.caseworker_id == caseworker.id,
-            RecoveryCode.code_hash == digest,
+            RecoveryCode.code_hash == _recovery_digest(code),
             RecoveryCode.used.is_(False),
         )
+        .values(used=True)
+        .execution_options(synchronize_session=False)
     )
-    if row is None:
-        return False
-    row.used = True
-    return True
+    return bool(spent.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def _throttle_key(username: str) -> str:
@@ -249,7 +261,8 @@ def check_login(
     ok = passwords.verify_password(caseworker.password_hash, password)
     ok = ok and caseworker.active and caseworker.totp_confirmed
     ok = ok and (
-        accept_totp(caseworker, second_factor) or use_recovery_code(db, caseworker, second_factor)
+        accept_totp(db, caseworker, second_factor)
+        or use_recovery_code(db, caseworker, second_factor)
     )
     if not ok:
         raise AccountError(LOGIN_REFUSED)
@@ -357,7 +370,7 @@ def finish_enrolment(
     now: float | None = None,
 ) -> list[str]:
     """Confirm the authenticator with a first code; the recovery codes, to show once."""
-    if not confirm_totp(caseworker, code, now):
+    if not confirm_totp(db, caseworker, code, now):
         raise AccountError(
             "That code is not right. Type the 6 digits your authenticator app shows now "
             "(check that the phone's clock is set automatically)."

@@ -1,5 +1,5 @@
-"""Logins that arrive at the same moment, on PostgreSQL: a burst of guesses gets no more
-password checks than the throttle allows (and no 500)."""
+"""Logins that arrive at the same moment, on PostgreSQL: one code opens one session, and a
+burst of guesses gets no more password checks than the throttle allows (and no 500)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from reporting import create_app, db
+from reporting import accounts, create_app, db
 from reporting.audit import Action
-from reporting.models import AuditEntry
-from tests.casework import make_account
+from reporting.models import AuditEntry, Caseworker
+from tests.casework import Account, make_account
 from tests.portal import csrf_token
 
 LOGIN = "/casework/login"
@@ -66,6 +66,25 @@ def in_parallel(requests: list[Callable[[], int]]) -> list[int]:
 
 
 LOGINS = {"web": (_web_login, 302, 403), "api": (_api_login, 200, 401)}
+
+
+def _recovery_code(app: Flask, account: Account) -> str:
+    with app.app_context(), db.database().transaction() as session:
+        return accounts.new_recovery_codes(session, session.get_one(Caseworker, account.id))[0]
+
+
+@pytest.mark.parametrize("via", sorted(LOGINS))
+@pytest.mark.parametrize("factor", ["totp", "recovery"])
+def test_one_code_opens_one_session_however_many_logins_race(
+    app: Flask, via: str, factor: str
+) -> None:
+    account = make_account(app)
+    code = account.code() if factor == "totp" else _recovery_code(app, account)
+    prepare, success, refusal = LOGINS[via]
+    statuses = in_parallel(
+        [prepare(app)(account.username, account.password, code) for _ in range(4)]
+    )
+    assert sorted(statuses) == sorted([success] + [refusal] * 3), statuses
 
 
 def _audited_failures(app: Flask) -> list[str]:
