@@ -2,91 +2,93 @@
 
 Sessions live in sealed cookies, so the server cannot delete one: a copy of an
 old cookie would still work until it went idle. Each session carries a random
-id, and ending or renewing a session puts that id here for as long as a copy
-could still be fresh (the idle limit). Nothing else is recorded: not the
-report, not the time. Redis holds the list when configured (shared by every
-web process); otherwise it is kept in memory (the single-process embedded default).
+id, and ending or renewing a session puts that id in the database for as long
+as a copy could still be fresh (the idle limit, rounded up to the end of a day).
+
+The list is in the database, not in Redis or in memory, so it survives a
+restart of the web processes, of Redis, or of the whole machine, and every web
+process sees it. It fails closed: when the database cannot say whether an id is
+revoked, the cookie opens no session; when it cannot record a revocation, the
+logout fails visibly instead of pretending.
+
+Nothing else is recorded: not the report, not the person, not the time (only
+the day after which the row is deleted).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable
-from typing import Protocol
+from datetime import UTC, date, datetime, timedelta
 
-import redis
-from flask import Flask, current_app
+from flask import current_app
+from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
 
-KEY_PREFIX = "reporting:revoked:"
-EXTENSION = "revocations"
+from reporting import db
+from reporting.models import RevokedSession
 
 logger = logging.getLogger(__name__)
 
 
-class Revocations(Protocol):
-    def revoke(self, session_id: str, seconds: int) -> None: ...
+class _OutageLog:
+    """Log a failing lookup once per outage: a line per request would say when each
+    reporter came."""
 
-    def is_revoked(self, session_id: str) -> bool: ...
-
-
-class RedisRevocations:
-    """Revoked ids in Redis with an expiry. An outage fails open (see ratelimit.py for why)."""
-
-    def __init__(self, url: str, timeout: float = 0.5) -> None:
-        self._redis = redis.Redis.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout
-        )
+    def __init__(self) -> None:
         self._failing = False
-
-    def revoke(self, session_id: str, seconds: int) -> None:
-        try:
-            self._redis.set(KEY_PREFIX + session_id, b"1", ex=seconds)
-            self._failing = False
-        except redis.RedisError as error:
-            self._outage(error)
-
-    def is_revoked(self, session_id: str) -> bool:
-        try:
-            revoked = bool(self._redis.exists(KEY_PREFIX + session_id))
-        except redis.RedisError as error:
-            self._outage(error)
-            return False
-        self._failing = False
-        return revoked
-
-    def _outage(self, error: redis.RedisError) -> None:
-        """Warn once per outage: a line per request would log when each reporter came."""
-        if not self._failing:
-            self._failing = True
-            logger.warning("session revocations unavailable (Redis: %s)", type(error).__name__)
-
-
-class MemoryRevocations:
-    """Revoked ids in this process, forgotten once they could no longer matter."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._until: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def revoke(self, session_id: str, seconds: int) -> None:
-        now = self._clock()
+    def failed(self, error: Exception) -> None:
         with self._lock:
-            self._until = {k: t for k, t in self._until.items() if t > now}
-            self._until[session_id] = now + seconds
+            first, self._failing = not self._failing, True
+        if first:
+            logger.warning(
+                "session revocations cannot be read (%s): every session cookie is refused "
+                "until the database answers",
+                type(error).__name__,
+            )
 
-    def is_revoked(self, session_id: str) -> bool:
+    def answered(self) -> None:
         with self._lock:
-            return self._until.get(session_id, 0.0) > self._clock()
+            recovered, self._failing = self._failing, False
+        if recovered:
+            logger.warning("session revocations can be read again")
 
 
-def init_app(app: Flask) -> None:
-    url = app.config["SETTINGS"].redis_url
-    app.extensions[EXTENSION] = RedisRevocations(url) if url else MemoryRevocations()
+_outage = _OutageLog()
 
 
-def revocations() -> Revocations:
-    store: Revocations = current_app.extensions[EXTENSION]
-    return store
+def _last_day(seconds: int) -> date:
+    """The day after which a session revoked now cannot be fresh any more."""
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).date()
+
+
+def revoke(session_id: str) -> None:
+    """Record that `session_id` is ended, in a transaction of its own, committed at once.
+
+    Callers commit their own writes first (SQLite allows one writer at a time). Errors
+    are raised: a logout that could not be recorded must not look like one that was.
+    """
+    idle = current_app.config["SETTINGS"].limits.session_idle_seconds
+    with db.database().transaction() as dbs:
+        dbs.execute(delete(RevokedSession).where(RevokedSession.until < _last_day(0)))
+        dbs.execute(
+            db.insert(dbs, RevokedSession)
+            .values(session_id=session_id, until=_last_day(idle))
+            .on_conflict_do_nothing(index_elements=[RevokedSession.session_id])
+        )
+
+
+def is_revoked(session_id: str) -> bool:
+    """Whether `session_id` was ended; True as well when the database cannot tell."""
+    try:
+        with db.database().sessions() as dbs:
+            found = dbs.scalar(
+                select(RevokedSession.session_id).where(RevokedSession.session_id == session_id)
+            )
+    except SQLAlchemyError as error:
+        _outage.failed(error)
+        return True
+    _outage.answered()
+    return found is not None

@@ -2,9 +2,10 @@
 
 The session is the only cookie the reporter side sets. It may carry the
 reporter's reply key while they read replies, so it is encrypted (Flask's
-default cookie is only signed) and nothing of it is stored on the server. A
-session idle for longer than the limit is dropped when it next arrives, and
-logging out replaces it with nothing.
+default cookie is only signed) and nothing of it is stored on the server but
+its random id once it has ended (reporting/revocation.py). A session idle for
+longer than the limit is dropped when it next arrives, and logging out
+replaces it with nothing.
 """
 
 from __future__ import annotations
@@ -15,14 +16,13 @@ import json
 import time
 from typing import Any
 
-from flask import Flask, Request, Response, current_app, session
+from flask import Flask, Request, Response, session
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
 from crypto import SecretBox
 from crypto.tokens import new_secret_hex
 from reporting import revocation
-from reporting.revocation import revocations
 
 _ACTIVITY_KEY = "_t"
 SESSION_ID = "_sid"
@@ -64,7 +64,7 @@ class SealedSessionInterface(SessionInterface):
         ):
             return SealedSession(expired=True)
         session_id = data.get(SESSION_ID)
-        if not isinstance(session_id, str) or revocations().is_revoked(session_id):
+        if not isinstance(session_id, str) or revocation.is_revoked(session_id):
             return SealedSession()
         return SealedSession(data)
 
@@ -116,7 +116,7 @@ def renew_session(keep: tuple[str, ...] = ()) -> None:
     kept = {key: session[key] for key in keep if key in session}
     old_id = session.get(SESSION_ID)
     if isinstance(old_id, str):
-        revocations().revoke(old_id, current_app.config["SETTINGS"].limits.session_idle_seconds)
+        revocation.revoke(old_id)
     session.clear()
     session.update(kept)
 
@@ -129,7 +129,6 @@ def _is_https() -> bool:
 
 def init_app(app: Flask) -> None:
     """Replace Flask's signed cookie with the sealed one."""
-    revocation.init_app(app)
     settings = app.config["SETTINGS"]
     app.session_interface = SealedSessionInterface(
         app.config["SECRET_KEY"], settings.limits.session_idle_seconds

@@ -167,16 +167,3 @@ def test_a_replayed_followup_is_refused(app: Flask, caseworker) -> None:
     assert replay.status_code in (302, 400)  # no session (to /return) or a CSRF refusal
     with app.app_context():
         assert db.session().scalar(select(func.count()).select_from(Message)) == 2
-
-
-def test_a_redis_outage_is_logged_once_not_per_request(
-    tmp_path, caplog: pytest.LogCaptureFixture
-) -> None:
-    from reporting.revocation import RedisRevocations
-
-    revocations = RedisRevocations("redis://127.0.0.1:9/0", timeout=0.2)
-    for _ in range(5):
-        assert revocations.is_revoked("a" * 32) is False
-        revocations.revoke("a" * 32, 60)
-    warnings = [r for r in caplog.records if r.name == "reporting.revocation"]
-    assert len(warnings) == 1

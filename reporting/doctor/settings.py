@@ -99,8 +99,8 @@ def check_redis(url: str | None) -> list[Finding]:
     )
     if not url:
         return unsafe(
-            "No Redis is configured: rate limits and session revocations are kept per web "
-            "process, so a revoked session still opens in another one.",
+            "No Redis is configured: rate limits are kept per web process, so each of "
+            "them allows the full limit.",
             fix,
         )
     parts = urlsplit(url)

@@ -15,6 +15,7 @@ from reporting.models.message import REPORTER_VISIBLE, Attachment, Message, Mess
 from reporting.models.organisation import Organisation, OrganisationRecipient
 from reporting.models.partner import Partner
 from reporting.models.report import Consent, Report, ReportStatus
+from reporting.models.session import RevokedSession
 from reporting.models.triage import ReportRead, Severity, TriageTag, report_tag
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "Report",
     "ReportRead",
     "ReportStatus",
+    "RevokedSession",
     "Role",
     "Severity",
     "TriageTag",
