@@ -30,7 +30,7 @@ from tests.world import World, build_world, fill_url, routes, snapshot
 # without it).
 PUBLIC = {"casework.login", "casework.accept_invite", "casework.enrol", "api.login"}
 # Not part of the state a refusal must leave alone: refusals may be audited or counted.
-VOLATILE_TABLES = {"audit_entry", "login_throttle"}
+VOLATILE_TABLES = {"audit_entry", "login_throttle", "revoked_session"}
 PREFIXES = ("casework.", "admin.", "api.")
 
 
