@@ -109,15 +109,21 @@ def keygen(ctx: Context, classic: bool, passphrase: bool) -> None:
 
 @main.command()
 @click.argument("server_url")
+@click.option(
+    "--organisation",
+    default="",
+    help="Your organisation's name; needed only when the service hosts several.",
+)
 @click.option("--username", help="Your username (asked if not given).")
 @click.pass_obj
-def login(ctx: Context, server_url: str, username: str | None) -> None:
+def login(ctx: Context, server_url: str, organisation: str, username: str | None) -> None:
     """Log in to SERVER_URL with your password and authenticator code."""
     api = Api(server_url)
     username = username or ask("Username")
     password = ask("Password", secret=True)
     code = ask("Code from your authenticator app (or a recovery code)")
-    answer = api.post("/login", {"username": username, "password": password, "code": code})
+    body = {"organisation": organisation, "username": username, "password": password}
+    answer = api.post("/login", {**body, "code": code})
     if not isinstance(answer, dict) or not isinstance(answer.get("token"), str):
         raise ApiError(f"{api.server} gave an unexpected login answer; is it this service?")
     ctx.home.save_session(

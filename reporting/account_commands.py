@@ -101,8 +101,8 @@ def create_admin(
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     with database.database().transaction() as db:
-        _organisation(db, organisation_name)
-        if accounts.find_by_username(db, name) is not None:
+        organisation = _organisation(db, organisation_name)
+        if accounts.find_account(db, organisation.id, name) is not None:
             raise click.ClickException(
                 f"the username {name!r} is taken; choose another "
                 "(`flask caseworker list ORGANISATION` shows the accounts)"
@@ -129,7 +129,9 @@ def create_admin(
     click.echo("write them down and keep them away from this computer):")
     for recovery_code in codes:
         click.echo(f"  {recovery_code}")
-    click.echo("Log in at /casework/login, register your public key on your account page,")
+    click.echo(f"Log in at /casework/login as {name!r} of {organisation.name!r} (the organisation")
+    click.echo("may be left empty while the service hosts only one), register your public key")
+    click.echo("on your account page,")
     click.echo("and invite your colleagues from the admin pages.")
 
 

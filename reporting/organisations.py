@@ -18,7 +18,7 @@ def create_organisation(db: Session, name: str) -> Organisation:
     name = name.strip()
     if not name:
         raise OrganisationError("an organisation needs a name")
-    if find_organisation(db, name) is not None:
+    if find_organisation(db, name) is not None or _named(db, name):
         raise OrganisationError(f"an organisation named {name!r} already exists")
     organisation = Organisation(name=name)
     db.add(organisation)
@@ -29,6 +29,27 @@ def create_organisation(db: Session, name: str) -> Organisation:
 def find_organisation(db: Session, name: str) -> Organisation | None:
     """The organisation with this name, if any."""
     return db.scalar(select(Organisation).where(Organisation.name == name.strip()))
+
+
+def _named(db: Session, name: str) -> list[Organisation]:
+    """The organisations of this name, ignoring case (as a login types it)."""
+    wanted = name.strip().lower()
+    return list(db.scalars(select(Organisation).where(func.lower(Organisation.name) == wanted)))
+
+
+def login_organisation(db: Session, name: str) -> Organisation | None:
+    """The organisation a login names, ignoring case; when it names none, the service's only
+    organisation (None when there are several, or none of that name)."""
+    if name.strip():
+        found = _named(db, name)
+        return found[0] if len(found) == 1 else None
+    return _only_organisation(db)
+
+
+def _only_organisation(db: Session) -> Organisation | None:
+    if db.scalar(select(func.count()).select_from(Organisation)) != 1:
+        return None
+    return db.scalar(select(Organisation))
 
 
 def add_recipient(
@@ -74,6 +95,4 @@ def receiving_organisation(db: Session, configured_name: str | None) -> Organisa
     """The organisation this portal files reports with: the configured one, or the only one."""
     if configured_name:
         return find_organisation(db, configured_name)
-    if db.scalar(select(func.count()).select_from(Organisation)) != 1:
-        return None
-    return db.scalar(select(Organisation))
+    return _only_organisation(db)

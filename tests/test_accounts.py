@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from crypto import totp
 from crypto.tokens import token_digest
@@ -61,9 +62,14 @@ def enrol(client: FlaskClient, code: str):  # type: ignore[no-untyped-def]
     )
 
 
+def find(session: Session, username: str, organisation: str = ORGANISATION) -> Caseworker | None:
+    found = find_organisation(session, organisation)
+    return accounts.find_account(session, found.id if found else None, username)
+
+
 def caseworker_row(app: Flask, username: str) -> Caseworker:
     with app.app_context():
-        found = accounts.find_by_username(db.session(), username)
+        found = find(db.session(), username)
         assert found is not None
         return found
 
@@ -191,7 +197,7 @@ def test_a_new_invitation_starts_over_and_ends_what_the_account_had(
 def test_a_disabled_account_cannot_use_its_invitation(app: Flask, client: FlaskClient) -> None:
     token = invite(app)
     with app.app_context(), db.database().transaction() as session:
-        found = accounts.find_by_username(session, "carol")
+        found = find(session, "carol")
         assert found is not None
         found.active = False
     assert client.get(f"/casework/invite/{token}").status_code == 404
@@ -275,7 +281,7 @@ def test_create_admin_with_hidden_prompts_refuses_wrong_codes(
     assert "no code matched, so nothing was created" in result.output
     assert "a fine passphrase" not in result.output
     with app.app_context():
-        assert accounts.find_by_username(db.session(), "boss") is None
+        assert find(db.session(), "boss") is None
         assert db.session().scalar(select(AuditEntry)) is None
 
 
@@ -299,7 +305,7 @@ def test_create_admin_errors_say_what_to_do(
     assert message in result.output
     assert "Secret:" not in result.output
     with app.app_context():
-        assert accounts.find_by_username(db.session(), "boss") is None
+        assert find(db.session(), "boss") is None
 
 
 def test_caseworker_list(app: Flask, runner: FlaskCliRunner) -> None:

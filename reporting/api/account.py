@@ -36,13 +36,16 @@ def _utc(moment: Any) -> str:
 @bp.post("/login")
 def login() -> Any:
     body = json_object()
-    username = string_field(body, "username", 200)
-    password = string_field(body, "password", 1024)
-    code = string_field(body, "code", 100)
+    credentials = accounts.Credentials(
+        organisation=string_field(body, "organisation", 200) if "organisation" in body else "",
+        username=string_field(body, "username", 200),
+        password=string_field(body, "password", 1024),
+        code=string_field(body, "code", 100),
+    )
     refusal = None
     with db.database().transaction() as dbs:
         try:
-            caseworker = accounts.attempt_login(dbs, username, password, code, now(), via="api")
+            caseworker = accounts.attempt_login(dbs, credentials, now(), via="api")
         except accounts.AccountError as error:
             refusal = str(error)  # the failure is counted and audited, then committed
         else:

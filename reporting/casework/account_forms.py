@@ -17,6 +17,11 @@ CODE_HELP = "The 6 digits your authenticator app shows now, or one of your recov
 
 
 class LoginForm(StrictForm):
+    organisation = StringField(
+        "Organisation",
+        description="Its name, as your admin gave it. Leave empty if the service hosts only yours.",
+        validators=[Length(max=200)],
+    )
     username = StringField(
         "Username", validators=[DataRequired("Type your username."), Length(max=64)]
     )

@@ -65,13 +65,13 @@ def login() -> Any:
         return render_template("casework/login.html", form=form), status
     dbs = db.session()
     try:
-        caseworker = accounts.attempt_login(
-            dbs,
+        credentials = accounts.Credentials(
+            form.organisation.data or "",
             form.username.data or "",
             form.password.data or "",
             form.code.data or "",
-            signin.utcnow(),
         )
+        caseworker = accounts.attempt_login(dbs, credentials, signin.utcnow())
     except AccountError as error:
         dbs.commit()  # the failure counts towards the lock, and is audited
         locked = str(error) == accounts.LOCKED

@@ -11,7 +11,17 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, Date, DateTime, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reporting.db import Base
@@ -30,11 +40,13 @@ class Caseworker(Base):
     """A person at an organisation who reads reports on their own machine."""
 
     __tablename__ = "caseworker"
+    # Names are unique per organisation, not across the service: an admin must not learn
+    # which names exist in another organisation. A login names the organisation.
+    __table_args__ = (UniqueConstraint("organisation_id", "username"),)
 
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisation.id"), index=True)
-    # Unique across the service, so logging in needs no organisation name.
-    username: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(64))
     display_name: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[Role] = mapped_column(
         Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
