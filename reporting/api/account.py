@@ -7,7 +7,7 @@ from typing import Any
 from flask import current_app, jsonify
 from sqlalchemy import select
 
-from reporting import accounts, db
+from reporting import accounts, db, logins
 from reporting.api import bp
 from reporting.api.bodies import json_object, string_field
 from reporting.api.errors import fail
@@ -36,7 +36,7 @@ def _utc(moment: Any) -> str:
 @bp.post("/login")
 def login() -> Any:
     body = json_object()
-    credentials = accounts.Credentials(
+    credentials = logins.Credentials(
         organisation=string_field(body, "organisation", 200) if "organisation" in body else "",
         username=string_field(body, "username", 200),
         password=string_field(body, "password", 1024),
@@ -45,7 +45,7 @@ def login() -> Any:
     refusal = None
     with db.database().transaction() as dbs:
         try:
-            caseworker = accounts.attempt_login(dbs, credentials, now(), via="api")
+            caseworker = logins.attempt_login(dbs, credentials, now(), via="api")
         except accounts.AccountError as error:
             refusal = str(error)  # the failure is counted and audited, then committed
         else:

@@ -15,7 +15,7 @@ from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
 from crypto import totp
-from reporting import accounts, db, keys, signin
+from reporting import accounts, db, keys, logins, signin
 from reporting.accounts import AccountError
 from reporting.audit import Action, record
 from reporting.casework import bp
@@ -65,13 +65,13 @@ def login() -> Any:
         return render_template("casework/login.html", form=form), status
     dbs = db.session()
     try:
-        credentials = accounts.Credentials(
+        credentials = logins.Credentials(
             form.organisation.data or "",
             form.username.data or "",
             form.password.data or "",
             form.code.data or "",
         )
-        caseworker = accounts.attempt_login(dbs, credentials, signin.utcnow())
+        caseworker = logins.attempt_login(dbs, credentials, signin.utcnow())
     except AccountError as error:
         dbs.commit()  # the failure counts towards the lock, and is audited
         locked = str(error) == accounts.LOCKED
@@ -200,7 +200,7 @@ def _confirmed(form: ChangePasswordForm | KeyForm | RecoveryCodesForm) -> bool:
         return False
     dbs = db.session()
     try:
-        accounts.reauthenticate(dbs, _me(), form.current.data or "", signin.utcnow())
+        logins.reauthenticate(dbs, _me(), form.current.data or "", signin.utcnow())
     except AccountError as error:
         dbs.commit()
         form.current.errors = [str(error)]
