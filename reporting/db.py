@@ -80,20 +80,20 @@ def database() -> Database:
     return db
 
 
-def session() -> Session:
-    """This request's session, opened on first use."""
-    if "db_session" not in g:
-        g.db_session = database().sessions()
-    db_session: Session = g.db_session
-    return db_session
-
-
 def insert(db_session: Session, table: Any) -> Any:
     """An INSERT that can take `on_conflict_do_update` / `on_conflict_do_nothing`: the
     PostgreSQL or SQLite flavour, whichever the session's database is (both spell it alike)."""
     if db_session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def session() -> Session:
+    """This request's session, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = database().sessions()
+    db_session: Session = g.db_session
+    return db_session
 
 
 def _close_session(_error: BaseException | None) -> None:
