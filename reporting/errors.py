@@ -5,12 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from reporting import last_resort
 from reporting.api import errors as api_errors
+
+# Set on `g` once a reporter's submission is committed: an error after that point must say
+# that it was stored (and show the codename), never "nothing was stored".
+STORED = "stored_submission"
 
 
 def _explanations() -> dict[int, tuple[str, str]]:
@@ -45,13 +51,42 @@ def _explanations() -> dict[int, tuple[str, str]]:
     }
 
 
+def note_stored(codename: str | None = None) -> None:
+    """Record that this request's submission is committed (with the codename it got, if new)."""
+    g.setdefault(STORED, {"codename": codename})
+
+
 def render_error(code: int, message: str | None = None) -> tuple[str, int]:
     """Render the error page for `code`, with `message` when the raiser gave a specific one."""
+    stored = g.get(STORED)
+    if stored is not None and code >= 500:
+        return _render_stored(code, stored["codename"])
     title, default = _explanations().get(
         code,
         (_("Something went wrong"), _("Nothing was stored. Please try again later.")),
     )
     return render_template("errors.html", code=code, title=title, message=message or default), code
+
+
+def _render_stored(code: int, codename: str | None) -> tuple[str, int]:
+    """Something failed after the commit: the truth is that it was stored, so say so."""
+    if codename:
+        title = _("Your report was received")
+        message = _(
+            "Your report was stored and the caseworkers will read it, but something went wrong "
+            "after that. Do not send it again. Keep your codename safe: it is the only way "
+            "back to your report."
+        )
+    else:
+        title = _("Your information was received")
+        message = _(
+            "What you sent was stored and the caseworkers will read it, but something went "
+            "wrong after that. Do not send it again."
+        )
+    page = render_template(
+        "errors.html", code=code, title=title, message=message, codename=codename
+    )
+    return page, code
 
 
 def _specific(error: HTTPException) -> str | None:
@@ -95,7 +130,17 @@ def handle_internal_error(error: InternalServerError) -> Any:
     return render_error(500)
 
 
+def handle_database_unavailable(error: Exception) -> Any:
+    """The database is restarting or down: a 503 that says to come back, not a 500."""
+    if api_errors.is_api_request():
+        return api_errors.error_response(503)
+    return render_error(503)
+
+
 def init_app(app: Flask) -> None:
+    last_resort.init_app(app)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(InternalServerError, handle_internal_error)
+    app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(InterfaceError, handle_database_unavailable)
     app.register_error_handler(HTTPException, handle_http_error)
