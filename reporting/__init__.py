@@ -61,6 +61,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping({k: v for k, v in overrides.items() if k not in SETTING_OVERRIDES})
 
     app.extensions["blobs"] = BlobStore(settings.blob_path)
+    # Whatever starts (a web worker, the delivery worker) clears what killed uploads left;
+    # uploads in progress elsewhere keep their files (reporting/blobs.py).
+    app.extensions["blobs"].sweep_partial_files()
     db.init_app(app)
     # Every POST needs the session's CSRF token; a failure is a readable 400 (errors.py).
     csrf = CSRFProtect(app)

@@ -4,11 +4,17 @@ A blob is written to a temporary name in the store's own folder (so rename is
 atomic) and renamed into place only when the whole ciphertext has been written
 and synced. Only ciphertext ever reaches the temporary file: the `Encryptor`
 sits between the caller and the disk. Aborting deletes the temporary file.
+
+A writer holds an advisory lock on its temporary file for as long as it is open, so a
+sweep can tell an upload in progress (locked) from one whose process was killed (the
+kernel released its lock): `sweep_partial_files` removes only the latter, once old.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -20,6 +26,11 @@ from reporting.padding import padded_size
 
 TEMP_FOLDER = ".tmp"
 SUFFIX = ".age"
+PARTIAL_SUFFIX = ".part"
+# A partial file untouched this long, and locked by no writer, is left from a killed upload.
+# The beat sweeps every PARTIAL_SWEEP_SECONDS, so one is gone within the sum (under an hour).
+PARTIAL_MAX_AGE_SECONDS = 30 * 60
+PARTIAL_SWEEP_SECONDS = 15 * 60
 _PAD_CHUNK = 64 * 1024
 
 
@@ -80,6 +91,31 @@ class BlobStore:
         """Temporary files still present (each an unfinished or abandoned write)."""
         return sorted(self.temp.iterdir())
 
+    def sweep_partial_files(self, max_age_seconds: float = PARTIAL_MAX_AGE_SECONDS) -> int:
+        """Delete the partial ciphertext of killed uploads; returns how many went.
+
+        Only files unchanged for `max_age_seconds` whose lock no writer holds: a slow upload
+        still in progress keeps its lock, however long it takes.
+        """
+        cutoff = time.time() - max_age_seconds
+        removed = 0
+        for path in self.temporary_files():
+            try:
+                if path.stat().st_mtime >= cutoff:
+                    continue
+                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            except FileNotFoundError:
+                continue  # finished or aborted meanwhile
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                path.unlink(missing_ok=True)
+                removed += 1
+            except BlockingIOError:
+                continue  # a writer still holds it: an upload in progress
+            finally:
+                os.close(fd)
+        return removed
+
 
 class BlobWriter:
     """A writable file object that encrypts into a new blob.
@@ -107,9 +143,11 @@ class BlobWriter:
         self._pad = pad_byte
         self._max = max_bytes
         self._on_too_large = on_too_large
-        self._temp = store.temp / f"{self.id}.part"
+        self._temp = store.temp / f"{self.id}{PARTIAL_SUFFIX}"
         self.committed = False
         fd = os.open(self._temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Held until the file is closed (or the process dies): "an upload is writing this".
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._file = os.fdopen(fd, "wb")
         try:
             self._encryptor: _Sink | None = self._open(recipients)

@@ -15,6 +15,7 @@ from celery import Celery
 from flask import Flask, current_app
 
 from reporting import fsbroker
+from reporting.blobs import PARTIAL_SWEEP_SECONDS
 from reporting.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ DELIVER_TASK = "worker.deliver"
 SWEEP_TASK = "worker.sweep"
 PURGE_TASK = "worker.purge"
 NOTIFY_TASK = "worker.notify"
+SWEEP_UPLOADS_TASK = "worker.sweep_uploads"
 EXTENSION = "celery_producer"
 
 
@@ -54,6 +56,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "sweep": {"task": SWEEP_TASK, "schedule": delivery.sweep_interval_seconds},
             "purge": {"task": PURGE_TASK, "schedule": delivery.purge_interval_seconds},
             "notify": {"task": NOTIFY_TASK, "schedule": delivery.notify_interval_seconds},
+            # Partial ciphertext of killed uploads (also swept whenever an app starts).
+            "sweep-uploads": {"task": SWEEP_UPLOADS_TASK, "schedule": PARTIAL_SWEEP_SECONDS},
         },
     }
     if settings.broker_url.startswith(fsbroker.SCHEME + "://"):
