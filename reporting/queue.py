@@ -42,6 +42,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
         "broker_connection_retry_on_startup": True,
+        # The worker and the beat wait out a broker outage of any length (Celery's default
+        # gives up after 100 tries, about 50 minutes, and the worker exits).
+        "broker_connection_max_retries": None,
         # Sending must not hang a reporter's request when the broker is down: fail fast,
         # the outbox row is already committed and the sweep will send it later.
         "broker_connection_timeout": 0.5,
