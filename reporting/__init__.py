@@ -27,6 +27,7 @@ from reporting import (
     health,
     i18n,
     inputs,
+    instance_files,
     queue,
     ratelimit,
     reporter,
@@ -43,6 +44,8 @@ QUICK_EXIT_URL = "https://en.wikipedia.org/wiki/Special:Random"
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build a fresh app, so tests pass their config here instead of patching globals."""
+    # Before anything is created: keys, database and ciphertext are the service user's alone.
+    instance_files.keep_private()
     overrides = dict(config or {})
     # Flask fixes the instance folder at construction, so it is taken out before the rest.
     instance_path = overrides.pop("INSTANCE_PATH", None)
@@ -61,6 +64,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping({k: v for k, v in overrides.items() if k not in SETTING_OVERRIDES})
 
     app.extensions["blobs"] = BlobStore(settings.blob_path)
+    # What an older version or an operator made with looser modes is closed up too.
+    for root in {settings.instance_path, settings.blob_path}:
+        instance_files.make_private_below(root, skip_files_in=app.extensions["blobs"].folders())
     # Whatever starts (a web worker, the delivery worker) clears what killed uploads left;
     # uploads in progress elsewhere keep their files (reporting/blobs.py).
     app.extensions["blobs"].sweep_partial_files()

@@ -21,6 +21,7 @@ from typing import BinaryIO, Protocol
 
 from crypto import Encryptor, Recipient
 from crypto.inspect import AgeFileCheck, AgeFileInfo
+from reporting.instance_files import FOLDER_MODE, private_folder
 from reporting.models.common import new_id
 from reporting.padding import padded_size
 
@@ -46,7 +47,7 @@ class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.temp = root / TEMP_FOLDER
-        self.temp.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_folder(self.temp)
 
     def path(self, blob_id: str) -> Path:
         """Where a blob lives; two-character fan-out keeps folders small."""
@@ -86,6 +87,10 @@ class BlobStore:
         """Every stored blob id, for sweeps and for tests that check nothing is left over."""
         for path in self.root.glob(f"??/*{SUFFIX}"):
             yield path.name.removesuffix(SUFFIX)
+
+    def folders(self) -> frozenset[Path]:
+        """The fan-out folders blobs live in."""
+        return frozenset(p for p in self.root.glob("??") if p.is_dir())
 
     def temporary_files(self) -> list[Path]:
         """Temporary files still present (each an unfinished or abandoned write)."""
@@ -195,7 +200,7 @@ class BlobWriter:
             self.stored_size = self._file.tell()
             self._file.close()
             final = self._store.path(self.id)
-            final.parent.mkdir(mode=0o700, exist_ok=True)
+            final.parent.mkdir(mode=FOLDER_MODE, exist_ok=True)
             os.rename(self._temp, final)
             _fsync_folder(final.parent)
         except BaseException:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from crypto.tokens import new_secret_hex
+from reporting.instance_files import private_folder
 
 INSTANCE_PATH_VAR = "REPORTING_INSTANCE_PATH"
 # Names of where the key comes from, not keys (ruff's S105 would flag them).
@@ -156,7 +157,7 @@ def load_instance_path(environ: Mapping[str, str]) -> Path:
 
 def ensure_instance_folder(instance_path: Path) -> None:
     """Create the instance folder private to the service user: it will hold keys and data."""
-    instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_folder(instance_path)
 
 
 def read_or_create_secret_key(instance_path: Path, name: str = SECRET_KEY_FILE) -> str:

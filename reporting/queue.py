@@ -17,6 +17,7 @@ from flask import Flask, current_app
 from reporting import fsbroker
 from reporting.blobs import PARTIAL_SWEEP_SECONDS
 from reporting.config import Settings
+from reporting.instance_files import private_folder
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         fsbroker.register()
         folder = settings.broker_folder
         for sub in ("queue", "control", "processed"):
-            (folder / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_folder(folder / sub)
         config["broker_transport_options"] = {
             **config["broker_transport_options"],
             "data_folder_in": str(folder / "queue"),
