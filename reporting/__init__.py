@@ -64,9 +64,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping({k: v for k, v in overrides.items() if k not in SETTING_OVERRIDES})
 
     app.extensions["blobs"] = BlobStore(settings.blob_path)
-    # What an older version or an operator made with looser modes is closed up too.
+    # What an older version or an operator made with looser modes or exact times is settled.
     for root in {settings.instance_path, settings.blob_path}:
-        instance_files.make_private_below(root, skip_files_in=app.extensions["blobs"].folders())
+        instance_files.settle_below(root, skip_files_in=app.extensions["blobs"].folders())
     # Whatever starts (a web worker, the delivery worker) clears what killed uploads left;
     # uploads in progress elsewhere keep their files (reporting/blobs.py).
     app.extensions["blobs"].sweep_partial_files()

@@ -5,6 +5,9 @@ atomic) and renamed into place only when the whole ciphertext has been written
 and synced. Only ciphertext ever reaches the temporary file: the `Encryptor`
 sits between the caller and the disk. Aborting deletes the temporary file.
 
+Every file and folder here shows only the day it last changed (reporting/instance_files.py):
+a blob's times would otherwise give its report's arrival to the nanosecond.
+
 A writer holds an advisory lock on its temporary file for as long as it is open, so a
 sweep can tell an upload in progress (locked) from one whose process was killed (the
 kernel released its lock): `sweep_partial_files` removes only the latter, once old.
@@ -21,7 +24,7 @@ from typing import BinaryIO, Protocol
 
 from crypto import Encryptor, Recipient
 from crypto.inspect import AgeFileCheck, AgeFileInfo
-from reporting.instance_files import FOLDER_MODE, private_folder
+from reporting.instance_files import FOLDER_MODE, open_for_reading, private_folder, to_the_day
 from reporting.models.common import new_id
 from reporting.padding import padded_size
 
@@ -76,25 +79,41 @@ class BlobStore:
         return CiphertextWriter(self, max_bytes, on_too_large)
 
     def open(self, blob_id: str) -> BinaryIO:
-        """Open a stored blob for reading (its ciphertext)."""
-        return self.path(blob_id).open("rb")
+        """Open a stored blob for reading (its ciphertext), leaving its access time alone."""
+        return open_for_reading(self.path(blob_id))
+
+    def read(self, blob_id: str) -> bytes:
+        """A stored blob's whole ciphertext (for a delivery), leaving its access time alone."""
+        with self.open(blob_id) as handle:
+            return handle.read()
 
     def remove(self, blob_id: str) -> None:
         """Delete a blob, if it exists."""
-        self.path(blob_id).unlink(missing_ok=True)
+        path = self.path(blob_id)
+        path.unlink(missing_ok=True)
+        to_the_day(path.parent)
 
     def ids(self) -> Iterator[str]:
         """Every stored blob id, for sweeps and for tests that check nothing is left over."""
-        for path in self.root.glob(f"??/*{SUFFIX}"):
-            yield path.name.removesuffix(SUFFIX)
+        folders = self.folders()
+        try:
+            for folder in sorted(folders):
+                for path in list(folder.glob(f"*{SUFFIX}")):
+                    yield path.name.removesuffix(SUFFIX)
+        finally:
+            to_the_day(*folders)  # reading a folder sets its access time
 
     def folders(self) -> frozenset[Path]:
         """The fan-out folders blobs live in."""
-        return frozenset(p for p in self.root.glob("??") if p.is_dir())
+        found = frozenset(p for p in self.root.glob("??") if p.is_dir())
+        to_the_day(self.root)
+        return found
 
     def temporary_files(self) -> list[Path]:
         """Temporary files still present (each an unfinished or abandoned write)."""
-        return sorted(self.temp.iterdir())
+        found = sorted(self.temp.iterdir())
+        to_the_day(self.temp)
+        return found
 
     def sweep_partial_files(self, max_age_seconds: float = PARTIAL_MAX_AGE_SECONDS) -> int:
         """Delete the partial ciphertext of killed uploads; returns how many went.
@@ -119,6 +138,7 @@ class BlobStore:
                 continue  # a writer still holds it: an upload in progress
             finally:
                 os.close(fd)
+        to_the_day(self.temp)
         return removed
 
 
@@ -202,6 +222,7 @@ class BlobWriter:
             final = self._store.path(self.id)
             final.parent.mkdir(mode=FOLDER_MODE, exist_ok=True)
             os.rename(self._temp, final)
+            to_the_day(final, final.parent, self._store.root, self._store.temp)
             _fsync_folder(final.parent)
         except BaseException:
             self.abort()
@@ -221,6 +242,7 @@ class BlobWriter:
         if not self._file.closed:
             self._file.close()
         self._temp.unlink(missing_ok=True)
+        to_the_day(self._store.temp)
         if self.committed:
             self._store.remove(self.id)
             self.committed = False

@@ -16,7 +16,7 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from reporting.instance_files import private_file
+from reporting.instance_files import private_file, to_the_day
 
 # Stable constraint names, so Alembic migrations can refer to them on every database.
 NAMING_CONVENTION = {
@@ -43,10 +43,14 @@ def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets foreign keys and a busy timeout, which it lacks by default."""
     if url.startswith("sqlite"):
         database = make_url(url).database
-        if database and database != ":memory:":
-            private_file(Path(database))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        if database and database != ":memory:":
+            path = Path(database).absolute()
+            private_file(path)
+            # Each use writes or reads the file (and a write makes and deletes a journal in
+            # its folder): set both back to the day when the connection is handed back.
+            event.listen(engine, "checkin", lambda *_: to_the_day(path, path.parent))
         return engine
     # Enough pooled connections for a worker's threads: connections made and dropped beyond
     # the pool cost PostgreSQL a new backend process each time.

@@ -54,19 +54,24 @@ def private_file(path: Path) -> Path:
     return path
 
 
-def make_private_below(root: Path, *, skip_files_in: frozenset[Path] = frozenset()) -> None:
-    """Take away group and other access from `root` and what is below it (made before the
-    service set its umask, or by hand); files directly in `skip_files_in` are known private
-    already (blobs are created 0600), so a large store is not stat'ed file by file."""
+def settle_below(root: Path, *, skip_files_in: frozenset[Path] = frozenset()) -> None:
+    """At start-up: take away group and other access from `root` and everything below it,
+    and set their times to the day (made by an older version, by hand, or before a restart).
+    Files directly in `skip_files_in` were made private and dated at their commit (blobs),
+    so a large store is not gone through file by file."""
     if not root.exists():
         return
     for folder, _subfolders, names in os.walk(root):
         base = Path(folder)
         _restrict(base, FOLDER_MODE)
-        if base in skip_files_in:
-            continue
-        for name in names:
-            _restrict(base / name, FILE_MODE)
+        if base not in skip_files_in:
+            for name in names:
+                _restrict(base / name, FILE_MODE)
+                to_the_day(base / name)
+    # Folders last, deepest first: settling what is inside one does not change its times,
+    # but walking it sets its access time.
+    folders = [Path(folder) for folder, _, _ in os.walk(root)]
+    to_the_day(*reversed(folders))
 
 
 def _restrict(path: Path, mode: int) -> None:
@@ -90,18 +95,6 @@ def to_the_day(*paths: Path) -> None:
     for path in paths:
         with contextlib.suppress(FileNotFoundError):
             os.utime(path, (day, day), follow_symlinks=False)
-
-
-def to_the_day_below(root: Path, *, files: bool = True) -> None:
-    """`to_the_day` for `root` and everything below it (folders only, unless `files`)."""
-    if not root.exists():
-        return
-    for folder, subfolders, names in os.walk(root):
-        base = Path(folder)
-        to_the_day(*(base / name for name in subfolders))
-        if files:
-            to_the_day(*(base / name for name in names))
-    to_the_day(root)
 
 
 def open_for_reading(path: Path) -> BinaryIO:
