@@ -22,11 +22,11 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from crypto import Encryptor, Recipient
+from crypto import AgeError, Encryptor, Recipient
 from crypto.inspect import AgeFileCheck, AgeFileInfo
 from reporting.instance_files import FOLDER_MODE, open_for_reading, private_folder, to_the_day
 from reporting.models.common import new_id
-from reporting.padding import padded_size
+from reporting.padding import is_padded, padded_size
 
 TEMP_FOLDER = ".tmp"
 SUFFIX = ".age"
@@ -262,8 +262,9 @@ class CiphertextWriter(BlobWriter):
 
     Its header is checked as it arrives and nothing reaches the disk before the
     whole header parsed, so plaintext sent by mistake is refused at its first line;
-    the payload's length is checked at `commit()`. It is not padded (padding would
-    break the file): the client pads the plaintext before encrypting it.
+    the payload's length is checked at `commit()`, and so is the padding: the server
+    cannot pad a file made elsewhere, so one whose plaintext is not at a padded size
+    (`NotPadded`) is refused instead of stored.
     """
 
     def __init__(
@@ -281,6 +282,20 @@ class CiphertextWriter(BlobWriter):
     def _write_padding(self, encryptor: _Sink) -> None:
         assert isinstance(encryptor, _CheckedCopy)
         self.info = encryptor.check.finish()
+        if not is_padded(self.info.plaintext_size):
+            raise NotPadded(self.info.plaintext_size)
+
+
+class NotPadded(AgeError):
+    """An age file whose plaintext was not padded to a bucket: its size would say how long
+    the reply, note or file is, which no stored file may (docs/design.md)."""
+
+    def __init__(self, plaintext_size: int) -> None:
+        super().__init__(
+            f"its plaintext ({plaintext_size:,} bytes) was not padded before encryption; pad "
+            f"it to {padded_size(plaintext_size):,} bytes (reporting/padding.py, as the "
+            "reporting-caseworker client does)"
+        )
 
 
 class _CheckedCopy:

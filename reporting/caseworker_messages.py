@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from crypto import AgeError
 from crypto.inspect import binary_age_file
 from reporting.audit import Action, record
-from reporting.blobs import BlobStore, BlobWriter, CiphertextWriter
+from reporting.blobs import BlobStore, BlobWriter, CiphertextWriter, NotPadded
 from reporting.db import Database
 from reporting.inputs import int_id
 from reporting.models import (
@@ -95,7 +95,7 @@ def store_client_message(
         raise ValueError(f"a caseworker does not write {kind} messages")
     writer = ciphertext_blob(store, ciphertext)
     try:
-        [blob] = commit_all([writer])
+        [blob] = _commit_checked([writer])
         with database.transaction() as db:
             db.add(blob)
             db.flush()
@@ -130,7 +130,7 @@ def set_client_status_note(
     """
     writer = None if ciphertext is None else ciphertext_blob(store, ciphertext)
     try:
-        blobs = commit_all([writer] if writer else [])
+        blobs = _commit_checked([writer] if writer else [])
         with database.transaction() as db:
             db.add_all(blobs)
             db.flush()
@@ -155,6 +155,8 @@ def _commit_checked(writers: Sequence[BlobWriter]) -> list[Blob]:
     """Commit blobs whose last check (a payload cut short, say) happens at commit."""
     try:
         return commit_all(writers)
+    except NotPadded as error:
+        raise BadCiphertext(f"Not padded: {error}.") from None
     except AgeError as error:
         raise BadCiphertext(f"Not a whole age file: {error}.") from None
 
