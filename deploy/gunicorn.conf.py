@@ -87,8 +87,15 @@ def post_worker_init(worker: Any) -> None:
         worker.wsgi = ReporterListener(worker.wsgi, addresses[0][1])
 
 
-# No "Server: gunicorn" header to help fingerprint the service (gunicorn has no setting for
-# it; responses read this module global when they are made).
+# No Server header at all, so nothing helps fingerprint the service (gunicorn has no setting
+# for it, and sends "Server: gunicorn" by default): responses are made by this method.
 import gunicorn.http.wsgi  # noqa: E402
 
-gunicorn.http.wsgi.SERVER = "server"
+_default_headers = gunicorn.http.wsgi.Response.default_headers
+
+
+def _without_server_header(response: Any) -> list[str]:
+    return [h for h in _default_headers(response) if not h.lower().startswith("server:")]
+
+
+gunicorn.http.wsgi.Response.default_headers = _without_server_header

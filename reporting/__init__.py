@@ -103,6 +103,7 @@ SETTING_OVERRIDES = {
     "BLOB_PATH": "blob_path",
     "REDIS_URL": "redis_url",
     "ONION_ADDRESS": "onion_address",
+    "ALLOWED_HOSTS": "allowed_hosts",
     "ORGANISATION": "organisation",
     "LIMITS": "limits",
     "DELIVERY": "delivery",

@@ -9,7 +9,7 @@ from flask import Flask, current_app, g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from reporting import last_resort
 from reporting.api import errors as api_errors
@@ -100,9 +100,21 @@ def _specific(error: HTTPException) -> str | None:
 def handle_http_error(error: HTTPException) -> Any:
     if error.code is None or error.response is not None:
         return error
+    if isinstance(error, SecurityError):
+        return wrong_host()
     if api_errors.is_api_request():
         return api_errors.from_http_error(error)
     return render_error(error.code, _specific(error))
+
+
+def wrong_host() -> Any:
+    """A Host header that REPORTING_ALLOWED_HOSTS does not list: no page of ours can be
+    built for it (URLs are made from the host), and nobody who came the right way sees it."""
+    return current_app.response_class(
+        "Bad Request: this service does not answer to that host name. Nothing was stored.\n",
+        status=400,
+        mimetype="text/plain",
+    )
 
 
 def handle_csrf_error(error: CSRFError) -> Any:

@@ -16,7 +16,14 @@ from reporting.cli import bootstrap_demo, demo_instructions
 
 
 class QuietRequestHandler(WSGIRequestHandler):
-    """Request handler that logs no access lines and never a client's address."""
+    """Request handler that logs no access lines, never a client's address, and sends no
+    `Server` banner (it would name Werkzeug's and Python's versions)."""
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        """The standard library's, less the `Server` line."""
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Drop the access line: it would record who visited what, and when."""
