@@ -81,7 +81,14 @@ def is_staff(path: str) -> bool:
 
 
 def post_worker_init(worker: Any) -> None:
-    """Wrap the app once it is loaded, when more than one address is bound."""
+    """Wrap the app once it is loaded, when more than one address is bound; and answer the
+    requests gunicorn itself refuses with our page (gunicorn's quotes the request back and
+    is in English only)."""
+    import gunicorn.util
+
+    from reporting.last_resort import write_server_error
+
+    gunicorn.util.write_error = write_server_error
     addresses = worker.cfg.address
     if len(addresses) > 1 and isinstance(addresses[0], tuple):
         worker.wsgi = ReporterListener(worker.wsgi, addresses[0][1])

@@ -116,4 +116,5 @@ def test_an_exception_that_escapes_every_handler_gets_our_page_not_the_servers(
     assert page.code == 500
     assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
     assert "we cannot tell from here whether what you sent was stored" in text
-    assert '<section lang="zh-Hans"' in text
+    assert '<section lang="zh-Hans"' in text and "代号" in text  # translated, not just marked
+    assert '<section lang="zh-Hant"' in text and "代號" in text
