@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, MetaData, create_engine, event, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from reporting.instance_files import private_file, to_the_day
@@ -65,6 +66,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class CommitUncertain(Exception):
+    """The connection was lost while the database committed: the transaction may or may not
+    be stored, and nobody can tell until the database answers again. Whoever sent it must
+    be told exactly that (reporting/errors.py), never "nothing was stored"."""
+
+    def __init__(self, codename: str | None = None) -> None:
+        super().__init__("the connection was lost during the commit")
+        self.codename = codename  # a new report's, so its reporter can check later
+
+
 class Database:
     """What an app keeps of its database: the engine and a session factory."""
 
@@ -75,9 +86,25 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session that commits at the end of the block, or rolls back on any error."""
-        with self.sessions() as session, session.begin():
-            yield session
+        """A session that commits at the end of the block, or rolls back on any error.
+
+        A failure before the commit means nothing was stored; a lost connection during the
+        commit itself raises CommitUncertain, since the database may have stored it.
+        """
+        with self.sessions() as session:
+            session.begin()
+            try:
+                yield session
+                session.flush()
+            except BaseException:
+                session.rollback()
+                raise
+            try:
+                session.commit()
+            except DBAPIError as error:
+                if error.connection_invalidated:
+                    raise CommitUncertain() from error
+                raise
 
 
 def init_app(app: Flask) -> None:

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, SecurityErro
 
 from reporting import last_resort
 from reporting.api import errors as api_errors
+from reporting.db import CommitUncertain
 
 # Set on `g` once a reporter's submission is committed: an error after that point must say
 # that it was stored (and show the codename), never "nothing was stored".
@@ -142,6 +143,38 @@ def handle_internal_error(error: InternalServerError) -> Any:
     return render_error(500)
 
 
+def handle_commit_uncertain(error: CommitUncertain) -> Any:
+    """The connection was lost during the commit: say that we cannot tell, and how to find
+    out (a new report's codename opens it if it was stored)."""
+    if api_errors.is_api_request():
+        return api_errors.error_response(
+            503,
+            "uncertain",
+            "The database connection was lost while this was being saved, so it may or may not "
+            "be stored. Look before sending it again.",
+        )
+    if g.get(STORED) is not None:
+        return render_error(503)
+    title = _("We cannot tell whether it was stored")
+    if error.codename:
+        message = _(
+            "The database stopped answering just as your report was being saved, so it may "
+            "or may not have been stored. In a few minutes, enter this codename on the page "
+            "for coming back to a report: if it opens your report, it was stored, so keep "
+            "the codename safe. If it does not, please send your report again."
+        )
+    else:
+        message = _(
+            "The database stopped answering just as this was being saved, so it may or may "
+            "not have been stored. In a few minutes, look at your report: if it is not "
+            "there, please send it again."
+        )
+    page = render_template(
+        "errors.html", code=503, title=title, message=message, codename=error.codename
+    )
+    return page, 503
+
+
 def handle_database_unavailable(error: Exception) -> Any:
     """The database is restarting or down: a 503 that says to come back, not a 500."""
     if api_errors.is_api_request():
@@ -153,6 +186,7 @@ def init_app(app: Flask) -> None:
     last_resort.init_app(app)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(InternalServerError, handle_internal_error)
+    app.register_error_handler(CommitUncertain, handle_commit_uncertain)
     app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(InterfaceError, handle_database_unavailable)
     app.register_error_handler(HTTPException, handle_http_error)

@@ -4,26 +4,49 @@ whether anything was stored. Run on a PostgreSQL cluster the test starts, restar
 
 from __future__ import annotations
 
+import re
 import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from flask import Flask, Response, request
+from sqlalchemy import create_engine, func, select, text
 from werkzeug.serving import make_server
 
-from reporting import create_app, migrate
+from reporting import create_app, db, migrate
+from reporting.models import Report
 from reporting.serve import QuietRequestHandler
-from tests.portal import add_caseworker, codename_from, come_back, submit_report
+from tests.portal import (
+    add_caseworker,
+    codename_from,
+    come_back,
+    multipart,
+    report_fields,
+    submit_report,
+)
 from tests.postgres_cluster import Cluster, own_cluster
+from tests.processes import ROOT, Processes, clean_environ, free_port
 
 
 @pytest.fixture
 def cluster() -> Iterator[Cluster]:
     with own_cluster() as running:
         yield running
+
+
+@pytest.fixture
+def processes(tmp_path: Path) -> Iterator[Processes]:
+    """Processes of this test's own (the shared fixture would also want the shared server)."""
+    running = Processes(tmp_path / "logs")
+    try:
+        yield running
+    finally:
+        running.stop_all()
+        print(running.tails())  # shown only when the test fails
 
 
 @pytest.fixture
@@ -118,3 +141,105 @@ def test_an_exception_that_escapes_every_handler_gets_our_page_not_the_servers(
     assert "we cannot tell from here whether what you sent was stored" in text
     assert '<section lang="zh-Hans"' in text and "代号" in text  # translated, not just marked
     assert '<section lang="zh-Hant"' in text and "代號" in text
+
+
+# --- Under gunicorn, with reporters submitting while PostgreSQL restarts ---------------------
+
+GUNICORN_CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
+REPORTERS = 6
+OUR_PAGE = '<main id="main"'  # every page of ours, error pages and the last resort included
+
+
+def one_reporter(base: str) -> tuple[int, str]:
+    """Fetch the form and send one report, as a browser would (cookie and CSRF token)."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    with opener.open(f"{base}/report", timeout=120) as form:
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form.read().decode())
+    assert token, "no CSRF token on the form"
+    body, content_type = multipart({"csrf_token": token.group(1), **report_fields()})
+    request = urllib.request.Request(
+        f"{base}/report", data=body, headers={"Content-Type": content_type}, method="POST"
+    )
+    try:
+        with opener.open(request, timeout=120) as page:
+            return page.status, page.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_reporters_under_gunicorn_never_see_a_bare_error_while_postgresql_restarts(
+    pg_app: Flask, cluster: Cluster, processes: Processes, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = clean_environ(
+        REPORTING_INSTANCE_PATH=str(tmp_path / "instance"), REPORTING_DATABASE_URL=cluster.url
+    )
+    command = [
+        "-m", "gunicorn", "-c", str(GUNICORN_CONFIG), "-b", f"127.0.0.1:{port}",
+        "--workers", "1", "reporting:create_app()",
+    ]  # fmt: skip
+    processes.python("gunicorn", command, env).wait_for_port(port)
+    base = f"http://127.0.0.1:{port}"
+    answers: list[tuple[int, str]] = []
+    with ThreadPoolExecutor(REPORTERS) as pool:
+        before = [pool.submit(one_reporter, base) for _ in range(REPORTERS * 2)]
+        answers += [f.result() for f in before[:REPORTERS]]  # the rest are in flight now
+        cluster.restart_immediately()
+        after = [pool.submit(one_reporter, base) for _ in range(REPORTERS)]
+        answers += [f.result() for f in (*before[REPORTERS:], *after)]
+
+    codenames = []
+    for status, body in answers:
+        assert OUR_PAGE in body, (status, body[:500])  # never gunicorn's bare page
+        if status == 200:
+            codenames.append(codename_from_text(body))
+        else:
+            assert status in (500, 503), (status, body[:500])
+    assert codenames, "no report got through at all"
+    # Every codename shown opens a stored report, and a page that said nothing was stored
+    # told the truth: only pages that said "we cannot tell" may stand for more reports.
+    for codename in codenames:
+        assert come_back(pg_app.test_client(), codename).status_code == 302
+    uncertain = sum(1 for _, body in answers if "We cannot tell" in body)
+    with pg_app.app_context():
+        stored = db.session().scalar(select(func.count()).select_from(Report))
+    assert len(codenames) <= stored <= len(codenames) + uncertain
+
+
+def codename_from_text(text: str) -> str:
+    match = re.search(r'id="codename"[^>]*>\s*([^<]+?)\s*<', text)
+    assert match, "a 200 without a codename"
+    return match.group(1)
+
+
+def test_a_connection_lost_during_the_commit_says_we_cannot_tell(
+    pg_app: Flask, cluster: Cluster
+) -> None:
+    """The commit itself fails with the connection: the database may have stored the report or
+    not, so the page says exactly that, with the codename to find out."""
+    engine = create_engine(cluster.url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        # At COMMIT (a deferred trigger runs then), the database drops the connection.
+        connection.execute(
+            text(
+                "CREATE FUNCTION drop_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                "BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $$"
+            )
+        )
+        connection.execute(
+            text(
+                "CREATE CONSTRAINT TRIGGER drop_at_commit AFTER INSERT ON report "
+                "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION drop_at_commit()"
+            )
+        )
+    engine.dispose()
+
+    page = submit_report(pg_app.test_client())
+
+    assert page.status_code == 503
+    assert "We cannot tell whether it was stored" in page.text
+    assert "Nothing was stored" not in page.text
+    codename = codename_from(page)
+    # Here it was not stored (the trigger ran before the commit), as the page allowed for:
+    # the codename opens nothing, and the page told the reporter to send it again then.
+    assert come_back(pg_app.test_client(), codename).status_code == 403
