@@ -18,7 +18,7 @@ from crypto import AgeError
 from crypto.inspect import binary_age_file
 from reporting.audit import Action, record
 from reporting.blobs import BlobStore, BlobWriter, CiphertextWriter, NotPadded
-from reporting.db import Database
+from reporting.db import CommitUncertain, Database
 from reporting.inputs import int_id
 from reporting.models import (
     Attachment,
@@ -110,6 +110,8 @@ def store_client_message(
             db.flush()
             action = Action.REPLY if kind is MessageKind.REPLY else Action.NOTE
             record(db, action, actor=actor, target=report.id, detail=f"message={message.id}")
+    except CommitUncertain:
+        raise  # its rows may be stored: the blobs stay (an orphan sweep takes them if not)
     except BaseException:
         writer.abort()
         raise
@@ -142,6 +144,8 @@ def set_client_status_note(
                 _delete_blob_row(db, old)
             detail = "status_note=set" if writer else "status_note=removed"
             record(db, Action.REPLY, actor=actor, target=report.id, detail=detail)
+    except CommitUncertain:
+        raise  # its rows may be stored: the blobs stay (an orphan sweep takes them if not)
     except BaseException:
         if writer is not None:
             writer.abort()
@@ -250,6 +254,8 @@ def store_escalation(
                     db, Action.STATUS_CHANGE, actor=actor, target=row.id, detail="status=escalated"
                 )
             db.flush()
+    except CommitUncertain:
+        raise  # its rows may be stored: the blobs stay (an orphan sweep takes them if not)
     except BaseException:
         for written in (*parts, *writers):
             if isinstance(written, BlobWriter):

@@ -17,8 +17,11 @@ from flask import Flask, Response, request
 from sqlalchemy import create_engine, func, select, text
 from werkzeug.serving import make_server
 
+import crypto
 from reporting import create_app, db, migrate
+from reporting.db import CommitUncertain
 from reporting.models import Report
+from reporting.padding import pad
 from reporting.serve import QuietRequestHandler
 from tests.portal import (
     add_caseworker,
@@ -217,22 +220,7 @@ def test_a_connection_lost_during_the_commit_says_we_cannot_tell(
 ) -> None:
     """The commit itself fails with the connection: the database may have stored the report or
     not, so the page says exactly that, with the codename to find out."""
-    engine = create_engine(cluster.url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        # At COMMIT (a deferred trigger runs then), the database drops the connection.
-        connection.execute(
-            text(
-                "CREATE FUNCTION drop_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                "BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $$"
-            )
-        )
-        connection.execute(
-            text(
-                "CREATE CONSTRAINT TRIGGER drop_at_commit AFTER INSERT ON report "
-                "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION drop_at_commit()"
-            )
-        )
-    engine.dispose()
+    drop_connection_at_commit(cluster, "report")
 
     page = submit_report(pg_app.test_client())
 
@@ -243,3 +231,47 @@ def test_a_connection_lost_during_the_commit_says_we_cannot_tell(
     # Here it was not stored (the trigger ran before the commit), as the page allowed for:
     # the codename opens nothing, and the page told the reporter to send it again then.
     assert come_back(pg_app.test_client(), codename).status_code == 403
+
+
+def test_a_reply_whose_commit_is_cut_off_keeps_its_file(pg_app: Flask, cluster: Cluster) -> None:
+    """The caseworker side too: a lost commit is 'uncertain', and the blob a stored row may
+    point at is not deleted."""
+    from reporting.caseworker_messages import store_client_message
+    from reporting.models import Caseworker, MessageKind
+    from tests.casework import make_account
+
+    page = submit_report(pg_app.test_client())
+    assert page.status_code == 200
+    account = make_account(pg_app, organisation_name="Test organisation")
+    drop_connection_at_commit(cluster, "message")
+    store = pg_app.extensions["blobs"]
+    before = set(store.ids())
+    ciphertext = crypto.encrypt(pad(b"{}", b" "), [account.identity.recipient], armor=True)
+
+    with pg_app.app_context(), pytest.raises(CommitUncertain):
+        session = db.session()
+        report = session.scalars(select(Report)).one()
+        actor = session.get_one(Caseworker, account.id)
+        store_client_message(db.database(), store, actor, report, MessageKind.REPLY, ciphertext)
+
+    assert len(set(store.ids()) - before) == 1  # kept, for the row that may exist
+
+
+def drop_connection_at_commit(cluster: Cluster, table: str) -> None:
+    """At COMMIT (a deferred trigger runs then) of an insert into `table`, the database drops
+    the connection: the client cannot know whether the commit happened."""
+    engine = create_engine(cluster.url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(
+            text(
+                "CREATE OR REPLACE FUNCTION drop_at_commit() RETURNS trigger LANGUAGE plpgsql "
+                "AS $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $$"
+            )
+        )
+        connection.execute(
+            text(
+                f"CREATE CONSTRAINT TRIGGER drop_at_commit AFTER INSERT ON {table} "
+                "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION drop_at_commit()"
+            )
+        )
+    engine.dispose()
