@@ -63,13 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["QUICK_EXIT_URL"] = QUICK_EXIT_URL
     app.config.from_mapping({k: v for k, v in overrides.items() if k not in SETTING_OVERRIDES})
 
-    app.extensions["blobs"] = BlobStore(settings.blob_path)
-    # What an older version or an operator made with looser modes or exact times is settled.
-    for root in {settings.instance_path, settings.blob_path}:
-        instance_files.settle_below(root, skip_files_in=app.extensions["blobs"].folders())
-    # Whatever starts (a web worker, the delivery worker) clears what killed uploads left;
-    # uploads in progress elsewhere keep their files (reporting/blobs.py).
-    app.extensions["blobs"].sweep_partial_files()
+    app.extensions["blobs"] = _open_blob_store(settings)
     db.init_app(app)
     # Every POST needs the session's CSRF token; a failure is a readable 400 (errors.py).
     csrf = CSRFProtect(app)
@@ -95,6 +89,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
     return app
+
+
+def _open_blob_store(settings: Settings) -> BlobStore:
+    """The blob store, with the instance path settled as every process starts: what an older
+    version or an operator made with looser modes or exact times is closed up and dated to
+    the day, and what killed uploads left is cleared (uploads in progress elsewhere keep
+    their files: reporting/blobs.py)."""
+    store = BlobStore(settings.blob_path)
+    roots = [settings.instance_path]
+    if not settings.blob_path.is_relative_to(settings.instance_path):
+        roots.append(settings.blob_path)
+    for root in roots:
+        instance_files.settle_below(root, skip_files_in=store.folders())
+    store.sweep_partial_files()
+    return store
 
 
 # Config keys a caller (a test, a benchmark) may pass to replace a setting of the environment.
