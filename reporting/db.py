@@ -48,7 +48,7 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         if database and database != ":memory:":
             path = Path(database).absolute()
-            private_file(path)
+            event.listen(engine, "do_connect", _made_private(path))
             # Each use writes or reads the file (and a write makes and deletes a journal in
             # its folder): set both back to the day when the connection is handed back.
             event.listen(engine, "checkin", lambda *_: to_the_day(path, path.parent))
@@ -56,6 +56,16 @@ def make_engine(url: str) -> Engine:
     # Enough pooled connections for a worker's threads: connections made and dropped beyond
     # the pool cost PostgreSQL a new backend process each time.
     return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE)
+
+
+def _made_private(path: Path) -> Any:
+    """A connect hook that creates the database file 0600 just before SQLite opens it (SQLite
+    would create it with the process's umask); returning None lets the connect go on."""
+
+    def hook(*_: Any) -> None:
+        private_file(path)
+
+    return hook
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
