@@ -80,7 +80,7 @@ def render_page(server_error: bool = True) -> bytes:
     return page.encode("utf-8")
 
 
-def _headers(page: bytes) -> list[tuple[str, str]]:
+def page_headers(page: bytes) -> list[tuple[str, str]]:
     return [
         ("Content-Type", "text/html; charset=utf-8"),
         ("Content-Length", str(len(page))),
@@ -109,7 +109,7 @@ class LastResort:
             logger.error("unhandled %s escaped the app's error handling", type(error).__name__)
             # A second start_response must pass exc_info (PEP 3333); the first may not.
             exc_info = (type(error), error, error.__traceback__) if started else None
-            start_response("500 Internal Server Error", _headers(self.page), exc_info)
+            start_response("500 Internal Server Error", page_headers(self.page), exc_info)
             return [self.page]
 
 
@@ -123,7 +123,7 @@ def write_server_error(sock: Any, status_int: int, reason: str, _message: str) -
 
     page = render_page(server_error=status_int >= 500)
     lines = [f"HTTP/1.1 {status_int} {reason}", "Connection: close"]
-    lines += [f"{name}: {value}" for name, value in _headers(page)]
+    lines += [f"{name}: {value}" for name, value in page_headers(page)]
     head = "\r\n".join(lines).encode("latin-1") + b"\r\n\r\n"
     write_nonblock(sock, head + page)
 

@@ -3,6 +3,7 @@ names (REPORTING_ALLOWED_HOSTS) a request for any other gets a 400."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -84,3 +85,18 @@ def test_the_setting_is_read_and_checked() -> None:
     for wrong in (f"http://{ONION}", "127.0.0.1:8000"):
         with pytest.raises(RuntimeError, match=ALLOWED_HOSTS_VAR):
             load_allowed_hosts({ALLOWED_HOSTS_VAR: wrong})
+
+
+def test_a_request_the_development_server_cannot_read_gets_our_page(tmp_path: Path) -> None:
+    app = create_app({"INSTANCE_PATH": tmp_path / "instance"})
+    with dev_server(app) as port, socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        too_long = b"X-Filler: " + b"x" * 70_000  # over the standard library's line limit
+        sock.sendall(b"GET /report?canary-4b2f HTTP/1.1\r\n" + too_long + b"\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.decode("utf-8").partition("\r\n\r\n")
+    assert head.split(" ", 2)[1].startswith("4"), head
+    assert "Server:" not in head
+    assert "This request could not be read, so nothing was stored." in body
+    assert "canary-4b2f" not in answer.decode("utf-8")
