@@ -22,12 +22,17 @@ SERVICE_USER = "postgres"
 
 
 def _binaries() -> Path | None:
-    """The folder of initdb and pg_ctl (Debian keeps them out of PATH)."""
+    """The folder of initdb and pg_ctl (Debian keeps them out of PATH), newest version first."""
     found = shutil.which("pg_ctl")
-    if found:
-        return Path(found).parent
-    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
-    return Path(versions[-1]).parent if versions else None
+    folders = [Path(found).parent] if found else []
+    versions = glob.glob("/usr/lib/postgresql/*/bin")
+    folders += sorted((Path(v) for v in versions), key=lambda p: _version(p), reverse=True)
+    return next((f for f in folders if (f / "initdb").exists() and (f / "pg_ctl").exists()), None)
+
+
+def _version(folder: Path) -> tuple[int, ...]:
+    digits = folder.parent.name.split(".")
+    return tuple(int(d) for d in digits if d.isdigit())
 
 
 @dataclass
