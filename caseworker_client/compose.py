@@ -16,7 +16,7 @@ from caseworker_client.context import ActionError
 from caseworker_client.decrypt import Sink
 from reporting.documents import SCHEMA, encode, reply_document, status_note_document
 from reporting.models.common import today
-from reporting.padding import padded_size
+from reporting.padding import pad, padded_size
 
 __all__ = ["ComposeError", "note_document", "reply_document", "status_note_document"]
 _ZEROS = bytes(64 * 1024)
@@ -48,8 +48,7 @@ def seal_document(
     document: Mapping[str, Any], keys: Iterable[crypto.Recipient], *, armor: bool
 ) -> bytes:
     """The document as JSON, padded with spaces to its bucket, encrypted to `keys`."""
-    plaintext = encode(document)
-    plaintext += b" " * (padded_size(len(plaintext)) - len(plaintext))
+    plaintext = pad(encode(document), b" ")
     try:
         return crypto.encrypt(plaintext, list(keys), armor=armor)
     except crypto.EncryptionError as error:

@@ -41,6 +41,13 @@ class AgeFileInfo(NamedTuple):
     def size(self) -> int:
         return self.header_size + self.payload_size
 
+    @property
+    def plaintext_size(self) -> int:
+        """The plaintext's length: the payload less its nonce and one tag per chunk (a key
+        is not needed to know it, which is why what is encrypted must be padded first)."""
+        chunks = -(-(self.payload_size - NONCE_SIZE) // ENCRYPTED_CHUNK_SIZE)
+        return self.payload_size - NONCE_SIZE - max(chunks, 1) * TAG_SIZE
+
 
 class AgeFileCheck:
     """Checks an age file as its bytes pass through, a write at a time.

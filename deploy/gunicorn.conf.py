@@ -81,14 +81,28 @@ def is_staff(path: str) -> bool:
 
 
 def post_worker_init(worker: Any) -> None:
-    """Wrap the app once it is loaded, when more than one address is bound."""
+    """Wrap the app once it is loaded, when more than one address is bound; and answer the
+    requests gunicorn itself refuses with our page (gunicorn's quotes the request back and
+    is in English only)."""
+    import gunicorn.util
+
+    from reporting.last_resort import write_server_error
+
+    gunicorn.util.write_error = write_server_error
     addresses = worker.cfg.address
     if len(addresses) > 1 and isinstance(addresses[0], tuple):
         worker.wsgi = ReporterListener(worker.wsgi, addresses[0][1])
 
 
-# No "Server: gunicorn" header to help fingerprint the service (gunicorn has no setting for
-# it; responses read this module global when they are made).
+# No Server header at all, so nothing helps fingerprint the service (gunicorn has no setting
+# for it, and sends "Server: gunicorn" by default): responses are made by this method.
 import gunicorn.http.wsgi  # noqa: E402
 
-gunicorn.http.wsgi.SERVER = "server"
+_default_headers = gunicorn.http.wsgi.Response.default_headers
+
+
+def _without_server_header(response: Any) -> list[str]:
+    return [h for h in _default_headers(response) if not h.lower().startswith("server:")]
+
+
+gunicorn.http.wsgi.Response.default_headers = _without_server_header

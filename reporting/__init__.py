@@ -27,6 +27,7 @@ from reporting import (
     health,
     i18n,
     inputs,
+    instance_files,
     queue,
     ratelimit,
     reporter,
@@ -43,6 +44,8 @@ QUICK_EXIT_URL = "https://en.wikipedia.org/wiki/Special:Random"
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build a fresh app, so tests pass their config here instead of patching globals."""
+    # Before anything is created: keys, database and ciphertext are the service user's alone.
+    instance_files.keep_private()
     overrides = dict(config or {})
     # Flask fixes the instance folder at construction, so it is taken out before the rest.
     instance_path = overrides.pop("INSTANCE_PATH", None)
@@ -60,7 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["QUICK_EXIT_URL"] = QUICK_EXIT_URL
     app.config.from_mapping({k: v for k, v in overrides.items() if k not in SETTING_OVERRIDES})
 
-    app.extensions["blobs"] = BlobStore(settings.blob_path)
+    app.extensions["blobs"] = _open_blob_store(settings)
     db.init_app(app)
     # Every POST needs the session's CSRF token; a failure is a readable 400 (errors.py).
     csrf = CSRFProtect(app)
@@ -88,12 +91,28 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+def _open_blob_store(settings: Settings) -> BlobStore:
+    """The blob store, with the instance path settled as every process starts: what an older
+    version or an operator made with looser modes or exact times is closed up and dated to
+    the day, and what killed uploads left is cleared (uploads in progress elsewhere keep
+    their files: reporting/blobs.py)."""
+    store = BlobStore(settings.blob_path)
+    roots = [settings.instance_path]
+    if not settings.blob_path.is_relative_to(settings.instance_path):
+        roots.append(settings.blob_path)
+    for root in roots:
+        instance_files.settle_below(root, skip_files_in=store.folders())
+    store.sweep_partial_files()
+    return store
+
+
 # Config keys a caller (a test, a benchmark) may pass to replace a setting of the environment.
 SETTING_OVERRIDES = {
     "DATABASE_URL": "database_url",
     "BLOB_PATH": "blob_path",
     "REDIS_URL": "redis_url",
     "ONION_ADDRESS": "onion_address",
+    "ALLOWED_HOSTS": "allowed_hosts",
     "ORGANISATION": "organisation",
     "LIMITS": "limits",
     "DELIVERY": "delivery",

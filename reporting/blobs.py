@@ -4,22 +4,37 @@ A blob is written to a temporary name in the store's own folder (so rename is
 atomic) and renamed into place only when the whole ciphertext has been written
 and synced. Only ciphertext ever reaches the temporary file: the `Encryptor`
 sits between the caller and the disk. Aborting deletes the temporary file.
+
+Every file and folder here shows only the day it last changed (reporting/instance_files.py):
+a blob's times would otherwise give its report's arrival to the nanosecond.
+
+A writer holds an advisory lock on its temporary file for as long as it is open, so a
+sweep can tell an upload in progress (locked) from one whose process was killed (the
+kernel released its lock): `sweep_partial_files` removes only the latter, once old.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from crypto import Encryptor, Recipient
+from crypto import AgeError, Encryptor, Recipient
 from crypto.inspect import AgeFileCheck, AgeFileInfo
+from reporting.instance_files import FOLDER_MODE, open_for_reading, private_folder, to_the_day
 from reporting.models.common import new_id
-from reporting.padding import padded_size
+from reporting.padding import is_padded, padded_size
 
 TEMP_FOLDER = ".tmp"
 SUFFIX = ".age"
+PARTIAL_SUFFIX = ".part"
+# A partial file untouched this long, and locked by no writer, is left from a killed upload.
+# The beat sweeps every PARTIAL_SWEEP_SECONDS, so one is gone within the sum (under an hour).
+PARTIAL_MAX_AGE_SECONDS = 30 * 60
+PARTIAL_SWEEP_SECONDS = 15 * 60
 _PAD_CHUNK = 64 * 1024
 
 
@@ -35,7 +50,7 @@ class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.temp = root / TEMP_FOLDER
-        self.temp.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_folder(self.temp)
 
     def path(self, blob_id: str) -> Path:
         """Where a blob lives; two-character fan-out keeps folders small."""
@@ -64,21 +79,67 @@ class BlobStore:
         return CiphertextWriter(self, max_bytes, on_too_large)
 
     def open(self, blob_id: str) -> BinaryIO:
-        """Open a stored blob for reading (its ciphertext)."""
-        return self.path(blob_id).open("rb")
+        """Open a stored blob for reading (its ciphertext), leaving its access time alone."""
+        return open_for_reading(self.path(blob_id))
+
+    def read(self, blob_id: str) -> bytes:
+        """A stored blob's whole ciphertext (for a delivery), leaving its access time alone."""
+        with self.open(blob_id) as handle:
+            return handle.read()
 
     def remove(self, blob_id: str) -> None:
         """Delete a blob, if it exists."""
-        self.path(blob_id).unlink(missing_ok=True)
+        path = self.path(blob_id)
+        path.unlink(missing_ok=True)
+        to_the_day(path.parent)
 
     def ids(self) -> Iterator[str]:
         """Every stored blob id, for sweeps and for tests that check nothing is left over."""
-        for path in self.root.glob(f"??/*{SUFFIX}"):
-            yield path.name.removesuffix(SUFFIX)
+        folders = self.folders()
+        try:
+            for folder in sorted(folders):
+                for path in list(folder.glob(f"*{SUFFIX}")):
+                    yield path.name.removesuffix(SUFFIX)
+        finally:
+            to_the_day(*folders)  # reading a folder sets its access time
+
+    def folders(self) -> frozenset[Path]:
+        """The fan-out folders blobs live in."""
+        found = frozenset(p for p in self.root.glob("??") if p.is_dir())
+        to_the_day(self.root)
+        return found
 
     def temporary_files(self) -> list[Path]:
         """Temporary files still present (each an unfinished or abandoned write)."""
-        return sorted(self.temp.iterdir())
+        found = sorted(self.temp.iterdir())
+        to_the_day(self.temp)
+        return found
+
+    def sweep_partial_files(self, max_age_seconds: float = PARTIAL_MAX_AGE_SECONDS) -> int:
+        """Delete the partial ciphertext of killed uploads; returns how many went.
+
+        Only files unchanged for `max_age_seconds` whose lock no writer holds: a slow upload
+        still in progress keeps its lock, however long it takes.
+        """
+        cutoff = time.time() - max_age_seconds
+        removed = 0
+        for path in self.temporary_files():
+            try:
+                if path.stat().st_mtime >= cutoff:
+                    continue
+                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            except FileNotFoundError:
+                continue  # finished or aborted meanwhile
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                path.unlink(missing_ok=True)
+                removed += 1
+            except BlockingIOError:
+                continue  # a writer still holds it: an upload in progress
+            finally:
+                os.close(fd)
+        to_the_day(self.temp)
+        return removed
 
 
 class BlobWriter:
@@ -107,9 +168,11 @@ class BlobWriter:
         self._pad = pad_byte
         self._max = max_bytes
         self._on_too_large = on_too_large
-        self._temp = store.temp / f"{self.id}.part"
+        self._temp = store.temp / f"{self.id}{PARTIAL_SUFFIX}"
         self.committed = False
         fd = os.open(self._temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Held until the file is closed (or the process dies): "an upload is writing this".
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._file = os.fdopen(fd, "wb")
         try:
             self._encryptor: _Sink | None = self._open(recipients)
@@ -157,8 +220,9 @@ class BlobWriter:
             self.stored_size = self._file.tell()
             self._file.close()
             final = self._store.path(self.id)
-            final.parent.mkdir(mode=0o700, exist_ok=True)
+            final.parent.mkdir(mode=FOLDER_MODE, exist_ok=True)
             os.rename(self._temp, final)
+            to_the_day(final, final.parent, self._store.root, self._store.temp)
             _fsync_folder(final.parent)
         except BaseException:
             self.abort()
@@ -178,6 +242,7 @@ class BlobWriter:
         if not self._file.closed:
             self._file.close()
         self._temp.unlink(missing_ok=True)
+        to_the_day(self._store.temp)
         if self.committed:
             self._store.remove(self.id)
             self.committed = False
@@ -197,8 +262,9 @@ class CiphertextWriter(BlobWriter):
 
     Its header is checked as it arrives and nothing reaches the disk before the
     whole header parsed, so plaintext sent by mistake is refused at its first line;
-    the payload's length is checked at `commit()`. It is not padded (padding would
-    break the file): the client pads the plaintext before encrypting it.
+    the payload's length is checked at `commit()`, and so is the padding: the server
+    cannot pad a file made elsewhere, so one whose plaintext is not at a padded size
+    (`NotPadded`) is refused instead of stored.
     """
 
     def __init__(
@@ -216,6 +282,20 @@ class CiphertextWriter(BlobWriter):
     def _write_padding(self, encryptor: _Sink) -> None:
         assert isinstance(encryptor, _CheckedCopy)
         self.info = encryptor.check.finish()
+        if not is_padded(self.info.plaintext_size):
+            raise NotPadded(self.info.plaintext_size)
+
+
+class NotPadded(AgeError):
+    """An age file whose plaintext was not padded to a bucket: its size would say how long
+    the reply, note or file is, which no stored file may (docs/design.md)."""
+
+    def __init__(self, plaintext_size: int) -> None:
+        super().__init__(
+            f"its plaintext ({plaintext_size:,} bytes) was not padded before encryption; pad "
+            f"it to {padded_size(plaintext_size):,} bytes (reporting/padding.py, as the "
+            "reporting-caseworker client does)"
+        )
 
 
 class _CheckedCopy:

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from crypto import AgeError
 from crypto.inspect import binary_age_file
 from reporting.audit import Action, record
-from reporting.blobs import BlobStore, BlobWriter, CiphertextWriter
-from reporting.db import Database
+from reporting.blobs import BlobStore, BlobWriter, CiphertextWriter, NotPadded
+from reporting.db import CommitUncertain, Database
 from reporting.inputs import int_id
 from reporting.models import (
     Attachment,
@@ -95,7 +95,7 @@ def store_client_message(
         raise ValueError(f"a caseworker does not write {kind} messages")
     writer = ciphertext_blob(store, ciphertext)
     try:
-        [blob] = commit_all([writer])
+        [blob] = _commit_checked([writer])
         with database.transaction() as db:
             db.add(blob)
             db.flush()
@@ -110,6 +110,8 @@ def store_client_message(
             db.flush()
             action = Action.REPLY if kind is MessageKind.REPLY else Action.NOTE
             record(db, action, actor=actor, target=report.id, detail=f"message={message.id}")
+    except CommitUncertain:
+        raise  # its rows may be stored: the blobs stay (an orphan sweep takes them if not)
     except BaseException:
         writer.abort()
         raise
@@ -130,7 +132,7 @@ def set_client_status_note(
     """
     writer = None if ciphertext is None else ciphertext_blob(store, ciphertext)
     try:
-        blobs = commit_all([writer] if writer else [])
+        blobs = _commit_checked([writer] if writer else [])
         with database.transaction() as db:
             db.add_all(blobs)
             db.flush()
@@ -142,6 +144,8 @@ def set_client_status_note(
                 _delete_blob_row(db, old)
             detail = "status_note=set" if writer else "status_note=removed"
             record(db, Action.REPLY, actor=actor, target=report.id, detail=detail)
+    except CommitUncertain:
+        raise  # its rows may be stored: the blobs stay (an orphan sweep takes them if not)
     except BaseException:
         if writer is not None:
             writer.abort()
@@ -155,6 +159,8 @@ def _commit_checked(writers: Sequence[BlobWriter]) -> list[Blob]:
     """Commit blobs whose last check (a payload cut short, say) happens at commit."""
     try:
         return commit_all(writers)
+    except NotPadded as error:
+        raise BadCiphertext(f"Not padded: {error}.") from None
     except AgeError as error:
         raise BadCiphertext(f"Not a whole age file: {error}.") from None
 
@@ -248,6 +254,8 @@ def store_escalation(
                     db, Action.STATUS_CHANGE, actor=actor, target=row.id, detail="status=escalated"
                 )
             db.flush()
+    except CommitUncertain:
+        raise  # its rows may be stored: the blobs stay (an orphan sweep takes them if not)
     except BaseException:
         for written in (*parts, *writers):
             if isinstance(written, BlobWriter):

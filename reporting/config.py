@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from crypto.tokens import new_secret_hex
+from reporting.instance_files import private_folder
 
 INSTANCE_PATH_VAR = "REPORTING_INSTANCE_PATH"
 # Names of where the key comes from, not keys (ruff's S105 would flag them).
@@ -22,6 +23,7 @@ DATABASE_FILE = "reporting.sqlite3"
 BLOB_PATH_VAR = "REPORTING_BLOB_PATH"
 REDIS_URL_VAR = "REPORTING_REDIS_URL"
 ONION_ADDRESS_VAR = "REPORTING_ONION_ADDRESS"
+ALLOWED_HOSTS_VAR = "REPORTING_ALLOWED_HOSTS"
 ORGANISATION_VAR = "REPORTING_ORGANISATION"
 MAX_SUBMISSION_MB_VAR = "REPORTING_MAX_SUBMISSION_MB"
 MAX_FILE_MB_VAR = "REPORTING_MAX_FILE_MB"
@@ -112,6 +114,8 @@ class Settings:
     blob_path: Path
     redis_url: str | None = None
     onion_address: str | None = None
+    # Host names the service answers to (the onion addresses, loopback); empty = any.
+    allowed_hosts: tuple[str, ...] = ()
     organisation: str | None = None
     limits: Limits = field(default_factory=Limits)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
@@ -143,6 +147,8 @@ class Settings:
             "SESSION_COOKIE_SAMESITE": "Strict",
             "PERMANENT_SESSION_LIFETIME": self.limits.session_idle_seconds,
             "WTF_CSRF_TIME_LIMIT": None,  # the session's idle limit bounds it instead
+            # Flask answers 400 to any other Host header; None accepts any (the embedded default).
+            "TRUSTED_HOSTS": list(self.allowed_hosts) or None,
         }
 
 
@@ -156,7 +162,7 @@ def load_instance_path(environ: Mapping[str, str]) -> Path:
 
 def ensure_instance_folder(instance_path: Path) -> None:
     """Create the instance folder private to the service user: it will hold keys and data."""
-    instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_folder(instance_path)
 
 
 def read_or_create_secret_key(instance_path: Path, name: str = SECRET_KEY_FILE) -> str:
@@ -209,6 +215,22 @@ def load_codename_salt(environ: Mapping[str, str], instance_path: Path) -> bytes
 def load_database_url(environ: Mapping[str, str], instance_path: Path) -> str:
     """SQLite under `instance/` unless an operator points at PostgreSQL."""
     return environ.get(DATABASE_URL_VAR) or f"sqlite:///{instance_path / DATABASE_FILE}"
+
+
+def load_allowed_hosts(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """Host names separated by commas, without scheme or port (`.example.org` also allows
+    its subdomains); a Host header with another name gets a 400."""
+    hosts = []
+    for part in environ.get(ALLOWED_HOSTS_VAR, "").split(","):
+        host = part.strip().lower()
+        if not host:
+            continue
+        if "/" in host or (":" in host and not host.startswith("[")):
+            raise RuntimeError(
+                f"{ALLOWED_HOSTS_VAR} takes host names without scheme or port, not {part!r}"
+            )
+        hosts.append(host)
+    return tuple(hosts)
 
 
 def load_megabytes(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -296,6 +318,7 @@ def load_settings(environ: Mapping[str, str], instance_path: Path | None = None)
         blob_path=blob_path,
         redis_url=environ.get(REDIS_URL_VAR) or None,
         onion_address=environ.get(ONION_ADDRESS_VAR) or None,
+        allowed_hosts=load_allowed_hosts(environ),
         organisation=environ.get(ORGANISATION_VAR) or None,
         limits=load_limits(environ),
         delivery=load_delivery(environ),

@@ -6,14 +6,19 @@ database. Both are run by the whole test suite.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from reporting.instance_files import private_file, to_the_day
 
 # Stable constraint names, so Alembic migrations can refer to them on every database.
 NAMING_CONVENTION = {
@@ -27,6 +32,8 @@ NAMING_CONVENTION = {
 
 POOL_SIZE = 12
 
+logger = logging.getLogger(__name__)
+
 
 class Base(DeclarativeBase):
     """Declarative base whose metadata names constraints predictably."""
@@ -37,12 +44,29 @@ class Base(DeclarativeBase):
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets foreign keys and a busy timeout, which it lacks by default."""
     if url.startswith("sqlite"):
+        database = make_url(url).database
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        if database and database != ":memory:":
+            path = Path(database).absolute()
+            event.listen(engine, "do_connect", _made_private(path))
+            # Each use writes or reads the file (and a write makes and deletes a journal in
+            # its folder): set both back to the day when the connection is handed back.
+            event.listen(engine, "checkin", lambda *_: to_the_day(path, path.parent))
         return engine
     # Enough pooled connections for a worker's threads: connections made and dropped beyond
     # the pool cost PostgreSQL a new backend process each time.
     return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE)
+
+
+def _made_private(path: Path) -> Any:
+    """A connect hook that creates the database file 0600 just before SQLite opens it (SQLite
+    would create it with the process's umask); returning None lets the connect go on."""
+
+    def hook(*_: Any) -> None:
+        private_file(path)
+
+    return hook
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -51,6 +75,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Deleted rows are overwritten, so a seized file holds no remnants of removed metadata.
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+class CommitUncertain(Exception):
+    """The connection was lost while the database committed: the transaction may or may not
+    be stored, and nobody can tell until the database answers again. Whoever sent it must
+    be told exactly that (reporting/errors.py), never "nothing was stored"."""
+
+    def __init__(self, codename: str | None = None) -> None:
+        super().__init__("the connection was lost during the commit")
+        self.codename = codename  # a new report's, so its reporter can check later
 
 
 class Database:
@@ -63,9 +97,25 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session that commits at the end of the block, or rolls back on any error."""
-        with self.sessions() as session, session.begin():
-            yield session
+        """A session that commits at the end of the block, or rolls back on any error.
+
+        A failure before the commit means nothing was stored; a lost connection during the
+        commit itself raises CommitUncertain, since the database may have stored it.
+        """
+        with self.sessions() as session:
+            session.begin()
+            try:
+                yield session
+                session.flush()
+            except BaseException:
+                session.rollback()
+                raise
+            try:
+                session.commit()
+            except DBAPIError as error:
+                if error.connection_invalidated:
+                    raise CommitUncertain() from error
+                raise
 
 
 def init_app(app: Flask) -> None:
@@ -97,6 +147,20 @@ def session() -> Session:
 
 
 def _close_session(_error: BaseException | None) -> None:
+    """Close this request's session; a failure here must never reach the reporter.
+
+    Teardown runs after the view's response is made: a report committed by then has its
+    codename page ready, and an error escaping here (the database restarted, so rolling back
+    the connection fails) would make the server replace that page with a bare 500. What is
+    left to close holds nothing worth keeping, so the connection is dropped instead.
+    """
     db_session = g.pop("db_session", None)
-    if db_session is not None:
+    if db_session is None:
+        return
+    try:
         db_session.close()
+    except Exception as error:
+        # Debug only: a line per request would date it (docs/design.md, invariant 4).
+        logger.debug("dropped a broken database connection (%s)", type(error).__name__)
+        with suppress(Exception):  # nothing more to do with a dead connection
+            db_session.invalidate()

@@ -5,12 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
+from reporting import last_resort
 from reporting.api import errors as api_errors
+from reporting.db import CommitUncertain
+
+# Set on `g` once a reporter's submission is committed: an error after that point must say
+# that it was stored (and show the codename), never "nothing was stored".
+STORED = "stored_submission"
 
 
 def _explanations() -> dict[int, tuple[str, str]]:
@@ -45,13 +52,42 @@ def _explanations() -> dict[int, tuple[str, str]]:
     }
 
 
+def note_stored(codename: str | None = None) -> None:
+    """Record that this request's submission is committed (with the codename it got, if new)."""
+    g.setdefault(STORED, {"codename": codename})
+
+
 def render_error(code: int, message: str | None = None) -> tuple[str, int]:
     """Render the error page for `code`, with `message` when the raiser gave a specific one."""
+    stored = g.get(STORED)
+    if stored is not None and code >= 500:
+        return _render_stored(code, stored["codename"])
     title, default = _explanations().get(
         code,
         (_("Something went wrong"), _("Nothing was stored. Please try again later.")),
     )
     return render_template("errors.html", code=code, title=title, message=message or default), code
+
+
+def _render_stored(code: int, codename: str | None) -> tuple[str, int]:
+    """Something failed after the commit: the truth is that it was stored, so say so."""
+    if codename:
+        title = _("Your report was received")
+        message = _(
+            "Your report was stored and the caseworkers will read it, but something went wrong "
+            "after that. Do not send it again. Keep your codename safe: it is the only way "
+            "back to your report."
+        )
+    else:
+        title = _("Your information was received")
+        message = _(
+            "What you sent was stored and the caseworkers will read it, but something went "
+            "wrong after that. Do not send it again."
+        )
+    page = render_template(
+        "errors.html", code=code, title=title, message=message, codename=codename
+    )
+    return page, code
 
 
 def _specific(error: HTTPException) -> str | None:
@@ -65,9 +101,21 @@ def _specific(error: HTTPException) -> str | None:
 def handle_http_error(error: HTTPException) -> Any:
     if error.code is None or error.response is not None:
         return error
+    if isinstance(error, SecurityError):
+        return wrong_host()
     if api_errors.is_api_request():
         return api_errors.from_http_error(error)
     return render_error(error.code, _specific(error))
+
+
+def wrong_host() -> Any:
+    """A Host header that REPORTING_ALLOWED_HOSTS does not list: no page of ours can be
+    built for it (URLs are made from the host), and nobody who came the right way sees it."""
+    return current_app.response_class(
+        "Bad Request: this service does not answer to that host name. Nothing was stored.\n",
+        status=400,
+        mimetype="text/plain",
+    )
 
 
 def handle_csrf_error(error: CSRFError) -> Any:
@@ -95,7 +143,50 @@ def handle_internal_error(error: InternalServerError) -> Any:
     return render_error(500)
 
 
+def handle_commit_uncertain(error: CommitUncertain) -> Any:
+    """The connection was lost during the commit: say that we cannot tell, and how to find
+    out (a new report's codename opens it if it was stored)."""
+    if api_errors.is_api_request():
+        return api_errors.error_response(
+            503,
+            "uncertain",
+            "The database connection was lost while this was being saved, so it may or may not "
+            "be stored. Look before sending it again.",
+        )
+    if g.get(STORED) is not None:
+        return render_error(503)
+    title = _("We cannot tell whether it was stored")
+    if error.codename:
+        message = _(
+            "The database stopped answering just as your report was being saved, so it may "
+            "or may not have been stored. In a few minutes, enter this codename on the page "
+            "for coming back to a report: if it opens your report, it was stored, so keep "
+            "the codename safe. If it does not, please send your report again."
+        )
+    else:
+        message = _(
+            "The database stopped answering just as this was being saved, so it may or may "
+            "not have been stored. In a few minutes, look at your report: if it is not "
+            "there, please send it again."
+        )
+    page = render_template(
+        "errors.html", code=503, title=title, message=message, codename=error.codename
+    )
+    return page, 503
+
+
+def handle_database_unavailable(error: Exception) -> Any:
+    """The database is restarting or down: a 503 that says to come back, not a 500."""
+    if api_errors.is_api_request():
+        return api_errors.error_response(503)
+    return render_error(503)
+
+
 def init_app(app: Flask) -> None:
+    last_resort.init_app(app)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(InternalServerError, handle_internal_error)
+    app.register_error_handler(CommitUncertain, handle_commit_uncertain)
+    app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(InterfaceError, handle_database_unavailable)
     app.register_error_handler(HTTPException, handle_http_error)

@@ -13,12 +13,15 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
+from pathlib import Path
 from time import monotonic
 from typing import Any
 
 from kombu.exceptions import ChannelError
 from kombu.transport import TRANSPORT_ALIASES, filesystem
 from kombu.utils.json import dumps
+
+from reporting.instance_files import to_the_day
 
 SCHEME = "reportingfs"
 PARTIAL_SUFFIX = ".part"  # _get matches "<name>.<queue>.msg" exactly, so this is skipped
@@ -34,10 +37,29 @@ class Channel(filesystem.Channel):
             with open(partial, "wb") as handle:
                 handle.write(dumps(message).encode("utf-8"))  # type: ignore[no-untyped-call]
             os.replace(partial, final)
+            self._to_the_day(Path(final))
         except OSError as error:
             with contextlib.suppress(OSError):
                 os.remove(partial)
             raise ChannelError(f"Cannot add a message to {self.data_folder_out!r}") from error
+
+    def _get(self, queue: Any, timeout: Any = None) -> Any:
+        """Take a message; the folder it was removed from keeps only the day."""
+        try:
+            return super()._get(queue)  # type: ignore[no-untyped-call]
+        finally:
+            self._to_the_day()
+
+    def _to_the_day(self, *messages: Path) -> None:
+        """Sending and taking a message write and read the queue and the exchange table: set
+        their times back to the day, or they would date each report's arrival
+        (reporting/instance_files.py)."""
+        control = Path(self.control_folder)
+        tables = list(control.glob("*.exchange"))
+        folders = {control, Path(self.data_folder_in), Path(self.data_folder_out)}
+        broker = Path(self.data_folder_out).parent  # the three folders and `processed`
+        folders.update(p for p in broker.iterdir() if p.is_dir())
+        to_the_day(*messages, *tables, *folders, broker)
 
 
 class Transport(filesystem.Transport):

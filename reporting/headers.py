@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from flask import Flask, Request, Response, request
+from werkzeug.exceptions import SecurityError
 
 from reporting.config import Settings
 
@@ -60,7 +61,10 @@ def onion_host(address: str) -> str:
 
 def onion_location(onion: str, incoming: Request) -> str | None:
     """The same page on the onion service, or None when the request already came over it."""
-    host = incoming.host.lower()
+    try:
+        host = incoming.host.lower()
+    except SecurityError:  # a Host not in REPORTING_ALLOWED_HOSTS: it gets a 400, no pointer
+        return None
     if host == onion or host.startswith(onion + ":"):
         return None
     # Quoted again, so a decoded newline in the path can never break the header.

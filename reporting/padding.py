@@ -26,3 +26,16 @@ def padded_size(length: int) -> int:
     if length < 0:
         raise ValueError("a length cannot be negative")
     return max(MIN_BUCKET, padme(length))
+
+
+def is_padded(length: int) -> bool:
+    """Whether a plaintext of `length` bytes is already at its bucket (ciphertext made
+    elsewhere, by the caseworker client, is checked with this: the server cannot pad it)."""
+    return length >= 0 and padded_size(length) == length
+
+
+def pad(plaintext: bytes, pad_byte: bytes = b"\0") -> bytes:
+    """`plaintext` followed by `pad_byte` up to its bucket (spaces for JSON documents)."""
+    if len(pad_byte) != 1:
+        raise ValueError("the pad must be one byte")
+    return plaintext + pad_byte * (padded_size(len(plaintext)) - len(plaintext))

@@ -15,7 +15,9 @@ from celery import Celery
 from flask import Flask, current_app
 
 from reporting import fsbroker
+from reporting.blobs import PARTIAL_SWEEP_SECONDS
 from reporting.config import Settings
+from reporting.instance_files import private_folder
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +25,7 @@ DELIVER_TASK = "worker.deliver"
 SWEEP_TASK = "worker.sweep"
 PURGE_TASK = "worker.purge"
 NOTIFY_TASK = "worker.notify"
+SWEEP_UPLOADS_TASK = "worker.sweep_uploads"
 EXTENSION = "celery_producer"
 
 
@@ -40,6 +43,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
         "broker_connection_retry_on_startup": True,
+        # The worker and the beat wait out a broker outage of any length (Celery's default
+        # gives up after 100 tries, about 50 minutes, and the worker exits).
+        "broker_connection_max_retries": None,
         # Sending must not hang a reporter's request when the broker is down: fail fast,
         # the outbox row is already committed and the sweep will send it later.
         "broker_connection_timeout": 0.5,
@@ -54,13 +60,15 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "sweep": {"task": SWEEP_TASK, "schedule": delivery.sweep_interval_seconds},
             "purge": {"task": PURGE_TASK, "schedule": delivery.purge_interval_seconds},
             "notify": {"task": NOTIFY_TASK, "schedule": delivery.notify_interval_seconds},
+            # Partial ciphertext of killed uploads (also swept whenever an app starts).
+            "sweep-uploads": {"task": SWEEP_UPLOADS_TASK, "schedule": PARTIAL_SWEEP_SECONDS},
         },
     }
     if settings.broker_url.startswith(fsbroker.SCHEME + "://"):
         fsbroker.register()
         folder = settings.broker_folder
         for sub in ("queue", "control", "processed"):
-            (folder / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_folder(folder / sub)
         config["broker_transport_options"] = {
             **config["broker_transport_options"],
             "data_folder_in": str(folder / "queue"),

@@ -13,10 +13,32 @@ from werkzeug.serving import WSGIRequestHandler
 
 from reporting import create_app, migrate
 from reporting.cli import bootstrap_demo, demo_instructions
+from reporting.last_resort import page_headers, render_page
 
 
 class QuietRequestHandler(WSGIRequestHandler):
-    """Request handler that logs no access lines and never a client's address."""
+    """Request handler that logs no access lines, never a client's address, and sends no
+    `Server` banner (it would name Werkzeug's and Python's versions)."""
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        """The standard library's, less the `Server` line."""
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """A request the server itself refuses (a broken request line, say) gets our page,
+        not the standard library's, which quotes the request back in English."""
+        # Only the request's parsing calls this (the app's own errors are the app's pages).
+        page = render_page(server_error=False)
+        self.close_connection = True
+        self.send_response(code)
+        for name, value in page_headers(page):
+            self.send_header(name, value)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD" and code not in (204, 304):
+            self.wfile.write(page)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Drop the access line: it would record who visited what, and when."""

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from crypto import Recipient, derive_keys, generate_codename, parse_recipient, reply_recipients
 from reporting.blobs import BlobStore, BlobWriter
-from reporting.db import Database
+from reporting.db import CommitUncertain, Database
 from reporting.documents import (
     AttachmentInfo,
     encode,
@@ -155,6 +155,11 @@ def store_report(
             deliveries = plan_deliveries(db, owner, message, _delivery_order(writers))
             db.flush()
             delivery_ids = [d.id for d in deliveries]
+    except CommitUncertain as uncertain:
+        # Its rows may be stored: the blobs stay (an orphan sweep takes them if not), and the
+        # reporter is shown the codename to try later.
+        uncertain.codename = codename
+        raise
     except BaseException:
         for writer in writers:
             writer.abort()
@@ -195,6 +200,8 @@ def _store_message(
                 deliveries = plan_deliveries(db, owner, message, _delivery_order(writers))
                 db.flush()
             return Stored(message.id, [d.id for d in deliveries])
+    except CommitUncertain:
+        raise  # its rows may be stored: the blobs stay (an orphan sweep takes them if not)
     except BaseException:
         for writer in writers:
             writer.abort()

@@ -17,6 +17,7 @@ import crypto
 from crypto.armoring import armor
 from reporting import accounts, db
 from reporting.models import Caseworker, ChannelKind, DeliveryChannel, Role
+from reporting.padding import pad
 from tests import fuzzing
 from tests.casework import Account, api_token, make_account, shared_password_hash, sign_in
 from tests.fuzzing import Target
@@ -76,7 +77,7 @@ def make_world(app: Flask) -> FuzzWorld:
             )
         )
     identity = crypto.generate_identity()
-    sealed = crypto.encrypt(b'{"schema": "reporting/v1"}', [identity.recipient])
+    sealed = crypto.encrypt(pad(b'{"schema": "reporting/v1"}', b" "), [identity.recipient])
     return FuzzWorld(
         world,
         _enrolling(app),

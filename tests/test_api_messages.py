@@ -21,6 +21,7 @@ from crypto.inspect import binary_age_file, check_age_file
 from reporting import db
 from reporting.documents import SCHEMA, encode
 from reporting.models import Blob, ChannelKind, Delivery, DeliveryChannel, Message, Report
+from reporting.padding import is_padded, pad
 from tests.casework import Account, api_app, api_token, make_account
 from tests.portal import codename_from, come_back, submit_report
 from tests.test_api import assert_json_error, audit_actions, call, snapshot
@@ -67,7 +68,7 @@ def client_ciphertext(
     if to_reporter:
         report = call(client, "GET", f"/reports/{case.report_id}", case.token).get_json()
         recipients.append(crypto.parse_recipient(report["reporter_recipient"]))
-    return crypto.encrypt(document(kind, text), recipients, armor=True).decode("ascii")
+    return crypto.encrypt(pad(document(kind, text), b" "), recipients, armor=True).decode("ascii")
 
 
 def reporter_page(app: Flask, codename: str) -> str:
@@ -238,6 +239,54 @@ def test_what_is_not_a_whole_age_file_is_refused_and_nothing_stored(
         body = assert_json_error(response, 400, "bad_ciphertext")
         assert "Nothing was stored" in body["message"]
     assert snapshot(app) == before
+
+
+def unpadded(client: FlaskClient, case: Case, text: str) -> str:
+    """What a client that skips the padding sends: a reply at its own size."""
+    organisation = call(client, "GET", "/organisation", case.token).get_json()
+    recipients = [crypto.parse_recipient(r) for r in organisation["recipients"]]
+    return crypto.encrypt(document("reply", text), recipients, armor=True).decode("ascii")
+
+
+@pytest.mark.parametrize("length", [10, 5_000, 20_000])
+def test_ciphertext_whose_plaintext_is_not_padded_is_refused(
+    app: Flask, client: FlaskClient, case: Case, length: int
+) -> None:
+    value = unpadded(client, case, "x" * length)
+    before = snapshot(app)
+    for method, name in MESSAGE_ENDPOINTS:
+        response = call(
+            client,
+            method,
+            f"/reports/{case.report_id}/{name}",
+            case.token,
+            json={"ciphertext": value},
+        )
+        body = assert_json_error(response, 400, "bad_ciphertext")
+        assert "not padded" in body["message"] and "Nothing was stored" in body["message"]
+    assert snapshot(app) == before
+
+
+def test_every_stored_client_message_is_at_a_padded_size(
+    app: Flask, client: FlaskClient, case: Case
+) -> None:
+    for method, name, kind in [
+        ("POST", "replies", "reply"),
+        ("POST", "notes", "note"),
+        ("PUT", "status-note", "status_note"),
+    ]:
+        value = client_ciphertext(client, case, kind, "We read it. " * 700)
+        response = call(
+            client,
+            method,
+            f"/reports/{case.report_id}/{name}",
+            case.token,
+            json={"ciphertext": value},
+        )
+        assert response.status_code in (200, 201), response.text
+    store = app.extensions["blobs"]
+    sizes = [check_age_file(store.path(i).read_bytes()).plaintext_size for i in store.ids()]
+    assert sizes and all(is_padded(size) for size in sizes)
 
 
 @pytest.mark.parametrize(

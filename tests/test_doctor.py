@@ -359,6 +359,7 @@ def production_app(tmp_path: Path, private_app: Flask) -> Iterator[Flask]:
                 "DATABASE_URL": url,
                 "REDIS_URL": REDIS,
                 "ONION_ADDRESS": ONION,
+                "ALLOWED_HOSTS": (ONION, "127.0.0.1"),
             }
         )
         add_caseworker(app)
@@ -402,3 +403,19 @@ def test_the_development_defaults_fail(app: Flask) -> None:
     assert result.exit_code == 1
     assert "No Redis is configured" in result.output
     assert "No onion address is configured." in result.output
+    assert "answers to any host name" in result.output
+
+
+@pytest.mark.parametrize(
+    ("allowed", "problem"),
+    [
+        ((), "The service answers to any host name a request gives."),
+        (("127.0.0.1",), f"REPORTING_ALLOWED_HOSTS leaves out the reporter onion {ONION}."),
+        ((ONION, "127.0.0.1"), None),
+    ],
+)
+def test_the_allowed_host_names_must_name_the_onion(
+    allowed: tuple[str, ...], problem: str | None
+) -> None:
+    found = unsafe_problems(doctor.check_allowed_hosts(ONION, allowed))
+    assert found == ([problem] if problem else [])

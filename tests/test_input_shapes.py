@@ -22,6 +22,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 import crypto
+from reporting.padding import pad
 from tests.casework import api_token, bearer, sign_in
 from tests.fuzzing import forms_on
 from tests.portal import NARRATIVE, Caseworker, csrf_token, submit_report
@@ -301,7 +302,7 @@ def _escalation(world: World, document: bytes) -> dict[str, Parts]:
 def test_escalation_parts_in_another_shape_are_refused(app: Flask) -> None:
     world = build_world(app, app.test_client())
     token = api_token(app, world.ada)
-    document = crypto.encrypt(b"{}", [crypto.generate_identity().recipient])
+    document = crypto.encrypt(pad(b"{}", b" "), [crypto.generate_identity().recipient])
     path = f"/api/v1/reports/{world.ids['report_id']}/escalations"
     client = app.test_client()
     before = snapshot(app, VOLATILE_TABLES)

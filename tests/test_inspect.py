@@ -36,6 +36,13 @@ def test_whole_files_of_every_shape_pass(recipient: crypto.Recipient, size: int)
     assert binary_age_file(data) == data
 
 
+@pytest.mark.parametrize(
+    "size", [0, 1, 100, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, 16 * 1024, 3 * CHUNK + 7]
+)
+def test_the_plaintext_size_is_known_without_a_key(recipient: crypto.Recipient, size: int) -> None:
+    assert check_age_file(crypto.encrypt(b"p" * size, [recipient])).plaintext_size == size
+
+
 def test_post_quantum_and_several_recipients_pass() -> None:
     keys = [crypto.generate_identity() for _ in range(3)]
     data = crypto.encrypt(b"note", [k.recipient for k in keys])

@@ -75,6 +75,8 @@ def service_env(instance: Path, postgres_url: str, redis_url: str) -> dict[str, 
         "REPORTING_DATABASE_URL": postgres_url,
         "REPORTING_REDIS_URL": redis_url,
         "REPORTING_ONION_ADDRESS": ONION,
+        # Tor would forward with the onion's name; the test reaches the ports as 127.0.0.1.
+        "REPORTING_ALLOWED_HOSTS": f"{ONION},127.0.0.1",
         **FAST_DELIVERY,
     }
     return clean_environ(**settings)

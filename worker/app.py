@@ -27,6 +27,10 @@ def create_celery(flask_app: Flask | None = None) -> Celery:
                 return self.run(*args, **kwargs)
 
     celery = make_celery(app.config["SETTINGS"], "worker")
+    # Only the worker and the beat consume and schedule (the web app just sends): a broker
+    # outage is one line when it starts and one when it ends (worker/outage.py).
+    celery.conf.worker_consumer = "worker.outage:QuietConsumer"
+    celery.conf.beat_scheduler = "worker.outage:QuietScheduler"
     celery.Task = FlaskTask
     celery.set_default()
     app.extensions["celery"] = celery

@@ -157,7 +157,7 @@ def _send_webhook(claimed: Claimed, settings: DeliverySettings, store: BlobStore
     result = post_ciphertext(
         WebhookTarget(claimed.target, claimed.secret),
         claimed.idempotency_id,
-        store.path(claimed.blob_id),
+        store.read(claimed.blob_id),
         {
             "x-reporting-organisation": claimed.organisation,
             "x-reporting-report": claimed.report_id,
@@ -187,7 +187,7 @@ def _send_email(claimed: Claimed, settings: DeliverySettings, store: BlobStore) 
             "for example: age -d -i key.txt file.age\n"
         ),
         f"{claimed.idempotency_id}.age",
-        store.path(claimed.blob_id).read_bytes(),
+        store.read(claimed.blob_id),
     )
     return Outcome(result.delivered, result.retryable, result.error)
 

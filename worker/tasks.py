@@ -10,8 +10,16 @@ from celery import shared_task
 from flask import current_app
 
 from reporting import db
+from reporting.blobs import BlobStore
 from reporting.config import Settings
-from reporting.queue import DELIVER_TASK, NOTIFY_TASK, PURGE_TASK, SWEEP_TASK, send_deliveries
+from reporting.queue import (
+    DELIVER_TASK,
+    NOTIFY_TASK,
+    PURGE_TASK,
+    SWEEP_TASK,
+    SWEEP_UPLOADS_TASK,
+    send_deliveries,
+)
 from worker import delivery, notify, retention
 
 
@@ -38,6 +46,13 @@ def sweep() -> int:
     if ids:
         send_deliveries(ids)
     return len(ids)
+
+
+@shared_task(name=SWEEP_UPLOADS_TASK, acks_late=True, ignore_result=True)
+def sweep_uploads() -> int:
+    """Delete the partial ciphertext that killed uploads left in the blob store."""
+    store: BlobStore = current_app.extensions["blobs"]
+    return store.sweep_partial_files()
 
 
 @shared_task(name=PURGE_TASK, acks_late=True, ignore_result=True)

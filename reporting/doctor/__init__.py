@@ -27,6 +27,7 @@ from reporting.doctor.runtime import (
     load_gunicorn_config,
 )
 from reporting.doctor.settings import (
+    check_allowed_hosts,
     check_database,
     check_onion,
     check_redis,
@@ -38,6 +39,7 @@ __all__ = [
     "PLACEHOLDER",
     "Finding",
     "Severity",
+    "check_allowed_hosts",
     "check_database",
     "check_debug",
     "check_files",
@@ -76,6 +78,7 @@ def diagnose(app: Flask, gunicorn_config: Path | None) -> list[Finding]:
     else:
         findings += check_gunicorn(load_gunicorn_config(gunicorn_config), environ)
     findings += check_onion(settings.onion_address)
+    findings += check_allowed_hosts(settings.onion_address, settings.allowed_hosts)
     try:
         with app.app_context(), database.database().transaction() as db:
             findings += check_organisations(db, settings.organisation)

@@ -3,6 +3,7 @@ organisations' keys, the upload path, and who may read the instance files."""
 
 from __future__ import annotations
 
+import os
 import runpy
 import stat
 from collections.abc import Mapping
@@ -15,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from crypto import parse_recipient
-from reporting.config import CODENAME_SALT_FILE, FORM_FIELD_MAX_BYTES, SECRET_KEY_FILE, Settings
+from reporting.config import FORM_FIELD_MAX_BYTES, Settings
 from reporting.doctor.findings import Finding, unsafe
 from reporting.doctor.settings import is_loopback
 from reporting.models import Organisation
@@ -128,22 +129,52 @@ def check_uploads(app: Flask) -> list[Finding]:
     return findings
 
 
+# More findings than this about file modes are summed up in one more line.
+MAX_FILE_FINDINGS = 10
+
+
 def check_files(settings: Settings) -> list[Finding]:
-    """Keys, the salt, the database and the ciphertext are for the service user alone."""
-    paths = [settings.instance_path, settings.instance_path / SECRET_KEY_FILE]
-    paths.append(settings.instance_path / CODENAME_SALT_FILE)
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database:
-        paths.append(Path(url.database))
-    paths.append(settings.blob_path)
-    if settings.blob_path.is_dir():
-        paths += sorted(p for p in settings.blob_path.iterdir() if p.is_dir())
-    findings = []
-    for path in paths:
-        if path.exists() and stat.S_IMODE(path.stat().st_mode) & 0o077:
-            mode = oct(stat.S_IMODE(path.stat().st_mode))
+    """Keys, the salt, the database, the ciphertext and everything else under the instance
+    path are for the service user alone (the service makes them 0600 and 0700 itself)."""
+    findings: list[Finding] = []
+    loose = 0
+    for path in _instance_files(settings):
+        try:
+            mode = stat.S_IMODE(path.lstat().st_mode)
+        except FileNotFoundError:
+            continue
+        if path.is_symlink() or not mode & 0o077:
+            continue
+        loose += 1
+        if loose <= MAX_FILE_FINDINGS:
             findings += unsafe(
-                f"{path} is readable by other users (mode {mode}).",
+                f"{path} is readable by other users (mode {oct(mode)}).",
                 f"chmod {'700' if path.is_dir() else '600'} {path} (the units set UMask=0077).",
             )
+    if loose > MAX_FILE_FINDINGS:
+        root = settings.instance_path
+        findings += unsafe(
+            f"{loose - MAX_FILE_FINDINGS} more files or folders are readable by other users.",
+            f"chmod -R go= {root}"
+            + (f" {settings.blob_path}" if settings.blob_path != root else ""),
+        )
     return findings
+
+
+def _instance_files(settings: Settings) -> list[Path]:
+    """The instance folder, the blob store and the database, with everything below them."""
+    roots = [settings.instance_path, settings.blob_path]
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        roots.append(Path(url.database))
+    seen: dict[Path, None] = {}
+    for root in roots:
+        if not root.exists():
+            continue
+        seen[root] = None
+        if root.is_dir():
+            for folder, subfolders, names in os.walk(root):
+                base = Path(folder)
+                for name in (*subfolders, *names):
+                    seen[base / name] = None
+    return list(seen)

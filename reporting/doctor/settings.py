@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy.engine import make_url
 
 from reporting.config import (
+    ALLOWED_HOSTS_VAR,
     DATABASE_URL_VAR,
     ONION_ADDRESS_VAR,
     REDIS_URL_VAR,
@@ -127,4 +128,15 @@ def check_onion(address: str | None) -> list[Finding]:
     host = onion_host(address)
     if not ONION_V3.fullmatch(host) or base64.b32decode(host[:56].upper())[-1] != 3:
         return unsafe(f"{address!r} is not a v3 onion address.", fix)
+    return []
+
+
+def check_allowed_hosts(onion_address: str | None, allowed: tuple[str, ...]) -> list[Finding]:
+    """A deployment that names its onion should answer to it (and loopback) only."""
+    fix = f"Set {ALLOWED_HOSTS_VAR} to both onion addresses and 127.0.0.1 (deploy/env.example)."
+    if not allowed:
+        return unsafe("The service answers to any host name a request gives.", fix)
+    onion = onion_host(onion_address) if onion_address else None
+    if onion and onion not in allowed:
+        return unsafe(f"{ALLOWED_HOSTS_VAR} leaves out the reporter onion {onion}.", fix)
     return []

@@ -21,7 +21,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from crypto import parse_identity
-from reporting import db, uploads
+from reporting import db, errors, uploads
 from reporting.abuse import ABUSE_ID, allow_codename_attempt, allow_submission
 from reporting.casefile import case_view, find_report
 from reporting.inputs import not_as_sent
@@ -100,6 +100,7 @@ def report() -> Any:
         _settings().codename_salt,
         _locale(),
     )
+    errors.note_stored(receipt.codename)  # from here on, any error page says it was stored
     send_deliveries(receipt.delivery_ids)
     # Signing in replaces the session, and with it the CSRF token: sending the same form
     # again (a reload, a replay) fails the CSRF check instead of filing a second report.
@@ -186,6 +187,7 @@ def followup() -> Any:
         form.message.data or "",
         _uploads(form.attachments.data),
     )
+    errors.note_stored()
     send_deliveries(stored.delivery_ids)
     # A new session id and CSRF token: replaying this request cannot send it twice.
     renew_session(keep=(*KEPT_ACROSS_SESSIONS, REPORT_ID, REPLY_IDENTITY))
