@@ -62,12 +62,20 @@ def _specific(error: HTTPException) -> str | None:
     return None
 
 
+def _retry_after(error: HTTPException) -> dict[str, str]:
+    """Keep a 429's or 503's Retry-After, so a client knows when to come back."""
+    return {k: v for k, v in error.get_headers() if k == "Retry-After"}
+
+
 def handle_http_error(error: HTTPException) -> Any:
     if error.code is None or error.response is not None:
         return error
     if api_errors.is_api_request():
-        return api_errors.from_http_error(error)
-    return render_error(error.code, _specific(error))
+        response = api_errors.from_http_error(error)
+        response.headers.update(_retry_after(error))
+        return response
+    body, code = render_error(error.code, _specific(error))
+    return body, code, _retry_after(error)
 
 
 def handle_csrf_error(error: CSRFError) -> Any:
