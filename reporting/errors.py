@@ -8,9 +8,14 @@ from typing import Any
 from flask import Flask, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import ClientDisconnected, HTTPException, InternalServerError
 
 from reporting.api import errors as api_errors
+
+
+class BodyTooSlow(TimeoutError):
+    """The request body arrived below the minimum rate (reporting/gunicorn_worker.py); a
+    TimeoutError, so gunicorn closes the connection instead of draining the rest."""
 
 
 def _explanations() -> dict[int, tuple[str, str]]:
@@ -26,6 +31,13 @@ def _explanations() -> dict[int, tuple[str, str]]:
             _("There is no page at this address. Check the address, or start from the home page."),
         ),
         405: (_("Not allowed"), _("This page cannot be used that way.")),
+        408: (
+            _("Too slow"),
+            _(
+                "What you sent arrived too slowly, and the connection was closed. Nothing was "
+                "stored. Please try again, perhaps with fewer or smaller files."
+            ),
+        ),
         413: (
             _("Too much data"),
             _(
@@ -78,6 +90,15 @@ def handle_http_error(error: HTTPException) -> Any:
     return body, code, _retry_after(error)
 
 
+def handle_client_disconnected(error: ClientDisconnected) -> Any:
+    """A body cut off by the minimum-rate rule is a 408, not a malformed request."""
+    if isinstance(error.__context__, BodyTooSlow):
+        if api_errors.is_api_request():
+            return api_errors.error_response(408, "too_slow", "The request arrived too slowly.")
+        return render_error(408)
+    return handle_http_error(error)
+
+
 def handle_csrf_error(error: CSRFError) -> Any:
     if request.mimetype == "multipart/form-data" and not request.form and not request.files:
         # Werkzeug drops a multipart body it cannot parse, token and all.
@@ -105,5 +126,6 @@ def handle_internal_error(error: InternalServerError) -> Any:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(ClientDisconnected, handle_client_disconnected)
     app.register_error_handler(InternalServerError, handle_internal_error)
     app.register_error_handler(HTTPException, handle_http_error)
