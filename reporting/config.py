@@ -71,8 +71,8 @@ class Limits:
     # `derivation_wait_seconds` for a slot; others get a "busy, nothing stored" page at once.
     # A web process's memory is bounded by base + 64 MiB x derivation_pool_size.
     derivation_pool_size: int = 0
-    derivation_waiting: int = 24
-    derivation_wait_seconds: float = 10.0
+    derivation_waiting: int = 32
+    derivation_wait_seconds: float = 20.0
     session_idle_seconds: int = 30 * 60
     # Caseworkers: a session lasts at most this long however active it is, and ends after
     # session_idle_seconds without use. The client's API tokens end the same way: a token

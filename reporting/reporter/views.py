@@ -149,6 +149,7 @@ def _signed_in_report() -> tuple[Report, str]:
                 )
             )
         abort(redirect(url_for("reporter.come_back")))
+    db.release_connection()  # a follow-up's upload may take minutes to arrive
     return report, identity
 
 
