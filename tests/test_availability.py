@@ -21,7 +21,7 @@ import crypto
 from reporting import create_app, derivations, migrate
 from reporting.config import Limits
 from reporting.derivations import DERIVATION_NICENESS, DerivationBusy, DerivationPool
-from tests.portal import add_caseworker, codename_from, come_back, submit_report
+from tests.portal import add_caseworker, codename_from, come_back, file_part, submit_report
 from tests.test_bad_input import assert_error_page, assert_nothing_more_stored, stored_state
 
 SALT = b"s" * 16
@@ -176,6 +176,21 @@ def test_full_pool_gives_a_readable_busy_page_and_stores_nothing(
     codename = codename_from(result[0])
     # Once the slot is free, the refused reporter gets through.
     assert come_back(app.test_client(), codename).status_code == 302
+
+
+def test_a_request_waiting_for_its_derivation_holds_no_database_connection(
+    tmp_path: Path, database_url: str, gate: Gate
+) -> None:
+    """Else 22 waiting reporters used up a web process's connection pool and got 500s."""
+    app = gated_app(tmp_path, database_url, gate)
+    thread, result = in_thread(
+        lambda: submit_report(app.test_client(), attachments=file_part(b"f" * 100_000))
+    )
+    assert gate.entered.acquire(timeout=30)
+    assert app.extensions["db"].engine.pool.checkedout() == 0
+    gate.open.set()
+    thread.join(timeout=60)
+    assert result[0].status_code == 200
 
 
 def test_busy_page_is_translated(tmp_path: Path, database_url: str, gate: Gate) -> None:
