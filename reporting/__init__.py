@@ -21,6 +21,7 @@ from reporting import (
     cli,
     db,
     delivery_commands,
+    derivations,
     doctor,
     errors,
     headers,
@@ -73,6 +74,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     signin.init_app(app)
     i18n.init_app(app)
     ratelimit.init_app(app)
+    derivations.init_app(app)
     queue.init_app(app)
     headers.init_app(app)
     errors.init_app(app)

@@ -1,9 +1,11 @@
 """Limits on submissions and codename attempts, without knowing who anyone is.
 
-Nothing identifies a reporter, so limits are counted per session (a random id
-kept in the encrypted session cookie) and for the whole instance. The per-
-session limit stops an honest double-send and casual scripts; the instance
-limit caps what a flood can cost (each codename check is 64 MiB of Argon2id).
+Nothing identifies a reporter, so limits are counted per session: a random id kept in the
+encrypted session cookie. They stop an honest double-send and casual scripts, and recover
+within a minute. There is deliberately no instance-wide budget: one client could spend it
+and lock every other reporter out. What a flood can cost the machine (each codename check
+is 64 MiB of Argon2id) is bounded by the derivation pool instead (reporting/derivations.py),
+and malformed attempts are refused by the forms before they reach either.
 """
 
 from __future__ import annotations
@@ -17,12 +19,10 @@ from reporting.ratelimit import limiter
 
 # Survives session renewals, so renewing a session does not reset its counters.
 ABUSE_ID = "abuse_id"
-CODENAME_ATTEMPTS_PER_SESSION = 10
-CODENAME_ATTEMPTS_PER_INSTANCE = 600
 
 
 class RateLimited(TooManyRequests):
-    """A 429 that says what to do."""
+    """A 429 that says what to do, and when (Retry-After)."""
 
 
 def _session_key(kind: str) -> str:
@@ -31,34 +31,28 @@ def _session_key(kind: str) -> str:
     return f"{kind}:session:{session[ABUSE_ID]}"
 
 
-def _check(kind: str, per_session: int, per_instance: int, message: str) -> None:
+def _check(kind: str, per_session: int, message: str) -> None:
     window = current_app.config["SETTINGS"].limits.rate_window_seconds
-    limits = limiter()
-    if not limits.hit(f"{kind}:instance", per_instance, window):
-        raise RateLimited(message)
-    if not limits.hit(_session_key(kind), per_session, window):
-        raise RateLimited(message)
+    if not limiter().hit(_session_key(kind), per_session, window):
+        raise RateLimited(message, retry_after=window)
 
 
 def allow_submission() -> None:
-    """Raise a 429 once this session or the whole service has sent too much this hour."""
-    limits = current_app.config["SETTINGS"].limits
+    """Raise a 429 once this session has sent too much in the last minute."""
     _check(
         "submission",
-        limits.submissions_per_session,
-        limits.submissions_per_instance,
+        current_app.config["SETTINGS"].limits.submissions_per_session,
         _(
             "Too many reports or follow-ups have been sent in a short time. Nothing was "
-            "stored. Please wait an hour and try again."
+            "stored. Please wait a minute and try again."
         ),
     )
 
 
 def allow_codename_attempt() -> None:
-    """Raise a 429 after too many codename attempts (each costs the server real work)."""
+    """Raise a 429 after too many codename attempts from this session (each costs real work)."""
     _check(
         "codename",
-        CODENAME_ATTEMPTS_PER_SESSION,
-        CODENAME_ATTEMPTS_PER_INSTANCE,
-        _("Too many codename attempts. Please wait an hour and try again."),
+        current_app.config["SETTINGS"].limits.codename_attempts_per_session,
+        _("Too many codename attempts. Please wait a minute and try again."),
     )

@@ -6,13 +6,21 @@ memory, for one page view, and never stored decrypted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crypto import DecryptionError, Decryptor, Identity, derive_keys, is_valid_codename
+from crypto import (
+    CodenameKeys,
+    DecryptionError,
+    Decryptor,
+    Identity,
+    derive_keys,
+    is_valid_codename,
+)
 from reporting.blobs import BlobStore
 from reporting.documents import DocumentError, read_text
 from reporting.models import REPORTER_VISIBLE, Message, MessageKind, Report
@@ -37,14 +45,21 @@ class CaseView:
     messages: list[MessageView]
 
 
-def find_report(db: Session, codename: str, codename_salt: bytes) -> tuple[Report, str] | None:
+def find_report(
+    db: Session,
+    codename: str,
+    codename_salt: bytes,
+    *,
+    derive: Callable[[str, bytes], CodenameKeys] | None = None,
+) -> tuple[Report, str] | None:
     """The report a codename opens and the reply identity it derives, or None.
 
-    A malformed codename is refused before the (deliberately slow) derivation.
+    A malformed codename is refused before the (deliberately slow) derivation; `derive`
+    lets the web app run it in its bounded pool (reporting/derivations.py).
     """
     if not is_valid_codename(codename):
         return None
-    keys = derive_keys(codename, codename_salt)
+    keys = (derive or derive_keys)(codename, codename_salt)
     report = db.scalar(select(Report).where(Report.lookup_id == keys.lookup_id))
     if report is None:
         return None

@@ -27,6 +27,7 @@ ALLOWED_HOSTS_VAR = "REPORTING_ALLOWED_HOSTS"
 ORGANISATION_VAR = "REPORTING_ORGANISATION"
 MAX_SUBMISSION_MB_VAR = "REPORTING_MAX_SUBMISSION_MB"
 MAX_FILE_MB_VAR = "REPORTING_MAX_FILE_MB"
+DERIVATION_POOL_VAR = "REPORTING_DERIVATION_POOL_SIZE"
 SMTP_URL_VAR = "REPORTING_SMTP_URL"
 WEBHOOK_ALLOWED_NETWORKS_VAR = "REPORTING_WEBHOOK_ALLOWED_NETWORKS"
 DELIVERY_MAX_ATTEMPTS_VAR = "REPORTING_DELIVERY_MAX_ATTEMPTS"
@@ -61,9 +62,19 @@ class Limits:
     narrative_max_chars: int = 40_000
     short_field_max_chars: int = 200
     long_field_max_chars: int = 2_000
+    # Abuse limits count per anonymous session (reporting/abuse.py) and recover within a
+    # minute: one client can slow only itself. The machine's real limit, Argon2id, is
+    # guarded by the derivation pool below, not by an instance-wide budget anyone could spend.
     submissions_per_session: int = 5
-    submissions_per_instance: int = 300
-    rate_window_seconds: int = 3600
+    codename_attempts_per_session: int = 10
+    rate_window_seconds: int = 60
+    # Codename derivations (64 MiB of Argon2id each) per web process: this many at once
+    # (0: one per core), at most `derivation_waiting` more requests waiting up to
+    # `derivation_wait_seconds` for a slot; others get a "busy, nothing stored" page at once.
+    # A web process's memory is bounded by base + 64 MiB x derivation_pool_size.
+    derivation_pool_size: int = 0
+    derivation_waiting: int = 32
+    derivation_wait_seconds: float = 20.0
     session_idle_seconds: int = 30 * 60
     # Caseworkers: a session lasts at most this long however active it is, and ends after
     # session_idle_seconds without use. The client's API tokens end the same way: a token
@@ -239,9 +250,12 @@ def load_megabytes(environ: Mapping[str, str], name: str, default: int) -> int:
 
 
 def load_limits(environ: Mapping[str, str]) -> Limits:
-    """Defaults, with the two upload sizes an operator may need to change."""
+    """Defaults, with the upload sizes and derivation pool an operator may need to change."""
     defaults = Limits()
     return Limits(
+        derivation_pool_size=load_whole_number(
+            environ, DERIVATION_POOL_VAR, defaults.derivation_pool_size
+        ),
         max_submission_bytes=load_megabytes(
             environ, MAX_SUBMISSION_MB_VAR, defaults.max_submission_bytes
         ),

@@ -9,7 +9,12 @@ from flask import Flask, current_app, g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
+from werkzeug.exceptions import (
+    ClientDisconnected,
+    HTTPException,
+    InternalServerError,
+    SecurityError,
+)
 
 from reporting import last_resort
 from reporting.api import errors as api_errors
@@ -18,6 +23,11 @@ from reporting.db import CommitUncertain
 # Set on `g` once a reporter's submission is committed: an error after that point must say
 # that it was stored (and show the codename), never "nothing was stored".
 STORED = "stored_submission"
+
+
+class BodyTooSlow(TimeoutError):
+    """The request body arrived below the minimum rate (reporting/gunicorn_worker.py); a
+    TimeoutError, so gunicorn closes the connection instead of draining the rest."""
 
 
 def _explanations() -> dict[int, tuple[str, str]]:
@@ -33,6 +43,13 @@ def _explanations() -> dict[int, tuple[str, str]]:
             _("There is no page at this address. Check the address, or start from the home page."),
         ),
         405: (_("Not allowed"), _("This page cannot be used that way.")),
+        408: (
+            _("Too slow"),
+            _(
+                "What you sent arrived too slowly, and the connection was closed. Nothing was "
+                "stored. Please try again, perhaps with fewer or smaller files."
+            ),
+        ),
         413: (
             _("Too much data"),
             _(
@@ -98,14 +115,31 @@ def _specific(error: HTTPException) -> str | None:
     return None
 
 
+def _retry_after(error: HTTPException) -> dict[str, str]:
+    """Keep a 429's or 503's Retry-After, so a client knows when to come back."""
+    return {k: v for k, v in error.get_headers() if k == "Retry-After"}
+
+
 def handle_http_error(error: HTTPException) -> Any:
     if error.code is None or error.response is not None:
         return error
     if isinstance(error, SecurityError):
         return wrong_host()
     if api_errors.is_api_request():
-        return api_errors.from_http_error(error)
-    return render_error(error.code, _specific(error))
+        response = api_errors.from_http_error(error)
+        response.headers.update(_retry_after(error))
+        return response
+    body, code = render_error(error.code, _specific(error))
+    return body, code, _retry_after(error)
+
+
+def handle_client_disconnected(error: ClientDisconnected) -> Any:
+    """A body cut off by the minimum-rate rule is a 408, not a malformed request."""
+    if isinstance(error.__context__, BodyTooSlow):
+        if api_errors.is_api_request():
+            return api_errors.error_response(408, "too_slow", "The request arrived too slowly.")
+        return render_error(408)
+    return handle_http_error(error)
 
 
 def wrong_host() -> Any:
@@ -185,6 +219,7 @@ def handle_database_unavailable(error: Exception) -> Any:
 def init_app(app: Flask) -> None:
     last_resort.init_app(app)
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(ClientDisconnected, handle_client_disconnected)
     app.register_error_handler(InternalServerError, handle_internal_error)
     app.register_error_handler(CommitUncertain, handle_commit_uncertain)
     app.register_error_handler(OperationalError, handle_database_unavailable)

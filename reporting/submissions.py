@@ -9,13 +9,20 @@ ciphertext without a row; `flask blobs sweep` removes such orphans.)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 
-from crypto import Recipient, derive_keys, generate_codename, parse_recipient, reply_recipients
+from crypto import (
+    CodenameKeys,
+    Recipient,
+    derive_keys,
+    generate_codename,
+    parse_recipient,
+    reply_recipients,
+)
 from reporting.blobs import BlobStore, BlobWriter
 from reporting.db import CommitUncertain, Database
 from reporting.documents import (
@@ -123,12 +130,18 @@ def store_report(
     uploads: Sequence[Upload],
     codename_salt: bytes,
     interface_language: str,
+    *,
+    derive: Callable[[str, bytes], CodenameKeys] | None = None,
 ) -> Receipt:
-    """Encrypt and store a new report; returns the codename to show the reporter."""
+    """Encrypt and store a new report; returns the codename to show the reporter.
+
+    `derive` lets the web app run the Argon2id in its bounded pool (reporting/derivations.py);
+    if it refuses, the uploads already received are discarded and nothing is stored.
+    """
     writers = [u.sink for u in uploads]
     try:
         codename = generate_codename()
-        keys = derive_keys(codename, codename_salt)
+        keys = (derive or derive_keys)(codename, codename_salt)
         document = report_document(fields, _attachment_infos(uploads), interface_language)
         writers.append(_write_document(store, recipients, document))
         blobs = commit_all(writers)

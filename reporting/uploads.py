@@ -154,6 +154,8 @@ def _load_receiving() -> Receiving:
             db.session(), current_app.config["SETTINGS"].organisation
         )
     recipients = recipients_of(organisation) if organisation is not None else []
+    # The request may now wait minutes for its upload and then for its derivation.
+    db.release_connection()
     if organisation is None or not recipients:
         raise NotSetUp(_("This service is not ready to receive reports yet. Please try later."))
     return Receiving(organisation, recipients)

@@ -103,6 +103,22 @@ class NotACodename:
             )
 
 
+class WholeCodename:
+    """Refuse what cannot be a codename (wrong word count, a word not on the list) before
+    anything is counted or derived: a typo costs the server nothing and the reporter no try."""
+
+    def __call__(self, form: Form, field: Field) -> None:
+        from crypto import is_valid_codename
+
+        if field.data and not is_valid_codename(field.data):
+            raise ValidationError(
+                _l(
+                    "This is not a codename: a codename is seven words from our word list, "
+                    "separated by spaces. Check each word and try again."
+                )
+            )
+
+
 class NarrativeLength:
     """The narrative needs enough words to act on, and not more than a reader can take.
 
@@ -305,6 +321,7 @@ class CodenameForm(ReporterForm):
         validators=[
             InputRequired(_l("Please enter your codename.")),
             Length(max=300, message=_l("A codename is seven short words; this is too long.")),
+            WholeCodename(),
         ],
     )
     submit = SubmitField(_l("Continue"))

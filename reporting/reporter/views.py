@@ -21,7 +21,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from crypto import parse_identity
-from reporting import db, errors, uploads
+from reporting import db, derivations, errors, uploads
 from reporting.abuse import ABUSE_ID, allow_codename_attempt, allow_submission
 from reporting.casefile import case_view, find_report
 from reporting.inputs import not_as_sent
@@ -99,6 +99,7 @@ def report() -> Any:
         _uploads(form.attachments.data),
         _settings().codename_salt,
         _locale(),
+        derive=derivations.derive,
     )
     errors.note_stored(receipt.codename)  # from here on, any error page says it was stored
     send_deliveries(receipt.delivery_ids)
@@ -117,7 +118,12 @@ def come_back() -> Any:
         status = 400 if form.is_submitted() else 200
         return render_template("reporter/return.html", form=form), status
     allow_codename_attempt()
-    found = find_report(db.session(), form.codename.data or "", _settings().codename_salt)
+    found = find_report(
+        db.session(),
+        form.codename.data or "",
+        _settings().codename_salt,
+        derive=derivations.derive,
+    )
     if found is None:
         form.codename.errors = [
             _(
@@ -144,6 +150,7 @@ def _signed_in_report() -> tuple[Report, str]:
                 )
             )
         abort(redirect(url_for("reporter.come_back")))
+    db.release_connection()  # a follow-up's upload may take minutes to arrive
     return report, identity
 
 
