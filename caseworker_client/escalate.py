@@ -29,13 +29,12 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from caseworker_client.decrypt import AttachmentRef, OpenedMessage
+from protocol import CONSENTS, escalation_document
 
-SCHEMA = "reporting/v1"
-CONSENT_ORDER = ("none", "anonymised", "full")
+CONSENT_ORDER = CONSENTS  # from the strictest
 ANONYMISED_DROPS = (
     "who.people",
     "who.station_address",
@@ -281,22 +280,17 @@ def build_package(
         add_files(message, f"followup #{message.seq}")
     withheld = sum(len(m.attachments) for m in [report_message, *followups]) - len(files)
 
-    document: dict[str, Any] = {
-        "schema": SCHEMA,
-        "kind": "escalation",
-        "written_on": datetime.now(UTC).date().isoformat(),
-        "from_organisation": organisation_name,
-        "reference": summary.get("id", ""),
-        "received_on": summary.get("received_on", ""),
-        "consent": consent,
-        "redacted": sorted(set(redacted)),
-        "report": report,
-        "followups": followup_entries,
-        "attachments": entries,
-        "attachments_withheld": withheld,
-    }
-    if consent == "anonymised":
-        document["caveat"] = CAVEAT
-    if cover_note:
-        document["note"] = cover_note
+    document = escalation_document(
+        from_organisation=organisation_name,
+        reference=str(summary.get("id", "")),
+        received_on=str(summary.get("received_on", "")),
+        consent=consent,
+        redacted=redacted,
+        report=report,
+        followups=followup_entries,
+        attachments=entries,
+        attachments_withheld=withheld,
+        caveat=CAVEAT if consent == "anonymised" else "",
+        note=cover_note,
+    )
     return Package(document, files, document["redacted"])

@@ -1,4 +1,4 @@
-"""Readable text of decrypted documents (schema reporting/v1) for the terminal.
+"""Readable text of decrypted documents (protocol/) for the terminal.
 
 What a reporter wrote is untrusted: control characters are replaced before it
 reaches the terminal, so a report cannot move the cursor, retitle the window or

@@ -15,8 +15,8 @@ from typing import BinaryIO, Protocol
 
 from crypto import Encryptor, Recipient
 from crypto.inspect import AgeFileCheck, AgeFileInfo
+from protocol.padding import padded_size
 from reporting.models.common import new_id
-from reporting.padding import padded_size
 
 TEMP_FOLDER = ".tmp"
 SUFFIX = ".age"

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto import DecryptionError, Decryptor, Identity, derive_keys, is_valid_codename
+from protocol import DocumentError, read
 from reporting.blobs import BlobStore
-from reporting.documents import DocumentError, read_text
 from reporting.models import REPORTER_VISIBLE, Message, MessageKind, Report
 
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
@@ -61,7 +61,8 @@ def read_document(store: BlobStore, blob_id: str, identity: Identity, kind: str)
     if plaintext is None:
         return None
     try:
-        return read_text(plaintext, kind)
+        text: str = read(plaintext, kind)["text"]
+        return text
     except DocumentError:
         return None
 

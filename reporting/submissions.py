@@ -16,15 +16,15 @@ from typing import Any
 from sqlalchemy import func, select
 
 from crypto import Recipient, derive_keys, generate_codename, parse_recipient, reply_recipients
-from reporting.blobs import BlobStore, BlobWriter
-from reporting.db import Database
-from reporting.documents import (
+from protocol import (
     AttachmentInfo,
     encode,
     followup_document,
     reply_document,
     report_document,
 )
+from reporting.blobs import BlobStore, BlobWriter
+from reporting.db import Database
 from reporting.models import (
     Attachment,
     Blob,

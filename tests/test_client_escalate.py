@@ -24,7 +24,7 @@ from caseworker_client.escalate import (
     describe_files,
 )
 from caseworker_client.partner_files import seal_attachment
-from reporting.documents import AttachmentInfo, followup_document, report_document
+from protocol import AttachmentInfo, followup_document, report_document
 from tests.test_client_local import Cache
 
 FIELDS: dict[str, Any] = {

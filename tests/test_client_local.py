@@ -15,11 +15,11 @@ import crypto
 from caseworker_client.cli import main
 from caseworker_client.keys import create_identity
 from caseworker_client.store import Store
-from reporting.documents import AttachmentInfo, encode, followup_document, report_document
-from reporting.padding import padded_size
+from protocol import AttachmentInfo, encode, followup_document, note_document, report_document
+from protocol.padding import padded_size
 
 REPORT_ID = "r3port0000000000000000000001"
-NOTE = {"schema": "reporting/v1", "kind": "note", "text": "Call back on Monday."}
+NOTE = note_document("Call back on Monday.")
 FOLLOWUP = followup_document("They called again.", [])
 NARRATIVE = "Two men from the bureau called my mother.\x1b]0;pwned\x07 They said I must return."
 

@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 import crypto
 from crypto.inspect import check_age_file
+from protocol import SCHEMA, encode, note_document, reply_document, status_note_document
 from reporting import db
-from reporting.documents import SCHEMA, encode
 from reporting.models import (
     ChannelKind,
     Consent,
@@ -515,7 +515,8 @@ def test_canary_in_replies_notes_and_escalations_is_never_in_clear(
     reporter = crypto.parse_recipient(detail["reporter_recipient"])
 
     def armored(kind: str, recipients: list[Any]) -> str:
-        document = encode({"schema": SCHEMA, "kind": kind, "text": f"{canary} {kind}"})
+        builders = {"reply": reply_document, "note": note_document}
+        document = encode(builders.get(kind, status_note_document)(f"{canary} {kind}"))
         return crypto.encrypt(document, recipients, armor=True).decode("ascii")
 
     base = f"/reports/{world.report.report_id}"

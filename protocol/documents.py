@@ -1,0 +1,136 @@
+"""Building the JSON documents that are encrypted: what a reporter or caseworker wrote.
+
+One builder per kind, so the server and the caseworker client write the same
+shapes; protocol/readers.py checks them on the way back. Documents are padded
+with trailing spaces (JSON ignores them) by whoever encrypts them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from protocol.dates import today
+from protocol.schema import (
+    ESCALATION,
+    FOLLOWUP,
+    NOTE,
+    REPLY,
+    REPORT,
+    SCHEMA,
+    STATUS_NOTE,
+)
+
+FAMILY_KEYS = ("relation", "location", "what_happened")
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    """What the reporter's browser said about a file, kept only inside the ciphertext.
+
+    The blob is padded with zero bytes after `size` bytes: trim to `size`
+    (`head -c SIZE`) after decrypting it with the stock `age` command.
+    """
+
+    blob: str
+    filename: str
+    content_type: str
+    size: int
+
+
+def encode(document: Mapping[str, Any]) -> bytes:
+    """Serialise a document compactly; padding is added by whoever encrypts it."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _head(kind: str) -> dict[str, Any]:
+    return {"schema": SCHEMA, "kind": kind, "written_on": today().isoformat()}
+
+
+def report_document(
+    fields: Mapping[str, Any], attachments: Sequence[AttachmentInfo], interface_language: str
+) -> dict[str, Any]:
+    """A new report: the form's answers, grouped the way a caseworker reads them."""
+    return {
+        **_head(REPORT),
+        "categories": list(fields.get("categories") or []),
+        "narrative": fields["narrative"],
+        "where": {"country": fields.get("country") or "", "city": fields.get("city") or ""},
+        "when": {
+            "from": fields.get("date_from") or "",
+            "to": fields.get("date_to") or "",
+            "note": fields.get("when_note") or "",
+        },
+        "who": {
+            "people": fields.get("people") or "",
+            "affiliation": fields.get("affiliation") or "",
+            "station_address": fields.get("station_address") or "",
+        },
+        "family": _family(fields.get("family") or []),
+        "attachments": [asdict(a) for a in attachments],
+        "consent": fields["consent"],
+        "reply_language": fields["reply_language"],
+        "interface_language": interface_language,
+    }
+
+
+def _family(entries: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The family members the reporter described; entries left blank are dropped."""
+    members = [{key: (entry.get(key) or "").strip() for key in FAMILY_KEYS} for entry in entries]
+    return [member for member in members if any(member.values())]
+
+
+def followup_document(text: str, attachments: Sequence[AttachmentInfo]) -> dict[str, Any]:
+    """More words (and files) from a reporter who came back."""
+    return {**_head(FOLLOWUP), "text": text, "attachments": [asdict(a) for a in attachments]}
+
+
+def reply_document(text: str) -> dict[str, Any]:
+    """A caseworker's reply to the reporter (encrypted to the reporter's key)."""
+    return {**_head(REPLY), "text": text}
+
+
+def status_note_document(text: str) -> dict[str, Any]:
+    """A caseworker's note on the report's status, for the reporter (undated: the row is)."""
+    return {"schema": SCHEMA, "kind": STATUS_NOTE, "text": text}
+
+
+def note_document(text: str) -> dict[str, Any]:
+    """An internal note between caseworkers (encrypted to the organisation's keys only)."""
+    return {**_head(NOTE), "text": text}
+
+
+def escalation_document(
+    *,
+    from_organisation: str,
+    reference: str,
+    received_on: str,
+    consent: str,
+    redacted: Sequence[str],
+    report: Mapping[str, Any],
+    followups: Sequence[Mapping[str, Any]],
+    attachments: Sequence[Mapping[str, Any]],
+    attachments_withheld: int,
+    caveat: str = "",
+    note: str = "",
+) -> dict[str, Any]:
+    """What a partner organisation receives: the shareable part of a report and its files."""
+    document: dict[str, Any] = {
+        **_head(ESCALATION),
+        "from_organisation": from_organisation,
+        "reference": reference,
+        "received_on": received_on,
+        "consent": consent,
+        "redacted": sorted(set(redacted)),
+        "report": dict(report),
+        "followups": [dict(f) for f in followups],
+        "attachments": [dict(a) for a in attachments],
+        "attachments_withheld": attachments_withheld,
+    }
+    if caveat:
+        document["caveat"] = caveat
+    if note:
+        document["note"] = note
+    return document

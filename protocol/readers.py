@@ -1,0 +1,224 @@
+"""Reading documents back: one strict reader per kind, one error type.
+
+A reader checks the whole document (its schema, kind, every key and the type of
+every value) and refuses anything else with `DocumentError`, so code that shows
+or shares a document never meets a shape it was not written for. Unknown keys
+are refused too: a field nobody declared is a field nobody decided how to share.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from protocol.dates import parse_day
+from protocol.documents import FAMILY_KEYS
+from protocol.schema import (
+    CONSENTS,
+    ESCALATION,
+    FOLLOWUP,
+    KINDS,
+    KNOWN_SCHEMAS,
+    NOTE,
+    REPLY,
+    REPORT,
+    STATUS_NOTE,
+    DocumentError,
+)
+
+Check = Callable[[Any, str], Any]
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise DocumentError(f"{where} is not text")
+    return value
+
+
+def _count(value: Any, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise DocumentError(f"{where} is not a count")
+    return value
+
+
+def _day(value: Any, where: str) -> str:
+    try:
+        parse_day(value)
+    except (TypeError, ValueError):
+        raise DocumentError(f"{where} is not a day (YYYY-MM-DD)") from None
+    return str(value)
+
+
+def _day_or_empty(value: Any, where: str) -> str:
+    return "" if value == "" else _day(value, where)
+
+
+def _consent(value: Any, where: str) -> str:
+    if value not in CONSENTS:
+        raise DocumentError(f"{where} is not one of {', '.join(CONSENTS)}")
+    return str(value)
+
+
+def _size(value: Any, where: str) -> int | None:
+    return None if value is None else _count(value, where)
+
+
+def _list(check: Check) -> Check:
+    def checked(value: Any, where: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise DocumentError(f"{where} is not a list")
+        return [check(item, f"{where}[{i}]") for i, item in enumerate(value)]
+
+    return checked
+
+
+def _object(
+    fields: Mapping[str, Check], optional: tuple[str, ...] = (), *, all_optional: bool = False
+) -> Check:
+    """An object with exactly these keys (`optional` ones, or any if `all_optional`, may be
+    missing)."""
+
+    def checked(value: Any, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise DocumentError(f"{where} is not an object")
+        unknown = sorted(str(k) for k in value if k not in fields)
+        if unknown:
+            raise DocumentError(f"{where} has unknown field(s): {', '.join(unknown)}")
+        for key in fields:
+            if key not in value and not (all_optional or key in optional):
+                raise DocumentError(f"{where} lacks {key}")
+        return {key: fields[key](value[key], f"{where}.{key}") for key in value}
+
+    return checked
+
+
+_ATTACHMENT = _object({"blob": _text, "filename": _text, "content_type": _text, "size": _count})
+_REPORT_FIELDS: dict[str, Check] = {
+    "written_on": _day,
+    "categories": _list(_text),
+    "narrative": _text,
+    "where": _object({"country": _text, "city": _text}),
+    "when": _object({"from": _text, "to": _text, "note": _text}),
+    "who": _object({"people": _text, "affiliation": _text, "station_address": _text}),
+    "family": _list(_object(dict.fromkeys(FAMILY_KEYS, _text), all_optional=True)),
+    "attachments": _list(_ATTACHMENT),
+    "consent": _consent,
+    "reply_language": _text,
+    "interface_language": _text,
+}
+# An escalation carries what consent and redaction left of a report: any part may be gone.
+_SHARED_REPORT = _object(
+    {
+        **_REPORT_FIELDS,
+        "where": _object({"country": _text, "city": _text}, all_optional=True),
+        "when": _object({"from": _text, "to": _text, "note": _text}, all_optional=True),
+        "who": _object(
+            {"people": _text, "affiliation": _text, "station_address": _text}, all_optional=True
+        ),
+    },
+    all_optional=True,
+)
+_SHARED_FILE = _object(
+    {
+        "position": _count,
+        "filename": _text,
+        "content_type": _text,
+        "size": _size,
+        "from": _text,
+        "metadata": _text,
+        "metadata_note": _text,
+    },
+    optional=("metadata", "metadata_note"),
+)
+_HEAD: dict[str, Check] = {"schema": _text, "kind": _text}
+_BODIES: dict[str, Check] = {
+    REPORT: _object({**_HEAD, **_REPORT_FIELDS}),
+    FOLLOWUP: _object(
+        {**_HEAD, "written_on": _day, "text": _text, "attachments": _list(_ATTACHMENT)}
+    ),
+    REPLY: _object({**_HEAD, "written_on": _day, "text": _text}),
+    NOTE: _object({**_HEAD, "written_on": _day, "text": _text}),
+    STATUS_NOTE: _object({**_HEAD, "written_on": _day, "text": _text}, optional=("written_on",)),
+    ESCALATION: _object(
+        {
+            **_HEAD,
+            "written_on": _day,
+            "from_organisation": _text,
+            "reference": _text,
+            "received_on": _day_or_empty,
+            "consent": _consent,
+            "redacted": _list(_text),
+            "report": _SHARED_REPORT,
+            "followups": _list(_object({"written_on": _day_or_empty, "text": _text})),
+            "attachments": _list(_SHARED_FILE),
+            "attachments_withheld": _count,
+            "attachments_note": _text,
+            "caveat": _text,
+            "note": _text,
+        },
+        optional=("attachments_note", "caveat", "note"),
+    ),
+}
+
+
+def decode(plaintext: bytes | bytearray | memoryview) -> dict[str, Any]:
+    """The JSON object of a decrypted document (trailing padding spaces are ignored)."""
+    if len(plaintext) > MAX_DOCUMENT_BYTES:
+        raise DocumentError("the document is larger than any this service writes")
+    try:
+        document = json.loads(bytes(plaintext).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise DocumentError("not a JSON document") from None
+    if not isinstance(document, dict):
+        raise DocumentError("not a JSON object")
+    return document
+
+
+def read(
+    document: bytes | bytearray | memoryview | Mapping[str, Any], kind: str | None = None
+) -> dict[str, Any]:
+    """A whole document checked against its schema and kind (`kind`, if given, is required)."""
+    if not isinstance(document, Mapping):
+        document = decode(document)
+    schema = document.get("schema")
+    if schema not in KNOWN_SCHEMAS:
+        raise DocumentError(f"unknown schema {str(schema)[:40]!r}: not a document of this service")
+    found = document.get("kind")
+    if found not in KINDS:
+        raise DocumentError(f"unknown kind of document {str(found)[:40]!r}")
+    if kind is not None and found != kind:
+        raise DocumentError(f"a {found} document where a {kind} was expected")
+    checked: dict[str, Any] = _BODIES[str(found)](dict(document), str(found))
+    return checked
+
+
+def read_report(document: bytes | Mapping[str, Any]) -> dict[str, Any]:
+    """A reporter's report."""
+    return read(document, REPORT)
+
+
+def read_followup(document: bytes | Mapping[str, Any]) -> dict[str, Any]:
+    """A reporter's follow-up."""
+    return read(document, FOLLOWUP)
+
+
+def read_reply(document: bytes | Mapping[str, Any]) -> dict[str, Any]:
+    """A caseworker's reply to the reporter."""
+    return read(document, REPLY)
+
+
+def read_status_note(document: bytes | Mapping[str, Any]) -> dict[str, Any]:
+    """A caseworker's status note for the reporter."""
+    return read(document, STATUS_NOTE)
+
+
+def read_note(document: bytes | Mapping[str, Any]) -> dict[str, Any]:
+    """An internal note between caseworkers."""
+    return read(document, NOTE)
+
+
+def read_escalation(document: bytes | Mapping[str, Any]) -> dict[str, Any]:
+    """An escalation package, as a partner organisation receives it."""
+    return read(document, ESCALATION)
