@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from protocol import catalogue
+from protocol.catalogue import Field, Kind
 from protocol.dates import today
 from protocol.schema import (
     ESCALATION,
@@ -22,8 +24,6 @@ from protocol.schema import (
     SCHEMA,
     STATUS_NOTE,
 )
-
-FAMILY_KEYS = ("relation", "location", "what_happened")
 
 
 @dataclass(frozen=True)
@@ -52,34 +52,40 @@ def _head(kind: str) -> dict[str, Any]:
 def report_document(
     fields: Mapping[str, Any], attachments: Sequence[AttachmentInfo], interface_language: str
 ) -> dict[str, Any]:
-    """A new report: the form's answers, grouped the way a caseworker reads them."""
-    return {
-        **_head(REPORT),
-        "categories": list(fields.get("categories") or []),
-        "narrative": fields["narrative"],
-        "where": {"country": fields.get("country") or "", "city": fields.get("city") or ""},
-        "when": {
-            "from": fields.get("date_from") or "",
-            "to": fields.get("date_to") or "",
-            "note": fields.get("when_note") or "",
-        },
-        "who": {
-            "people": fields.get("people") or "",
-            "affiliation": fields.get("affiliation") or "",
-            "station_address": fields.get("station_address") or "",
-        },
-        "family": _family(fields.get("family") or []),
+    """A new report: the form's answers (by form field name), laid out as the catalogue says."""
+    written = {
         "attachments": [asdict(a) for a in attachments],
-        "consent": fields["consent"],
-        "reply_language": fields["reply_language"],
         "interface_language": interface_language,
     }
+    document = _head(REPORT)
+    for field in catalogue.REPORT_FIELDS:
+        if field.path in written:
+            document[field.key] = written[field.path]
+        elif field.path not in document:
+            document[field.key] = _answer(field, fields)
+    return document
 
 
-def _family(entries: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
-    """The family members the reporter described; entries left blank are dropped."""
-    members = [{key: (entry.get(key) or "").strip() for key in FAMILY_KEYS} for entry in entries]
-    return [member for member in members if any(member.values())]
+def _answer(field: Field, fields: Mapping[str, Any]) -> Any:
+    """One field's value from the form's answers; a required one must be there."""
+    if field.kind is Kind.GROUP and field.max_entries:
+        return _entries(field, fields.get(field.form_name) or [])
+    if field.kind is Kind.GROUP:
+        return {sub.key: _answer(sub, fields) for sub in field.fields}
+    if field.required:
+        return fields[field.form_name]
+    if field.kind is Kind.MULTIPLE:
+        return list(fields.get(field.form_name) or [])
+    return fields.get(field.form_name) or ""
+
+
+def _entries(group: Field, entries: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The entries of a repeated group the reporter filled in; blank ones are dropped."""
+    kept = [
+        {sub.key: (entry.get(sub.form_name) or "").strip() for sub in group.fields}
+        for entry in entries[: group.max_entries]
+    ]
+    return [entry for entry in kept if any(entry.values())]
 
 
 def followup_document(text: str, attachments: Sequence[AttachmentInfo]) -> dict[str, Any]:

@@ -12,8 +12,9 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from protocol import catalogue
+from protocol.catalogue import Field, Kind
 from protocol.dates import parse_day
-from protocol.documents import FAMILY_KEYS
 from protocol.schema import (
     CONSENTS,
     ESCALATION,
@@ -95,31 +96,52 @@ def _object(
 
 
 _ATTACHMENT = _object({"blob": _text, "filename": _text, "content_type": _text, "size": _count})
-_REPORT_FIELDS: dict[str, Check] = {
-    "written_on": _day,
-    "categories": _list(_text),
-    "narrative": _text,
-    "where": _object({"country": _text, "city": _text}),
-    "when": _object({"from": _text, "to": _text, "note": _text}),
-    "who": _object({"people": _text, "affiliation": _text, "station_address": _text}),
-    "family": _list(_object(dict.fromkeys(FAMILY_KEYS, _text), all_optional=True)),
-    "attachments": _list(_ATTACHMENT),
-    "consent": _consent,
-    "reply_language": _text,
-    "interface_language": _text,
-}
-# An escalation carries what consent and redaction left of a report: any part may be gone.
-_SHARED_REPORT = _object(
-    {
-        **_REPORT_FIELDS,
-        "where": _object({"country": _text, "city": _text}, all_optional=True),
-        "when": _object({"from": _text, "to": _text, "note": _text}, all_optional=True),
-        "who": _object(
-            {"people": _text, "affiliation": _text, "station_address": _text}, all_optional=True
-        ),
-    },
-    all_optional=True,
-)
+
+
+def _one_of(codes: tuple[str, ...]) -> Check:
+    def checked(value: Any, where: str) -> str:
+        if value not in codes:
+            raise DocumentError(f"{where} is not one of {', '.join(codes)}")
+        return str(value)
+
+    return checked
+
+
+def _fields(fields: tuple[Field, ...], partial: bool) -> Check:
+    """An object of these catalogue fields: the required ones present (unless `partial`,
+    where consent or redaction may have removed anything), each checked by its kind."""
+    optional = tuple(f.key for f in fields if not f.required)
+    members = {f.key: _check(f, partial) for f in fields}
+    return _object(members, optional, all_optional=partial)
+
+
+def _check(field: Field, partial: bool) -> Check:
+    """How the catalogue's `field` is checked."""
+    if field.kind is Kind.GROUP and field.max_entries:
+        # a repeated group: blank answers are left out of each entry
+        return _list(_object({f.key: _check(f, partial) for f in field.fields}, all_optional=True))
+    if field.kind is Kind.GROUP:
+        return _fields(field.fields, partial)
+    if field.kind is Kind.CHOICE:
+        return _one_of(tuple(c.code for c in field.choices))
+    if field.kind is Kind.MULTIPLE:
+        return _list(_text)  # codes retired from the form still read in old reports
+    return {Kind.DAY: _day, Kind.FILES: _list(_ATTACHMENT)}.get(field.kind, _text)
+
+
+def _report(value: Any, where: str) -> dict[str, Any]:
+    """A report as the catalogue describes it now (read when called, not at import)."""
+    check = _fields((*_HEAD_FIELDS, *catalogue.REPORT_FIELDS), partial=False)
+    checked: dict[str, Any] = check(value, where)
+    return checked
+
+
+def _shared_report(value: Any, where: str) -> dict[str, Any]:
+    """What consent and redaction left of a report in an escalation: any part may be gone."""
+    checked: dict[str, Any] = _fields(catalogue.REPORT_FIELDS, partial=True)(value, where)
+    return checked
+
+
 _SHARED_FILE = _object(
     {
         "position": _count,
@@ -133,8 +155,12 @@ _SHARED_FILE = _object(
     optional=("metadata", "metadata_note"),
 )
 _HEAD: dict[str, Check] = {"schema": _text, "kind": _text}
+_HEAD_FIELDS = (
+    Field("schema", Kind.TEXT, "", required=True),
+    Field("kind", Kind.TEXT, "", required=True),
+)
 _BODIES: dict[str, Check] = {
-    REPORT: _object({**_HEAD, **_REPORT_FIELDS}),
+    REPORT: _report,
     FOLLOWUP: _object(
         {**_HEAD, "written_on": _day, "text": _text, "attachments": _list(_ATTACHMENT)}
     ),
@@ -150,7 +176,7 @@ _BODIES: dict[str, Check] = {
             "received_on": _day_or_empty,
             "consent": _consent,
             "redacted": _list(_text),
-            "report": _SHARED_REPORT,
+            "report": _shared_report,
             "followups": _list(_object({"written_on": _day_or_empty, "text": _text})),
             "attachments": _list(_SHARED_FILE),
             "attachments_withheld": _count,

@@ -139,7 +139,7 @@ def test_show_decrypts_and_prints_the_report_readably(cache: Cache) -> None:
     assert result.exit_code == 0, result.output
     out = result.output
     for expected in (
-        "Contact with an overseas police “service station”",
+        "an overseas police “service station” or its agents",
         "NL (Netherlands)",
         "Rotterdam",
         "Mr Wang",

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import protocol
-from protocol import AttachmentInfo, DocumentError, padded_size
+from protocol import AttachmentInfo, DocumentError, catalogue, padded_size
 
 FIELDS = {
     "categories": ["pressure_to_return", "online"],
@@ -82,7 +82,11 @@ READERS = {
     "note": protocol.read_note,
     "escalation": protocol.read_escalation,
 }
-OPTIONAL = {"status_note": {"written_on"}, "escalation": {"caveat", "note", "attachments_note"}}
+OPTIONAL = {
+    "status_note": {"written_on"},
+    "escalation": {"caveat", "note", "attachments_note"},
+    "report": {f.key for f in catalogue.REPORT_FIELDS if not f.required},
+}
 
 
 def test_every_kind_has_a_builder_and_a_reader() -> None:

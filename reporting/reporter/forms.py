@@ -23,38 +23,31 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from protocol import catalogue
 from reporting.countries import country_choices
 from reporting.forms import StrictForm
 from reporting.languages import REPLY_LANGUAGES
 
-FAMILY_ENTRIES = 3
+FAMILY_ENTRIES = catalogue.field("family").max_entries
 
-CATEGORIES = [
-    SelectChoice(
-        "family_threatened", _l("Threats or pressure against family members in the home country")
-    ),
-    SelectChoice("pressure_to_return", _l("Pressure to return to the home country")),
-    SelectChoice(
-        "police_station",
-        _l(
-            "Contact with, a summons to or a visit from an overseas police “service station” "
-            "or its agents"
-        ),
-    ),
-    SelectChoice("surveillance", _l("Being watched, followed or photographed")),
-    SelectChoice("online", _l("Online harassment or hacking")),
-    SelectChoice("relatives_detained", _l("Relatives detained or questioned")),
-    SelectChoice("livelihood", _l("Threats to my job, residency or property")),
-    SelectChoice("other", _l("Something else")),
-]
 
-CONSENT_CHOICES = [
-    SelectChoice("none", _l("Do not share my report with anyone outside this organisation")),
-    SelectChoice(
-        "anonymised", _l("Share it with partner organisations without anything that identifies me")
-    ),
-    SelectChoice("full", _l("Share it in full with partner organisations")),
-]
+def choices(field: catalogue.Field) -> list[SelectChoice]:
+    """A catalogue field's codes with their labels, translated when the page is drawn."""
+    return [SelectChoice(c.code, _l(c.label)) for c in field.choices]
+
+
+def label(path: str) -> Any:
+    """The catalogue's label of the field at `path`, translated when the page is drawn."""
+    return _l(catalogue.field(path).label)
+
+
+def help_text(path: str) -> Any:
+    """The catalogue's help for the field at `path`, translated when the page is drawn."""
+    return _l(catalogue.field(path).help)
+
+
+CATEGORIES = choices(catalogue.CATEGORIES)
+CONSENT_CHOICES = choices(catalogue.CONSENT)
 
 
 def _limits() -> Any:
@@ -162,13 +155,11 @@ class FixedFieldList(FieldList):
 class FamilyMemberForm(Form):
     """One affected family member (a plain Form: the parent form carries the CSRF token)."""
 
-    relation = short_text(_l("Relation to you"), _l("For example: mother, brother, cousin."))
-    location = short_text(
-        _l("Province and city"), _l("Where they live, as precisely as you are comfortable with.")
-    )
+    relation = short_text(label("family.relation"), help_text("family.relation"))
+    location = short_text(label("family.location"), help_text("family.location"))
     what_happened = TextAreaField(
-        _l("What happened to them"),
-        description=_l("For example: visited by police, questioned, passport taken, job lost."),
+        label("family.what_happened"),
+        description=help_text("family.what_happened"),
         validators=[Optional(), ShortLength(long=True)],
     )
 
@@ -177,17 +168,14 @@ class ReportForm(ReporterForm):
     """The report: one required narrative, everything else optional and structured."""
 
     categories = MultiCheckboxField(
-        _l("What happened?"),
+        label("categories"),
         choices=CATEGORIES,
-        description=_l("Choose all that apply. You can also leave this empty."),
+        description=help_text("categories"),
         validators=[Optional()],
     )
     narrative = TextAreaField(
-        _l("Tell us what happened"),
-        description=_l(
-            "In your own words: what happened, who was involved, and what they asked or "
-            "threatened. Any language is fine. This is the only required field."
-        ),
+        label("narrative"),
+        description=help_text("narrative"),
         validators=[
             InputRequired(_l("Please describe what happened.")),
             NarrativeLength(),
@@ -195,69 +183,57 @@ class ReportForm(ReporterForm):
         ],
     )
     country = SelectField(
-        _l("Country where it happened"),
-        description=_l("The country you were in, not your home country."),
+        label("where.country"),
+        description=help_text("where.country"),
         validators=[Optional()],
     )
-    city = short_text(_l("City"), _l("The city or area, if you are comfortable saying."))
+    city = short_text(label("where.city"), help_text("where.city"))
     date_from = StringField(
-        _l("From (approximate date)"),
-        description=_l("A date such as 2025-03-14, or just a year and month such as 2025-03."),
+        label("when.from"),
+        description=help_text("when.from"),
         validators=[Optional(), ShortLength()],
     )
     date_to = StringField(
-        _l("Until (approximate date)"),
-        description=_l("Leave empty if it happened once or is still going on."),
+        label("when.to"),
+        description=help_text("when.to"),
         validators=[Optional(), ShortLength()],
     )
-    when_note = short_text(
-        _l("Anything else about when"), _l("For example: “every week since last spring”.")
-    )
+    when_note = short_text(label("when.note"), help_text("when.note"))
     people = TextAreaField(
-        _l("People or organisations involved"),
-        description=_l("Names, descriptions, phone numbers or accounts used to contact you."),
+        label("who.people"),
+        description=help_text("who.people"),
         validators=[Optional(), ShortLength(long=True)],
     )
     affiliation = short_text(
-        _l("Who they said they were working for"),
-        _l("For example: a named public security bureau, a police station, a united front group."),
+        label("who.affiliation"),
+        help_text("who.affiliation"),
     )
     station_address = TextAreaField(
-        _l("Address of a “police service station”, if known"),
-        description=_l("The address or a description of the place."),
+        label("who.station_address"),
+        description=help_text("who.station_address"),
         validators=[Optional(), ShortLength(long=True)],
     )
     family = FixedFieldList(
         FormField(FamilyMemberForm),
         min_entries=FAMILY_ENTRIES,
         max_entries=FAMILY_ENTRIES,
-        label=_l("Family members affected"),
+        label=label("family"),
     )
-    attachments = MultipleFileField(
-        _l("Evidence"),
-        description=_l(
-            "Photos, screenshots, recordings or documents. Files are encrypted as they arrive. "
-            "Photos can contain the place and time they were taken: if that could identify "
-            "you, take a screenshot of the photo and send that instead."
-        ),
-    )
+    attachments = MultipleFileField(label("attachments"), description=help_text("attachments"))
     consent = RadioField(
-        _l("May we share your report?"),
+        label("consent"),
         choices=CONSENT_CHOICES,
         default="none",
-        description=_l(
-            "Partner organisations give legal help, support diaspora communities or report on "
-            "these cases. We never share your codename."
-        ),
+        description=help_text("consent"),
         validators=[InputRequired(_l("Please choose whether we may share your report."))],
     )
     reply_language = SelectField(
-        _l("Language for our replies"),
+        label("reply_language"),
         choices=[
             SelectChoice(code, name, render_kw={"lang": code.replace("_", "-")})
             for code, name in REPLY_LANGUAGES
         ],
-        description=_l("We will try to reply in this language."),
+        description=help_text("reply_language"),
         validators=[DataRequired(_l("Please choose a language for our replies."))],
     )
     website = StringField(
