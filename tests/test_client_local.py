@@ -59,7 +59,11 @@ class Cache:
         return {"blob": blob_id, "size": padded_size(len(plaintext))}
 
     def write(
-        self, report_id: str = REPORT_ID, country: str = "NL", month: str = "2026-11"
+        self,
+        report_id: str = REPORT_ID,
+        country: str = "NL",
+        month: str = "2026-11",
+        extra: dict[str, Any] | None = None,
     ) -> None:
         files = [
             AttachmentInfo(f"{report_id}p", "../../evil\x1b.jpg", "image/jpeg", len(self.photo)),
@@ -76,6 +80,7 @@ class Cache:
             "family": [{"relation": "mother", "location": "Fuzhou", "what_happened": "questioned"}],
             "consent": self.consent,
             "reply_language": "zh_Hans",
+            **(extra or {}),
         }
         document = report_document(fields, files, "zh_Hans")
         partner_key = crypto.generate_identity().recipient
