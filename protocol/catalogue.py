@@ -10,67 +10,11 @@ the reader's checks, the client's `show`, `escalate` and `stats` read them here.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterator
-from dataclasses import dataclass
 
+from protocol.fields import N_, Choice, Field, Kind
 
-def N_(message: str) -> str:
-    """Mark `message` for translation where it is shown; it is the English source text."""
-    return message
-
-
-class Kind(enum.StrEnum):
-    TEXT = "text"  # one line
-    LONG_TEXT = "long_text"
-    CHOICE = "choice"  # one code of `choices`
-    MULTIPLE = "multiple"  # several codes of `choices`
-    DATE = "date"  # an approximate date as the reporter wrote it ("2025-03")
-    DAY = "day"  # an exact day, YYYY-MM-DD, written by the service
-    COUNTRY = "country"  # an ISO 3166 code
-    LANGUAGE = "language"  # a language code
-    GROUP = "group"  # a repeated group of `fields`
-    FILES = "files"  # the attachments' descriptions, written by the service
-
-
-@dataclass(frozen=True)
-class Choice:
-    code: str  # stable: stored in documents and counted by statistics
-    label: str
-
-
-@dataclass(frozen=True)
-class Field:
-    """One answer of a report. `path` is where it sits in the document ("where.city")."""
-
-    path: str
-    kind: Kind
-    label: str
-    help: str = ""
-    form_name: str = ""  # the reporter form's field name; "" when the service writes it
-    choices: tuple[Choice, ...] = ()
-    required: bool = False  # in every report; any other field may be missing (not answered,
-    # or a report written before the field existed)
-    identifying: bool = False  # names, places, accounts or files that can point at a person
-    anonymised: bool = False  # an anonymised escalation may keep it
-    counted: bool = False  # statistics may count it
-    fields: tuple[Field, ...] = ()  # the fields of each entry of a GROUP
-    max_entries: int = 0  # of a GROUP
-    title: str = ""  # a shorter name for caseworkers' tools and the docs (English)
-
-    @property
-    def name(self) -> str:
-        """What caseworkers' tools call the field: its title, else its label."""
-        return self.title or self.label
-
-    @property
-    def key(self) -> str:
-        """The field's own key inside its parent object."""
-        return self.path.rpartition(".")[2]
-
-    def label_of(self, code: str) -> str:
-        """The label of one of this field's codes (the code itself if unknown)."""
-        return next((c.label for c in self.choices if c.code == code), code)
+__all__ = ["CATEGORIES", "CONSENT", "REPORT_FIELDS", "Choice", "Field", "Kind", "field", "walk"]
 
 
 CATEGORIES = Field(

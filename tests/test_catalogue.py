@@ -18,7 +18,7 @@ from flask import Flask
 import protocol
 from caseworker_client.decrypt import open_messages, report_document
 from caseworker_client.escalate import build_package, redactable
-from protocol import catalogue
+from protocol import catalogue, fieldtable
 from protocol.catalogue import Choice, Field, Kind
 from reporting.reporter.forms import CATEGORIES, CONSENT_CHOICES, ReportForm
 from tests.test_client_local import REPORT_ID, Cache, invoke
@@ -117,3 +117,10 @@ def test_the_form_offers_the_catalogues_choices_and_labels(app: Flask) -> None:
             if field.form_name and not field.path.startswith("family."):
                 assert str(form[field.form_name].label.text) == field.label, field.path
                 assert str(form[field.form_name].description) == field.help, field.path
+
+
+def test_the_docs_field_table_is_the_catalogues() -> None:
+    page = Path(__file__).resolve().parents[1] / "docs" / "report-fields.md"
+    assert page.read_text(encoding="utf-8") == fieldtable.markdown(), (
+        "run: .venv/bin/python -m protocol.fieldtable > docs/report-fields.md"
+    )
