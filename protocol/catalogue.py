@@ -45,6 +45,7 @@ CATEGORIES = Field(
     anonymised=True,
     counted=True,
     title="What happened",
+    section=N_("What happened"),
 )
 CONSENT = Field(
     "consent",
@@ -66,6 +67,7 @@ CONSENT = Field(
     required=True,
     anonymised=True,
     title="Sharing",
+    section=N_("Sharing"),
 )
 
 # In the order of the v1 document, which is the order a caseworker reads them in.
@@ -84,11 +86,14 @@ REPORT_FIELDS: tuple[Field, ...] = (
         required=True,
         anonymised=True,  # the reporter's own words: an anonymised package carries a caveat
         title="Narrative",
+        section=N_("What happened"),
+        lines=12,
     ),
     Field(
         "where",
         Kind.GROUP,
         N_("Where"),
+        section=N_("Where"),
         fields=(
             Field(
                 "where.country",
@@ -114,6 +119,7 @@ REPORT_FIELDS: tuple[Field, ...] = (
         "when",
         Kind.GROUP,
         N_("When"),
+        section=N_("When"),
         fields=(
             Field(
                 "when.from",
@@ -145,6 +151,7 @@ REPORT_FIELDS: tuple[Field, ...] = (
         "who",
         Kind.GROUP,
         N_("Who"),
+        section=N_("Who"),
         fields=(
             Field(
                 "who.people",
@@ -172,6 +179,7 @@ REPORT_FIELDS: tuple[Field, ...] = (
                 N_("The address or a description of the place."),
                 form_name="station_address",
                 identifying=True,
+                lines=3,
             ),
         ),
     ),
@@ -181,6 +189,13 @@ REPORT_FIELDS: tuple[Field, ...] = (
         N_("Family members affected"),
         form_name="family",
         max_entries=3,
+        section=N_("Family members"),
+        section_help=N_(
+            "If family members in your home country were threatened, questioned or punished, "
+            "you can tell us about up to three of them here. Leave this empty if it does not "
+            "apply."
+        ),
+        entry_label=N_("Family member %(number)d"),
         fields=(
             Field(
                 "family.relation",
@@ -205,6 +220,7 @@ REPORT_FIELDS: tuple[Field, ...] = (
                 N_("For example: visited by police, questioned, passport taken, job lost."),
                 form_name="what_happened",
                 anonymised=True,
+                lines=3,
             ),
         ),
     ),
@@ -217,8 +233,10 @@ REPORT_FIELDS: tuple[Field, ...] = (
             "Photos can contain the place and time they were taken: if that could identify "
             "you, take a screenshot of the photo and send that instead."
         ),
-        required=True,  # written by the service, possibly empty
+        form_name="attachments",
+        required=True,  # written by the service (what the files are), possibly empty
         identifying=True,  # photos show faces and places; files carry metadata
+        section=N_("Evidence"),
     ),
     CONSENT,
     Field(
@@ -229,6 +247,7 @@ REPORT_FIELDS: tuple[Field, ...] = (
         form_name="reply_language",
         required=True,
         title="Reply in",
+        section=N_("Replies"),
     ),
     Field("interface_language", Kind.LANGUAGE, N_("Portal language"), required=True),
 )

@@ -48,6 +48,13 @@ class Field:
     fields: tuple[Field, ...] = ()  # the fields of each entry of a GROUP
     max_entries: int = 0  # of a GROUP
     title: str = ""  # a shorter name for caseworkers' tools and the docs (English)
+    # How the reporter form shows it: the section (a fieldset) a top-level field opens or
+    # joins, the section's help, the legend of each entry of a repeated group, and how
+    # many lines a long answer's box shows.
+    section: str = ""
+    section_help: str = ""
+    entry_label: str = ""
+    lines: int = 0
 
     @property
     def name(self) -> str:

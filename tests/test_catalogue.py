@@ -14,13 +14,16 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
+import crypto
 import protocol
 from caseworker_client.decrypt import open_messages, report_document
 from caseworker_client.escalate import build_package, redactable
 from protocol import catalogue, fieldtable
 from protocol.catalogue import Choice, Field, Kind
-from reporting.reporter.forms import CATEGORIES, CONSENT_CHOICES, ReportForm
+from reporting.reporter.report_form import report_form
+from tests.portal import Caseworker, submit_report
 from tests.test_client_local import REPORT_ID, Cache, invoke
 
 METHOD = Field(
@@ -97,6 +100,27 @@ def test_a_synthetic_field_reaches_document_show_escalation_and_stats(
     assert "闽A" not in stats.output and "plate" not in stats.output
 
 
+def test_a_synthetic_field_is_asked_for_and_stored_encrypted(
+    synthetic: None, app: Flask, client: FlaskClient, caseworker: Caseworker
+) -> None:
+    page = client.get("/report").text
+    assert "How they reached you (synthetic)" in page and "Vehicle plate (synthetic)" in page
+    assert 'name="synthetic_method" type="radio" value="call"' in page
+    assert 'name="synthetic_plate"' in page
+
+    sent = submit_report(client, **ANSWERS)
+    assert sent.status_code == 200, sent.text[:500]
+    store = app.extensions["blobs"]
+    ciphertexts = [store.path(blob_id).read_bytes() for blob_id in store.ids()]
+    assert not any("闽A".encode() in c or b"synthetic" in c for c in ciphertexts)
+    [plaintext] = [crypto.decrypt(c, [caseworker.identity]) for c in ciphertexts]
+    document = protocol.read_report(plaintext)
+    assert document["synthetic_method"] == "call" and document["synthetic_plate"] == "闽A 12345"
+
+    refused = submit_report(client, synthetic_method="email")  # not one of its codes
+    assert refused.status_code == 400 and len(list(store.ids())) == 1
+
+
 def test_a_report_written_before_a_field_existed_still_reads(
     synthetic: None, tmp_path: Path
 ) -> None:
@@ -106,17 +130,20 @@ def test_a_report_written_before_a_field_existed_still_reads(
     assert protocol.read_report(document) == document
 
 
-def test_the_form_offers_the_catalogues_choices_and_labels(app: Flask) -> None:
-    assert [(c.value, str(c.label)) for c in CATEGORIES] == [
-        (c.code, c.label) for c in catalogue.CATEGORIES.choices
-    ]
-    assert [c.value for c in CONSENT_CHOICES] == list(protocol.CONSENTS)
+def test_the_form_offers_the_catalogues_fields_labels_and_choices(app: Flask) -> None:
     with app.test_request_context():
-        form = ReportForm(meta={"csrf": False})
+        form = report_form(meta={"csrf": False})
         for field in catalogue.walk():
-            if field.form_name and not field.path.startswith("family."):
-                assert str(form[field.form_name].label.text) == field.label, field.path
-                assert str(form[field.form_name].description) == field.help, field.path
+            if not field.form_name or field.path.startswith("family."):
+                continue
+            shown = form[field.form_name]
+            assert str(shown.label.text) == field.label, field.path
+            assert str(shown.description) == field.help, field.path
+            if field.choices:
+                assert [(c.value, str(c.label)) for c in shown.choices] == [
+                    (c.code, c.label) for c in field.choices
+                ]
+        assert [c.value for c in form["consent"].choices] == list(protocol.CONSENTS)
 
 
 def test_the_docs_field_table_is_the_catalogues() -> None:

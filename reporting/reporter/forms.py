@@ -10,44 +10,16 @@ from wtforms import (
     Field,
     FieldList,
     Form,
-    FormField,
     MultipleFileField,
-    RadioField,
-    SelectChoice,
-    SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from protocol import catalogue
-from reporting.countries import country_choices
 from reporting.forms import StrictForm
-from reporting.languages import REPLY_LANGUAGES
-
-FAMILY_ENTRIES = catalogue.field("family").max_entries
-
-
-def choices(field: catalogue.Field) -> list[SelectChoice]:
-    """A catalogue field's codes with their labels, translated when the page is drawn."""
-    return [SelectChoice(c.code, _l(c.label)) for c in field.choices]
-
-
-def label(path: str) -> Any:
-    """The catalogue's label of the field at `path`, translated when the page is drawn."""
-    return _l(catalogue.field(path).label)
-
-
-def help_text(path: str) -> Any:
-    """The catalogue's help for the field at `path`, translated when the page is drawn."""
-    return _l(catalogue.field(path).help)
-
-
-CATEGORIES = choices(catalogue.CATEGORIES)
-CONSENT_CHOICES = choices(catalogue.CONSENT)
 
 
 def _limits() -> Any:
@@ -145,110 +117,15 @@ class FixedFieldList(FieldList):
     are sparse (only family-1, say); the page always has all of them, so take them as is.
     """
 
+    def __init__(self, *args: Any, entry_label: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.entry_label = entry_label  # "Family member %(number)d": each entry's legend
+
     def process(self, formdata: Any, data: Any = None, extra_filters: Any = None) -> None:
         self.entries: list[Any] = []
         self.last_index = -1
         for _ in range(self.max_entries or 0):
             self._add_entry(formdata)
-
-
-class FamilyMemberForm(Form):
-    """One affected family member (a plain Form: the parent form carries the CSRF token)."""
-
-    relation = short_text(label("family.relation"), help_text("family.relation"))
-    location = short_text(label("family.location"), help_text("family.location"))
-    what_happened = TextAreaField(
-        label("family.what_happened"),
-        description=help_text("family.what_happened"),
-        validators=[Optional(), ShortLength(long=True)],
-    )
-
-
-class ReportForm(ReporterForm):
-    """The report: one required narrative, everything else optional and structured."""
-
-    categories = MultiCheckboxField(
-        label("categories"),
-        choices=CATEGORIES,
-        description=help_text("categories"),
-        validators=[Optional()],
-    )
-    narrative = TextAreaField(
-        label("narrative"),
-        description=help_text("narrative"),
-        validators=[
-            InputRequired(_l("Please describe what happened.")),
-            NarrativeLength(),
-            NotACodename(),
-        ],
-    )
-    country = SelectField(
-        label("where.country"),
-        description=help_text("where.country"),
-        validators=[Optional()],
-    )
-    city = short_text(label("where.city"), help_text("where.city"))
-    date_from = StringField(
-        label("when.from"),
-        description=help_text("when.from"),
-        validators=[Optional(), ShortLength()],
-    )
-    date_to = StringField(
-        label("when.to"),
-        description=help_text("when.to"),
-        validators=[Optional(), ShortLength()],
-    )
-    when_note = short_text(label("when.note"), help_text("when.note"))
-    people = TextAreaField(
-        label("who.people"),
-        description=help_text("who.people"),
-        validators=[Optional(), ShortLength(long=True)],
-    )
-    affiliation = short_text(
-        label("who.affiliation"),
-        help_text("who.affiliation"),
-    )
-    station_address = TextAreaField(
-        label("who.station_address"),
-        description=help_text("who.station_address"),
-        validators=[Optional(), ShortLength(long=True)],
-    )
-    family = FixedFieldList(
-        FormField(FamilyMemberForm),
-        min_entries=FAMILY_ENTRIES,
-        max_entries=FAMILY_ENTRIES,
-        label=label("family"),
-    )
-    attachments = MultipleFileField(label("attachments"), description=help_text("attachments"))
-    consent = RadioField(
-        label("consent"),
-        choices=CONSENT_CHOICES,
-        default="none",
-        description=help_text("consent"),
-        validators=[InputRequired(_l("Please choose whether we may share your report."))],
-    )
-    reply_language = SelectField(
-        label("reply_language"),
-        choices=[
-            SelectChoice(code, name, render_kw={"lang": code.replace("_", "-")})
-            for code, name in REPLY_LANGUAGES
-        ],
-        description=help_text("reply_language"),
-        validators=[DataRequired(_l("Please choose a language for our replies."))],
-    )
-    website = StringField(
-        _l("Leave this field empty"),
-        description=_l("This field is a trap for automated spam; people should leave it empty."),
-        validators=[Honeypot()],
-    )
-    submit = SubmitField(_l("Send the report securely"))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.country.choices = [
-            SelectChoice("", _l("Choose a country (optional)")),
-            *(SelectChoice(code, name) for code, name in country_choices()),
-        ]
 
 
 class FollowupForm(ReporterForm):
