@@ -98,6 +98,8 @@ def report_text(document: Mapping[str, Any], summary: Mapping[str, Any] | None =
     short, long = [], []
     for field in catalogue.REPORT_FIELDS:
         value = document.get(field.key)
+        if field.key not in document and field.retired:
+            continue  # asked only in older reports
         if field.kind is Kind.FILES:
             continue  # listed with the files' sizes beside the report (casework.report_text)
         if field.kind is Kind.MULTIPLE:

@@ -46,18 +46,33 @@ def answers(document: Mapping[str, Any], counted: Field) -> list[str]:
     return codes or [UNKNOWN]
 
 
+STATION_CODES = {
+    "categories": "police_station",  # reporting/v1
+    "methods": "association_or_station",
+    "actors": "service_station",
+}
+
+
+def _met_a_station(document: Mapping[str, Any]) -> bool:
+    return any(
+        code in answers(document, catalogue.field(path)) for path, code in STATION_CODES.items()
+    )
+
+
 def count(reports: Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]]) -> Counts:
     """Count (summary, decrypted report document) pairs."""
     counts = Counts()
     for summary, document in reports:
         counts.reports += 1
         for counted in counted_fields():
+            if counted.retired and counted.path not in document:
+                continue  # asked only in older reports: newer ones are not "not given"
             counts.by_field[counted.path].update(answers(document, counted))
         counts.months[str(summary.get("received_on") or "")[:7] or UNKNOWN] += 1
         # The one figure published about overseas "police service stations": in how many
         # host countries reporters met one.
         [country] = answers(document, catalogue.field("where.country"))
-        if "police_station" in answers(document, catalogue.CATEGORIES) and country != UNKNOWN:
+        if country != UNKNOWN and _met_a_station(document):
             counts.station_countries.add(country)
     return counts
 

@@ -29,7 +29,15 @@ from protocol.readers import (
     read_report,
     read_status_note,
 )
-from protocol.schema import CONSENTS, KINDS, KNOWN_SCHEMAS, SCHEMA, SCHEMA_V1, DocumentError
+from protocol.schema import (
+    CONSENTS,
+    KINDS,
+    KNOWN_SCHEMAS,
+    SCHEMA,
+    SCHEMA_V1,
+    SCHEMA_V2,
+    DocumentError,
+)
 
 __all__ = [
     "CONSENTS",
@@ -38,6 +46,7 @@ __all__ = [
     "MIN_BUCKET",
     "SCHEMA",
     "SCHEMA_V1",
+    "SCHEMA_V2",
     "AttachmentInfo",
     "DocumentError",
     "decode",

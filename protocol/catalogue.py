@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from protocol.fields import N_, Choice, Field, Kind
+from protocol.repression import V2_FIELDS
 
 __all__ = ["CATEGORIES", "CONSENT", "REPORT_FIELDS", "Choice", "Field", "Kind", "field", "walk"]
 
@@ -46,6 +47,7 @@ CATEGORIES = Field(
     counted=True,
     title="What happened",
     section=N_("What happened"),
+    until=1,  # reporting/v2 asks for methods, actors, contact and demands instead
 )
 CONSENT = Field(
     "consent",
@@ -89,6 +91,7 @@ REPORT_FIELDS: tuple[Field, ...] = (
         section=N_("What happened"),
         lines=12,
     ),
+    *V2_FIELDS,
     Field(
         "where",
         Kind.GROUP,

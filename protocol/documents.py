@@ -59,6 +59,8 @@ def report_document(
     }
     document = _head(REPORT)
     for field in catalogue.REPORT_FIELDS:
+        if field.retired:
+            continue
         if field.path in written:
             document[field.key] = written[field.path]
         elif field.path not in document:

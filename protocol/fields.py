@@ -55,6 +55,20 @@ class Field:
     section_help: str = ""
     entry_label: str = ""
     lines: int = 0
+    # The schema version that added it, and the last one whose form asked for it (0: still
+    # asked). A retired field is never written again but still read: older reports hold it,
+    # and so do they once upgraded in memory.
+    since: int = 1
+    until: int = 0
+
+    def in_version(self, version: int) -> bool:
+        """Whether reports of schema version `version` may hold this field."""
+        return self.since <= version
+
+    @property
+    def retired(self) -> bool:
+        """Kept to read older reports; no longer asked or written."""
+        return bool(self.until)
 
     @property
     def name(self) -> str:

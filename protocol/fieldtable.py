@@ -13,7 +13,7 @@ from protocol.fields import Field
 INTRO = """# The fields of a report
 
 Written from `protocol/catalogue.py` by `python -m protocol.fieldtable`; do not edit by
-hand. Every field is inside the encrypted document (schema `reporting/v1`): the server
+hand. Every field is inside the encrypted document (schema `reporting/v2`): the server
 stores none of them in clear except consent, which it keeps beside the ciphertext so
 that it can refuse an escalation the reporter did not allow.
 
@@ -24,11 +24,24 @@ that it can refuse an escalation the reporter did not allow.
 - **counted**: `reporting-caseworker stats` counts its answers.
 - **required**: in every report; a field that is not may be missing (not answered, or a
   report written before the field existed).
+- **schemas**: the schema versions whose form asks for it (`v1+`: since v1, still asked;
+  `v1 only`: asked only in v1, still read). A v1 report is read and upgraded in memory: its
+  categories are also given as v2 methods.
 """
 
 
 def _yes(flag: bool) -> str:
     return "yes" if flag else ""
+
+
+def _versions(field: Field) -> str:
+    if field.until:
+        return (
+            f"v{field.since} only"
+            if field.until == field.since
+            else f"v{field.since}-v{field.until}"
+        )
+    return f"v{field.since}+"
 
 
 def _row(field: Field) -> str:
@@ -41,6 +54,7 @@ def _row(field: Field) -> str:
         _yes(field.identifying),
         _yes(field.anonymised),
         _yes(field.counted),
+        _versions(field),
         codes,
     ]
     return "| " + " | ".join(cells) + " |"
@@ -49,8 +63,8 @@ def _row(field: Field) -> str:
 def markdown() -> str:
     """The whole page."""
     header = [
-        "| field | kind | label | required | identifies | anonymised | counted | codes |",
-        "|---|---|---|---|---|---|---|---|",
+        "| field | kind | label | required | identifies | anonymised | counted | schemas | codes |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     rows = [_row(field) for field in catalogue.walk()]
     return INTRO + "\n" + "\n".join(header + rows) + "\n"

@@ -15,6 +15,7 @@ from typing import Any
 from protocol import catalogue
 from protocol.catalogue import Field, Kind
 from protocol.dates import parse_day
+from protocol.repression import V1_CATEGORY_METHODS
 from protocol.schema import (
     CONSENTS,
     ESCALATION,
@@ -24,8 +25,10 @@ from protocol.schema import (
     NOTE,
     REPLY,
     REPORT,
+    SCHEMA,
     STATUS_NOTE,
     DocumentError,
+    version,
 )
 
 Check = Callable[[Any, str], Any]
@@ -130,10 +133,19 @@ def _check(field: Field, partial: bool) -> Check:
 
 
 def _report(value: Any, where: str) -> dict[str, Any]:
-    """A report as the catalogue describes it now (read when called, not at import)."""
-    check = _fields((*_HEAD_FIELDS, *catalogue.REPORT_FIELDS), partial=False)
-    checked: dict[str, Any] = check(value, where)
-    return checked
+    """A report as the catalogue describes its schema version (read when called), and a v1
+    report upgraded in memory to v2."""
+    found = version(str(value.get("schema")))
+    fields = tuple(f for f in catalogue.REPORT_FIELDS if f.in_version(found))
+    checked: dict[str, Any] = _fields((*_HEAD_FIELDS, *fields), partial=False)(value, where)
+    return upgrade_v1(checked) if found == 1 else checked
+
+
+def upgrade_v1(report: dict[str, Any]) -> dict[str, Any]:
+    """A v1 report as v2: its categories also said in the v2 methods (the categories stay,
+    as the reporter chose them)."""
+    methods = [V1_CATEGORY_METHODS.get(c, "other") for c in report.get("categories") or []]
+    return {**report, "schema": SCHEMA, "methods": list(dict.fromkeys(methods))}
 
 
 def _shared_report(value: Any, where: str) -> dict[str, Any]:

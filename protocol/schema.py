@@ -8,8 +8,16 @@ A schema not listed here is refused, never guessed at.
 from __future__ import annotations
 
 SCHEMA_V1 = "reporting/v1"
-SCHEMA = SCHEMA_V1  # what new documents are written in
-KNOWN_SCHEMAS = (SCHEMA_V1,)
+SCHEMA_V2 = "reporting/v2"  # v1 and the vocabulary of transnational repression
+SCHEMA = SCHEMA_V2  # what new documents are written in
+VERSION = 2
+KNOWN_SCHEMAS = (SCHEMA_V1, SCHEMA_V2)
+
+
+def version(schema: str) -> int:
+    """The version number of one of the KNOWN_SCHEMAS ("reporting/v2" is 2)."""
+    return KNOWN_SCHEMAS.index(schema) + 1
+
 
 REPORT = "report"
 FOLLOWUP = "followup"

@@ -28,7 +28,8 @@ from protocol import AttachmentInfo, followup_document, report_document
 from tests.test_client_local import Cache
 
 FIELDS: dict[str, Any] = {
-    "categories": ["police_station"],
+    "methods": ["association_or_station"],
+    "police_place": "Quanzhou",
     "narrative": "They summoned me to the station on Main street.",
     "country": "NL",
     "city": "Rotterdam",
@@ -40,7 +41,9 @@ FIELDS: dict[str, Any] = {
     "family": [{"relation": "mother", "location": "Fuzhou, Gulou", "what_happened": "questioned"}],
     "reply_language": "ug",
 }
-IDENTIFYING = ("Rotterdam", "Mr Wang", "+31 6", "wang_88", "Main street 12", "Gulou", "photo.jpg")
+IDENTIFYING = (
+    "Rotterdam", "Quanzhou", "Mr Wang", "+31 6", "wang_88", "Main street 12", "Gulou", "photo.jpg",
+)  # fmt: skip
 SUMMARY = {"id": "rep1", "received_on": "2026-11-28"}
 
 
@@ -79,7 +82,8 @@ def test_anonymised_drops_what_identifies_the_reporter() -> None:
         assert value not in text, value
     assert "internal!" not in text  # notes are never shared
     report = document["report"]
-    assert report["categories"] == ["police_station"]
+    assert report["methods"] == ["association_or_station"]
+    assert "police_place" not in report  # the hometown's police narrows down who reported
     assert report["where"] == {"country": "NL"}
     assert report["when"] == {"from": "2025-03", "to": "", "note": "every week"}
     assert report["who"] == {"affiliation": "Fuzhou public security bureau"}
@@ -90,14 +94,14 @@ def test_anonymised_drops_what_identifies_the_reporter() -> None:
         {"written_on": report["written_on"], "text": "They came again."}
     ]
     assert (document["schema"], document["kind"], document["consent"]) == (
-        "reporting/v1", "escalation", "anonymised",
+        "reporting/v2", "escalation", "anonymised",
     )  # fmt: skip
     assert document["caveat"] == CAVEAT
     assert package.attachments == [] and document["attachments"] == []
     assert document["attachments_withheld"] == 2
     assert set(document["redacted"]) == {
         "who.people", "who.station_address", "where.city", "family.location",
-        "reply_language", "interface_language", "attachments",
+        "reply_language", "interface_language", "attachments", "police_place",
     }  # fmt: skip
 
 

@@ -70,7 +70,7 @@ class Cache:
             AttachmentInfo(f"{report_id}t", "call.txt", "text/plain", len(self.text_file)),
         ]
         fields = {
-            "categories": ["police_station", "family_threatened"],
+            "methods": ["association_or_station", "threats_to_relatives"],
             "narrative": NARRATIVE,
             "country": country,
             "city": "Rotterdam",
@@ -144,7 +144,7 @@ def test_show_decrypts_and_prints_the_report_readably(cache: Cache) -> None:
     assert result.exit_code == 0, result.output
     out = result.output
     for expected in (
-        "an overseas police “service station” or its agents",
+        "Pressure through a hometown or community association",
         "NL (Netherlands)",
         "Rotterdam",
         "Mr Wang",
@@ -162,6 +162,25 @@ def test_show_decrypts_and_prints_the_report_readably(cache: Cache) -> None:
     ):
         assert expected in out, expected
     assert "\x1b" not in out and "\x07" not in out  # no terminal escapes from a reporter
+
+
+def test_show_still_reads_a_v1_report(cache: Cache) -> None:
+    """Reports stored before reporting/v2 keep showing, their categories too."""
+    from tests.test_protocol import V1_REPORT
+
+    detail = cache.store.load_detail(REPORT_ID)
+    assert detail is not None
+    v1 = {**V1_REPORT, "attachments": []}
+    detail["messages"] = [
+        {**detail["messages"][0], "attachments": [],
+         "document": cache.blob(f"{REPORT_ID}v", encode(v1), b" ")},
+    ]  # fmt: skip
+    cache.store.save_detail(detail)
+    result = invoke(cache.home, "show", REPORT_ID)
+    assert result.exit_code == 0, result.output
+    assert "Threats to my job, residency or property" in result.output  # the v1 category
+    assert "Relatives questioned, detained or punished" in result.output  # upgraded to v2
+    assert "They called my mother again" in result.output
 
 
 def test_show_saves_attachments_trimmed_under_safe_names(cache: Cache, tmp_path: Path) -> None:
@@ -240,7 +259,7 @@ def test_stats_counts_and_writes_a_png(cache: Cache, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = [" ".join(line.split()) for line in result.output.splitlines()]
     assert "2 report(s) decrypted on this machine." in lines
-    assert "police_station 2" in lines and "family_threatened 2" in lines
+    assert "association_or_station 2" in lines and "threats_to_relatives 2" in lines
     assert "NL 1" in lines and "DE 1" in lines
     assert "2026-10 1" in lines and "2026-11 1" in lines
     assert any("came from 2 countries" in line for line in lines)

@@ -118,7 +118,7 @@ class Reporter:
         """File a report with three files; returns the codename."""
         data: dict[str, Any] = {
             "csrf_token": self.csrf("/report"),
-            "categories": ["police_station", "family_threatened"],
+            "methods": ["association_or_station", "threats_to_relatives"],
             "narrative": NARRATIVE,
             "country": "NL",
             "city": "Rotterdam",

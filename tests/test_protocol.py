@@ -115,6 +115,42 @@ def test_unknown_schemas_are_refused(schema: Any) -> None:
         protocol.read({**protocol.reply_document("hello"), "schema": schema})
 
 
+# A report exactly as reporting/v1 stored them (before reporting/v2 existed).
+V1_REPORT: dict[str, Any] = {
+    "schema": "reporting/v1", "kind": "report", "written_on": "2026-11-28",
+    "categories": ["police_station", "livelihood", "relatives_detained"],
+    "narrative": "They called my mother again and asked about my work.",
+    "where": {"country": "NL", "city": "Utrecht"},
+    "when": {"from": "2025-03", "to": "", "note": ""},
+    "who": {"people": "Mr Wang", "affiliation": "", "station_address": ""},
+    "family": [{"relation": "mother", "location": "Fuzhou", "what_happened": "questioned"}],
+    "attachments": [{"blob": "ab" * 16, "filename": "a.png", "content_type": "image/png",
+                     "size": 10}],
+    "consent": "anonymised", "reply_language": "zh_Hans", "interface_language": "zh_Hans",
+}  # fmt: skip
+
+
+def test_a_v1_report_reads_upgraded_to_v2_in_memory() -> None:
+    report = protocol.read_report(protocol.encode(V1_REPORT) + b"   ")
+    assert report["schema"] == "reporting/v2"
+    assert report["methods"] == ["association_or_station", "other", "relatives_punished"]
+    assert report["categories"] == V1_REPORT["categories"]  # as the reporter chose them
+    assert {k: v for k, v in report.items() if k not in ("schema", "methods")} == {
+        k: v for k, v in V1_REPORT.items() if k != "schema"
+    }
+
+
+def test_a_v1_report_with_a_v2_field_is_refused() -> None:
+    with pytest.raises(DocumentError, match="unknown field"):
+        protocol.read_report({**V1_REPORT, "methods": ["other"]})
+
+
+def test_new_reports_are_v2_and_no_longer_carry_categories() -> None:
+    report = protocol.report_document(FIELDS, [], "en")
+    assert report["schema"] == protocol.SCHEMA == "reporting/v2"
+    assert "categories" not in report and report["methods"] == []
+
+
 def test_the_family_keeps_only_what_the_form_asks() -> None:
     [member] = protocol.report_document(FIELDS, [], "en")["family"]
     assert member == {"relation": "mother", "location": "Fuzhou", "what_happened": "questioned"}

@@ -109,6 +109,8 @@ def _fields(specs: tuple[catalogue.Field, ...]) -> dict[str, Field]:
     """The form fields of these catalogue fields; an object group's fields are the page's own."""
     fields: dict[str, Field] = {}
     for spec in specs:
+        if spec.retired:
+            continue
         if spec.kind is Kind.GROUP and not spec.max_entries:
             fields.update(_fields(spec.fields))
         elif spec.form_name:
@@ -156,7 +158,7 @@ def sections() -> list[Section]:
     """The page's sections in catalogue order; fields the reporter does not fill are left out."""
     found: list[Section] = []
     for spec in catalogue.REPORT_FIELDS:
-        if not spec.form_name and spec.kind is not Kind.GROUP:
+        if spec.retired or (not spec.form_name and spec.kind is not Kind.GROUP):
             continue
         title = spec.section or spec.label
         if not found or found[-1].title != title:
