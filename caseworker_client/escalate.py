@@ -133,6 +133,15 @@ def _drop(report: dict[str, Any], path: str) -> bool:
     return found
 
 
+def _answered(value: Any) -> bool:
+    """Whether the reporter wrote anything here (a group of blank answers is not)."""
+    if isinstance(value, dict):
+        return any(_answered(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_answered(v) for v in value)
+    return bool(value)
+
+
 def _anonymise(report: dict[str, Any]) -> dict[str, Any]:
     """Keep only the allow-listed fields (see the module docstring)."""
     kept: dict[str, Any] = {}
@@ -221,7 +230,8 @@ def build_package(
     if consent == "anonymised":
         redacted = [path for path in anonymised_drops() if _drop(copy.deepcopy(report), path)]
         kept = _anonymised_top()
-        redacted += [k for k, v in report.items() if v and k not in (*kept, *redacted)]
+        dropped = (*kept, *redacted, *(path.partition(".")[0] for path in redacted))
+        redacted += [k for k, v in report.items() if _answered(v) and k not in dropped]
         report = _anonymise(report)
     followups = [m for m in messages if m.kind == "followup" and m.document is not None]
     share_files = consent == "full" and "attachments" not in redact

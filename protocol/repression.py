@@ -149,7 +149,65 @@ DEADLINE = Field(
     since=2,
 )
 
-V2_FIELDS = (METHODS, ACTORS, POLICE_PLACE, CONTACT, CONTACT_APP, DEMANDS, DEADLINE)
+# Each identifier in its own field, so the caseworker's client can link reports about the
+# same people later, on the caseworker's machine (never on the server).
+IDENTIFIERS = Field(
+    "identifiers",
+    Kind.GROUP,
+    N_("What identifies them"),
+    section=N_("What identifies them"),
+    section_help=N_(
+        "Each in its own box, so that caseworkers can link reports about the same people. "
+        "Leave empty what you do not know."
+    ),
+    title="Identifiers of the people who acted",
+    since=2,
+    fields=(
+        Field(
+            "identifiers.phones",
+            Kind.TEXT,
+            N_("Phone numbers they used"),
+            N_("As they appeared, separated by commas."),
+            form_name="actor_phones",
+            identifying=True,
+        ),
+        Field(
+            "identifiers.accounts",
+            Kind.TEXT,
+            N_("Messaging or social media accounts"),
+            N_("For example: a WeChat ID or a Telegram username."),
+            form_name="actor_accounts",
+            identifying=True,
+        ),
+        Field(
+            "identifiers.names",
+            Kind.TEXT,
+            N_("Names or titles they gave"),
+            N_("For example: “Officer Li” or “from the public security bureau”."),
+            form_name="actor_names",
+            identifying=True,
+        ),
+        Field(
+            "identifiers.plates",
+            Kind.TEXT,
+            N_("Vehicle number plates"),
+            N_("Of cars they used or that followed you."),
+            form_name="actor_plates",
+            identifying=True,
+        ),
+    ),
+)
+
+V2_FIELDS = (
+    METHODS,
+    ACTORS,
+    POLICE_PLACE,
+    CONTACT,
+    CONTACT_APP,
+    DEMANDS,
+    DEADLINE,
+    IDENTIFIERS,
+)
 
 # What each v1 category says in the v2 vocabulary, for v1 reports upgraded in memory.
 # "livelihood" (threats to job, residency or property) has no method of its own.

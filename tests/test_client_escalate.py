@@ -30,6 +30,8 @@ from tests.test_client_local import Cache
 FIELDS: dict[str, Any] = {
     "methods": ["association_or_station"],
     "police_place": "Quanzhou",
+    "actor_phones": "+86 591 8888 0000",
+    "actor_plates": "闽A 99999",
     "narrative": "They summoned me to the station on Main street.",
     "country": "NL",
     "city": "Rotterdam",
@@ -42,7 +44,8 @@ FIELDS: dict[str, Any] = {
     "reply_language": "ug",
 }
 IDENTIFYING = (
-    "Rotterdam", "Quanzhou", "Mr Wang", "+31 6", "wang_88", "Main street 12", "Gulou", "photo.jpg",
+    "Rotterdam", "Quanzhou", "+86 591", "闽A", "Mr Wang", "+31 6", "wang_88", "Main street 12",
+    "Gulou", "photo.jpg",
 )  # fmt: skip
 SUMMARY = {"id": "rep1", "received_on": "2026-11-28"}
 
@@ -102,6 +105,7 @@ def test_anonymised_drops_what_identifies_the_reporter() -> None:
     assert set(document["redacted"]) == {
         "who.people", "who.station_address", "where.city", "family.location",
         "reply_language", "interface_language", "attachments", "police_place",
+        "identifiers.phones", "identifiers.plates",
     }  # fmt: skip
 
 
