@@ -133,6 +133,21 @@ def _drop(report: dict[str, Any], path: str) -> bool:
     return found
 
 
+def _withhold_unshared(report: dict[str, Any]) -> list[str]:
+    """Drop the entries of a repeated group (a relative) the reporter did not allow to share,
+    whatever the consent; the groups that lost one, for the package's list."""
+    lost = []
+    for group in catalogue.REPORT_FIELDS:
+        entries = report.get(group.key)
+        if not group.share_flag or not isinstance(entries, list):
+            continue
+        shared = [e for e in entries if isinstance(e, dict) and e.get(group.share_flag) is True]
+        if len(shared) != len(entries):
+            lost.append(f"{group.path} (entries not allowed to be shared)")
+        report[group.key] = shared
+    return lost
+
+
 def _answered(value: Any) -> bool:
     """Whether the reporter wrote anything here (a group of blank answers is not)."""
     if isinstance(value, dict):
@@ -226,6 +241,7 @@ def build_package(
     consent = effective_consent(report_message.document, summary.get("consent"))
     original = copy.deepcopy(report_message.document)
     report = {k: v for k, v in original.items() if k not in ("schema", "kind")}
+    unshared = _withhold_unshared(report)
     redacted = []
     if consent == "anonymised":
         redacted = [path for path in anonymised_drops() if _drop(copy.deepcopy(report), path)]
@@ -233,6 +249,7 @@ def build_package(
         dropped = (*kept, *redacted, *(path.partition(".")[0] for path in redacted))
         redacted += [k for k, v in report.items() if _answered(v) and k not in dropped]
         report = _anonymise(report)
+    redacted += unshared
     followups = [m for m in messages if m.kind == "followup" and m.document is not None]
     share_files = consent == "full" and "attachments" not in redact
     for path in redact:

@@ -84,7 +84,8 @@ def attachment_lines(refs: Sequence[AttachmentRef]) -> list[str]:
 
 def report_text(document: Mapping[str, Any], summary: Mapping[str, Any] | None = None) -> str:
     """The reporter's structured report, laid out from the field catalogue: a section per
-    group of fields, the short answers together, the long ones (the narrative) last."""
+    group of fields and per list of choices (left out when empty), the short answers under
+    their form section's title, the long ones (the narrative) last."""
     summary = summary or {}
     out = []
     if summary:
@@ -95,7 +96,8 @@ def report_text(document: Mapping[str, Any], summary: Mapping[str, Any] | None =
             f"severity {clean(summary.get('severity')) or '—'}",
         ]
         out += [" · ".join(facts), ""]
-    short, long = [], []
+    short: dict[str, list[str | None]] = {"About this report": []}
+    long: list[str] = []
     for field in catalogue.REPORT_FIELDS:
         value = document.get(field.key)
         if field.key not in document and field.retired:
@@ -103,8 +105,9 @@ def report_text(document: Mapping[str, Any], summary: Mapping[str, Any] | None =
         if field.kind is Kind.FILES:
             continue  # listed with the files' sizes beside the report (casework.report_text)
         if field.kind is Kind.MULTIPLE:
-            chosen = [f"  - {clean(field.label_of(str(code)))}" for code in value or []]
-            out += _section(field.name, chosen or ["  (none chosen)"])
+            out += _section(
+                field.name, [f"  - {clean(field.label_of(str(c)))}" for c in value or []]
+            )
         elif field.kind is Kind.GROUP and field.max_entries:
             out += _section(field.name, _entries(field, value or []))
         elif field.kind is Kind.GROUP:
@@ -113,8 +116,9 @@ def report_text(document: Mapping[str, Any], summary: Mapping[str, Any] | None =
         elif field.kind is Kind.LONG_TEXT:
             long += [field.name, _block(value), ""]
         else:
-            short.append(_answer(field, value))
-    out += _section("About this report", short)
+            short.setdefault(field.section or "About this report", []).append(_answer(field, value))
+    for title, answers in short.items():
+        out += _section(title, answers)
     return "\n".join(out + long).rstrip() + "\n"
 
 
@@ -127,12 +131,23 @@ def _answer(field: Field, value: Any) -> str | None:
     return _field(field.name, value)
 
 
+def _short(field: Field, value: Any) -> str:
+    """One short answer of a group's entry: a flag by its name when set, codes by label."""
+    if field.kind is Kind.FLAG:
+        return clean(field.name) if value is True else ""
+    if field.kind is Kind.MULTIPLE:
+        return ", ".join(clean(field.label_of(str(code))) for code in value or [])
+    if field.kind is Kind.COUNTRY:
+        return country_name(str(value or ""))
+    return clean(value)
+
+
 def _entries(group: Field, entries: Sequence[Any]) -> list[str]:
     """Each entry of a repeated group: its short answers on one line, the long ones below."""
     lines = []
     for number, entry in enumerate(entries, start=1):
         entry = entry if isinstance(entry, Mapping) else {}
-        short = [clean(entry.get(f.key)) for f in group.fields if f.kind is not Kind.LONG_TEXT]
+        short = [_short(f, entry.get(f.key)) for f in group.fields if f.kind is not Kind.LONG_TEXT]
         lines.append(f"  {number}. {' — '.join(part for part in short if part) or '(blank)'}")
         lines += [
             _block(entry[f.key], "     ")

@@ -34,13 +34,21 @@ class Counts:
     station_countries: set[str] = field(default_factory=set)
 
 
+def _at(value: Any, keys: list[str]) -> list[Any]:
+    """The values at a dotted path, through the entries of repeated groups."""
+    if not keys:
+        return value if isinstance(value, list) else [value]
+    if isinstance(value, list):
+        return [found for item in value for found in _at(item, keys)]
+    if isinstance(value, Mapping):
+        return _at(value.get(keys[0]), keys[1:])
+    return []
+
+
 def answers(document: Mapping[str, Any], counted: Field) -> list[str]:
     """The codes a report gives for a counted field ([UNKNOWN] when it gives none)."""
-    value: Any = document
-    for key in counted.path.split("."):
-        value = value.get(key) if isinstance(value, Mapping) else None
-    values = value if isinstance(value, list) else [value]
-    codes = [str(v) for v in values if isinstance(v, str) and v]
+    values = _at(document, counted.path.split("."))
+    codes = list(dict.fromkeys(str(v) for v in values if isinstance(v, str) and v))
     if counted.kind is Kind.COUNTRY:
         codes = [code.upper() for code in codes]
     return codes or [UNKNOWN]
@@ -90,7 +98,8 @@ def table(counts: Counts) -> str:
     lines = [f"{counts.reports} report(s) decrypted on this machine.", ""]
     if counts.reports:
         for path, counter in counts.by_field.items():
-            lines += _rows(catalogue.field(path).name.lower(), counter)
+            if counter:  # a field no decrypted report holds (retired, or not yet asked)
+                lines += _rows(catalogue.field(path).name.lower(), counter)
         lines += _rows("month received", counts.months, by_key=True)
         n = len(counts.station_countries)
         lines.append(
@@ -110,6 +119,7 @@ def chart(counts: Counts, path: Path) -> None:
     panels = [
         (f"By {catalogue.field(path).name.lower()}", counter.most_common())
         for path, counter in counts.by_field.items()
+        if counter
     ]
     panels.append(("By month received", sorted(counts.months.items())))
     figure = Figure(figsize=(9, 3.4 * len(panels)), layout="constrained")

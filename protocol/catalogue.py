@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from protocol.fields import N_, Choice, Field, Kind
-from protocol.repression import V2_FIELDS
+from protocol.repression import FAMILY_HARMS, V2_FIELDS
 
 __all__ = ["CATEGORIES", "CONSENT", "REPORT_FIELDS", "Choice", "Field", "Kind", "field", "walk"]
 
@@ -191,12 +191,12 @@ REPORT_FIELDS: tuple[Field, ...] = (
         Kind.GROUP,
         N_("Family members affected"),
         form_name="family",
-        max_entries=3,
+        max_entries=5,
+        share_flag="may_share",
         section=N_("Family members"),
         section_help=N_(
-            "If family members in your home country were threatened, questioned or punished, "
-            "you can tell us about up to three of them here. Leave this empty if it does not "
-            "apply."
+            "If family members were threatened, questioned or punished, you can tell us about "
+            "up to five of them here. Leave this empty if it does not apply."
         ),
         entry_label=N_("Family member %(number)d"),
         fields=(
@@ -209,6 +209,14 @@ REPORT_FIELDS: tuple[Field, ...] = (
                 anonymised=True,
             ),
             Field(
+                "family.country",
+                Kind.COUNTRY,
+                N_("Country where they live"),
+                form_name="country",
+                anonymised=True,
+                since=2,
+            ),
+            Field(
                 "family.location",
                 Kind.TEXT,
                 N_("Province and city"),
@@ -216,6 +224,7 @@ REPORT_FIELDS: tuple[Field, ...] = (
                 form_name="location",
                 identifying=True,
             ),
+            FAMILY_HARMS,
             Field(
                 "family.what_happened",
                 Kind.LONG_TEXT,
@@ -224,6 +233,25 @@ REPORT_FIELDS: tuple[Field, ...] = (
                 form_name="what_happened",
                 anonymised=True,
                 lines=3,
+            ),
+            Field(
+                "family.may_share",
+                Kind.FLAG,
+                N_("What I wrote about this person may be shared with partner organisations"),
+                N_("Leave this unticked to keep it within this organisation."),
+                form_name="may_share",
+                anonymised=True,
+                title="may be shared with partners",
+                since=2,
+            ),
+            Field(
+                "family.do_not_contact",
+                Kind.FLAG,
+                N_("Do not contact this person"),
+                form_name="do_not_contact",
+                anonymised=True,  # a partner must know it too
+                title="DO NOT CONTACT",
+                since=2,
             ),
         ),
     ),

@@ -84,10 +84,19 @@ def _answer(field: Field, fields: Mapping[str, Any]) -> Any:
 def _entries(group: Field, entries: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     """The entries of a repeated group the reporter filled in; blank ones are dropped."""
     kept = [
-        {sub.key: (entry.get(sub.form_name) or "").strip() for sub in group.fields}
+        {sub.key: _entry_answer(sub, entry.get(sub.form_name)) for sub in group.fields}
         for entry in entries[: group.max_entries]
     ]
-    return [entry for entry in kept if any(entry.values())]
+    # An entry with nothing but its flags unset is blank; a flag alone does not make one.
+    return [e for e in kept if any(v for k, v in e.items() if not isinstance(v, bool))]
+
+
+def _entry_answer(field: Field, value: Any) -> Any:
+    if field.kind is Kind.FLAG:
+        return value is True
+    if field.kind is Kind.MULTIPLE:
+        return list(value or [])
+    return (value or "").strip()
 
 
 def followup_document(text: str, attachments: Sequence[AttachmentInfo]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ class Kind(enum.StrEnum):
     LANGUAGE = "language"  # a language code
     GROUP = "group"  # a repeated group of `fields`
     FILES = "files"  # the attachments' descriptions, written by the service
+    FLAG = "flag"  # yes or no: a checkbox, stored as true or false
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,9 @@ class Field:
     counted: bool = False  # statistics may count it
     fields: tuple[Field, ...] = ()  # the fields of each entry of a GROUP
     max_entries: int = 0  # of a GROUP
+    # Of a repeated GROUP: the FLAG field of an entry that must be set for any escalation
+    # to carry that entry (a relative the reporter did not allow to share never leaves).
+    share_flag: str = ""
     title: str = ""  # a shorter name for caseworkers' tools and the docs (English)
     # How the reporter form shows it: the section (a fieldset) a top-level field opens or
     # joins, the section's help, the legend of each entry of a repeated group, and how

@@ -65,6 +65,12 @@ def _consent(value: Any, where: str) -> str:
     return str(value)
 
 
+def _flag(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise DocumentError(f"{where} is not true or false")
+    return value
+
+
 def _size(value: Any, where: str) -> int | None:
     return None if value is None else _count(value, where)
 
@@ -129,7 +135,7 @@ def _check(field: Field, partial: bool) -> Check:
         return _one_of(tuple(c.code for c in field.choices))
     if field.kind is Kind.MULTIPLE:
         return _list(_text)  # codes retired from the form still read in old reports
-    return {Kind.DAY: _day, Kind.FILES: _list(_ATTACHMENT)}.get(field.kind, _text)
+    return {Kind.DAY: _day, Kind.FILES: _list(_ATTACHMENT), Kind.FLAG: _flag}.get(field.kind, _text)
 
 
 def _report(value: Any, where: str) -> dict[str, Any]:

@@ -149,6 +149,31 @@ DEADLINE = Field(
     since=2,
 )
 
+FAMILY_HARMS = Field(
+    "family.harms",
+    Kind.MULTIPLE,
+    N_("What was done to them"),
+    N_("Choose all that apply."),
+    form_name="harms",
+    choices=(
+        Choice("questioned", N_("Questioned or visited by police")),
+        Choice("detained", N_("Detained")),
+        Choice("threatened", N_("Threatened")),
+        Choice("job", N_("Lost a job or a promotion")),
+        Choice("pension", N_("Pension stopped or cut")),
+        Choice("schooling", N_("Children refused schooling")),
+        Choice("property", N_("Property seized or threatened")),
+        Choice("passport", N_("Passport taken or refused")),
+        Choice("exit_ban", N_("Banned from leaving the country")),
+        Choice("made_to_pressure", N_("Made to contact me or to pressure me")),
+        Choice("other", N_("Something else")),
+    ),
+    anonymised=True,
+    counted=True,
+    title="What was done to relatives",
+    since=2,
+)
+
 # Each identifier in its own field, so the caseworker's client can link reports about the
 # same people later, on the caseworker's machine (never on the server).
 IDENTIFIERS = Field(

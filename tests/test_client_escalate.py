@@ -40,13 +40,33 @@ FIELDS: dict[str, Any] = {
     "people": "Mr Wang, +31 6 1234 5678, wechat wang_88",
     "affiliation": "Fuzhou public security bureau",
     "station_address": "Main street 12, Rotterdam",
-    "family": [{"relation": "mother", "location": "Fuzhou, Gulou", "what_happened": "questioned"}],
+    "family": [
+        {
+            "relation": "mother",
+            "location": "Fuzhou, Gulou",
+            "what_happened": "questioned",
+            "harms": ["questioned"],
+            "may_share": True,
+        },
+        {
+            "relation": "brother-in-law",
+            "location": "Xiamen",
+            "what_happened": "lost his job",
+            "do_not_contact": True,
+        },  # the reporter did not allow sharing this one
+    ],
     "reply_language": "ug",
 }
 IDENTIFYING = (
     "Rotterdam", "Quanzhou", "+86 591", "闽A", "Mr Wang", "+31 6", "wang_88", "Main street 12",
     "Gulou", "photo.jpg",
 )  # fmt: skip
+NOT_SHARED = ("brother-in-law", "Xiamen", "lost his job")
+UNSHARED = "family (entries not allowed to be shared)"
+MOTHER = {
+    "relation": "mother", "country": "", "harms": ["questioned"], "what_happened": "questioned",
+    "may_share": True, "do_not_contact": False,
+}  # fmt: skip
 SUMMARY = {"id": "rep1", "received_on": "2026-11-28"}
 
 
@@ -90,7 +110,8 @@ def test_anonymised_drops_what_identifies_the_reporter() -> None:
     assert report["where"] == {"country": "NL"}
     assert report["when"] == {"from": "2025-03", "to": "", "note": "every week"}
     assert report["who"] == {"affiliation": "Fuzhou public security bureau"}
-    assert report["family"] == [{"relation": "mother", "what_happened": "questioned"}]
+    assert report["family"] == [MOTHER]
+    assert not any(value in text for value in NOT_SHARED)
     assert report["narrative"] == FIELDS["narrative"]
     assert "reply_language" not in report and "interface_language" not in report
     assert document["followups"] == [
@@ -105,7 +126,7 @@ def test_anonymised_drops_what_identifies_the_reporter() -> None:
     assert set(document["redacted"]) == {
         "who.people", "who.station_address", "where.city", "family.location",
         "reply_language", "interface_language", "attachments", "police_place",
-        "identifiers.phones", "identifiers.plates",
+        "identifiers.phones", "identifiers.plates", UNSHARED,
     }  # fmt: skip
 
 
@@ -118,7 +139,8 @@ def test_full_shares_everything_and_the_files() -> None:
     for value in IDENTIFYING[:-1]:
         assert value in text, value
     assert "internal!" not in text
-    assert document["redacted"] == [] and "caveat" not in document
+    assert not any(value in text for value in NOT_SHARED)  # whatever the consent
+    assert document["redacted"] == [UNSHARED] and "caveat" not in document
     assert document["note"] == "Urgent."
     assert [ref.blob for ref in package.attachments] == ["b1", "b2"]
     assert document["attachments"] == [
@@ -139,9 +161,11 @@ def test_redact_drops_more_fields() -> None:
     )
     document = package.document
     assert "people" not in document["report"]["who"]
-    assert document["report"]["family"] == [{"relation": "mother", "what_happened": "questioned"}]
+    assert document["report"]["family"] == [MOTHER]
     assert package.attachments == [] and document["followups"] == []
-    assert document["redacted"] == ["attachments", "family.location", "followups", "who.people"]
+    assert document["redacted"] == [
+        "attachments", UNSHARED, "family.location", "followups", "who.people",
+    ]  # fmt: skip
     assert document["report"]["where"]["city"] == "Rotterdam"
 
 

@@ -125,6 +125,7 @@ class Reporter:
             "people": "Mr Wang, wechat wang_88",
             "family-0-relation": "mother",
             "family-0-location": "Fuzhou",
+            "family-0-may_share": "y",
             "consent": consent,
             "reply_language": "zh_Hans",
             "attachments": [
@@ -399,6 +400,7 @@ def test_report_reply_return_and_escalation(world: World, tmp_path: Path) -> Non
         "escalation", "full", ["who.people"],
     )  # fmt: skip
     assert package["report"]["narrative"] == NARRATIVE
+    assert [m["relation"] for m in package["report"]["family"]] == ["mother"]  # may be shared
     assert "people" not in package["report"]["who"]
     assert "re-encoded from their pixels" in package["attachments_note"]
     metadata = {e["filename"]: e["metadata"] for e in package["attachments"]}

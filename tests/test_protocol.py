@@ -153,7 +153,10 @@ def test_new_reports_are_v2_and_no_longer_carry_categories() -> None:
 
 def test_the_family_keeps_only_what_the_form_asks() -> None:
     [member] = protocol.report_document(FIELDS, [], "en")["family"]
-    assert member == {"relation": "mother", "location": "Fuzhou", "what_happened": "questioned"}
+    assert member == {
+        "relation": "mother", "country": "", "location": "Fuzhou", "harms": [],
+        "what_happened": "questioned", "may_share": False, "do_not_contact": False,
+    }  # fmt: skip
 
 
 # -- property-based: malformed documents of every kind -------------------------------------

@@ -90,8 +90,9 @@ def test_a_report_with_several_files_is_stored_encrypted_and_complete(
     assert "categories" not in document  # reporting/v1's, no longer asked
     assert document["where"] == {"country": "CA", "city": "Toronto"}
     assert document["family"] == [
-        {"relation": "brother", "location": "Urumqi", "what_happened": ""}
-    ]  # empty entries are left out
+        {"relation": "brother", "country": "", "location": "Urumqi", "harms": [],
+         "what_happened": "", "may_share": False, "do_not_contact": False}
+    ]  # fmt: skip  # empty entries are left out
     assert document["consent"] == "none" and document["reply_language"] == "zh_Hans"
     plaintexts = _plaintexts(app, caseworker.identity)
     for content, info in zip(files, document["attachments"], strict=True):

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     Field,
     FormField,
     MultipleFileField,
@@ -102,6 +103,8 @@ def _form_field(spec: catalogue.Field) -> Field:
         return SelectField(label, choices=_languages(), description=help_text, validators=checks)
     if spec.kind is Kind.FILES:
         return MultipleFileField(label, description=help_text)
+    if spec.kind is Kind.FLAG:
+        return BooleanField(label, description=help_text, default=False)
     raise ValueError(f"the reporter form cannot ask for a {spec.kind} ({spec.path})")
 
 
@@ -128,6 +131,11 @@ class _ReportFormBase(ReporterForm):
         for spec in catalogue.walk():
             if spec.kind is Kind.COUNTRY and spec.form_name:
                 self[spec.form_name].choices = countries
+        for group in catalogue.REPORT_FIELDS:  # and in each entry of a repeated group
+            for spec in group.fields if group.max_entries and not group.retired else ():
+                if spec.kind is Kind.COUNTRY:
+                    for entry in self[group.form_name]:
+                        entry[spec.form_name].choices = countries
 
 
 def report_form(*args: Any, **kwargs: Any) -> ReporterForm:
