@@ -164,6 +164,22 @@ def test_show_decrypts_and_prints_the_report_readably(cache: Cache) -> None:
     assert "\x1b" not in out and "\x07" not in out  # no terminal escapes from a reporter
 
 
+def test_show_gives_each_relatives_choices_and_flags(cache: Cache) -> None:
+    relatives = [
+        {"relation": "father", "country": "CN", "harms": ["pension", "passport"],
+         "may_share": True},
+        {"relation": "sister", "location": "Fuzhou", "do_not_contact": True},
+    ]  # fmt: skip
+    cache.write(extra={"family": relatives})
+    result = invoke(cache.home, "show", REPORT_ID)
+    assert result.exit_code == 0, result.output
+    assert (
+        "1. father — CN (China) — Pension stopped or cut, Passport taken or refused — "
+        "may be shared with partners"
+    ) in result.output
+    assert "2. sister — Fuzhou — DO NOT CONTACT" in result.output
+
+
 def test_show_still_reads_a_v1_report(cache: Cache) -> None:
     """Reports stored before reporting/v2 keep showing, their categories too."""
     from tests.test_protocol import V1_REPORT
