@@ -58,7 +58,7 @@ translations: venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy crypto reporting worker
+	$(VENV)/bin/mypy crypto protocol reporting worker
 
 bench: venv
 	@set -e; for script in bench/*.py; do \

@@ -669,18 +669,13 @@ class Reference:
 
 def run_reference(receiver: Receiver, blob_paths: Sequence[Path]) -> Reference:
     """The same blobs, signed and POSTed straight to the receiver from CONCURRENCY threads."""
+    from protocol.headers import delivery_headers
     from worker.channels.webhook import WebhookPolicy, WebhookTarget, post_ciphertext
 
     policy = WebhookPolicy(allowed_networks=(ipaddress.ip_network(ALLOWED_NETWORKS),))
     target = WebhookTarget(receiver.url, receiver.secret)
     tag = secrets.token_hex(4)
-    headers = {
-        "x-reporting-organisation": ORGANISATION,
-        "x-reporting-report": "0" * 32,
-        "x-reporting-message": "0" * 32,
-        "x-reporting-kind": "report",
-        "x-reporting-part": "0",
-    }
+    headers = delivery_headers(ORGANISATION, "0" * 32, "0" * 32, "report", 0)
 
     def one(item: tuple[int, Path]) -> bool:
         index, path = item

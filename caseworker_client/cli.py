@@ -18,7 +18,7 @@ from caseworker_client.api import Api, ApiError
 from caseworker_client.config import Home, Session
 from caseworker_client.context import EXPECTED_ERRORS, Context
 from caseworker_client.decrypt import DecryptError
-from caseworker_client.escalate import REDACTABLE, EscalationRefused
+from caseworker_client.escalate import EscalationRefused, redactable
 from caseworker_client.keys import create_identity, public_recipient
 from caseworker_client.listing import table_rows
 
@@ -281,7 +281,7 @@ def severity(ctx: Context, report: str, level: str) -> None:
 @main.command()
 @click.argument("report")
 @click.option("--to", "partner", required=True, help="The partner's name (or id).")
-@click.option("--redact", multiple=True, type=click.Choice(REDACTABLE),
+@click.option("--redact", multiple=True, type=click.Choice(redactable()),
               help="Leave out this field too (repeatable), e.g. who.people.")  # fmt: skip
 @click.option("--message", "-m", default="", help="A cover note for the partner.")
 @click.option("--keep-originals", is_flag=True,

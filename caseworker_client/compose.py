@@ -14,9 +14,8 @@ from typing import IO, Any
 import crypto
 from caseworker_client.context import ActionError
 from caseworker_client.decrypt import Sink
-from reporting.documents import SCHEMA, encode, reply_document, status_note_document
-from reporting.models.common import today
-from reporting.padding import pad, padded_size
+from protocol import encode, note_document, reply_document, status_note_document
+from protocol.padding import pad, padded_size
 
 __all__ = ["ComposeError", "note_document", "reply_document", "status_note_document"]
 _ZEROS = bytes(64 * 1024)
@@ -24,11 +23,6 @@ _ZEROS = bytes(64 * 1024)
 
 class ComposeError(ActionError):
     """Keys that cannot be encrypted to, said in a way the caseworker can act on."""
-
-
-def note_document(text: str) -> dict[str, Any]:
-    """An internal note between caseworkers (encrypted to the organisation's keys only)."""
-    return {"schema": SCHEMA, "kind": "note", "written_on": today().isoformat(), "text": text}
 
 
 def recipients(keys: Iterable[str], whose: str) -> list[crypto.Recipient]:

@@ -8,17 +8,15 @@ in the list with the reason, rather than dropped.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import crypto
+import protocol
 from caseworker_client.store import Store, checked_id
-
-SCHEMA = "reporting/v1"
-MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+from protocol.readers import MAX_DOCUMENT_BYTES
 
 
 class Sink(Protocol):
@@ -69,8 +67,11 @@ def _plaintext(path: Path, identities: Sequence[crypto.Identity]) -> Iterator[me
         raise DecryptError(f"it is damaged or was altered ({error}); pull it again") from None
 
 
-def decrypt_document(path: Path, identities: Sequence[crypto.Identity]) -> dict[str, Any]:
-    """Decrypt a small JSON document of this service (trailing padding spaces are ignored)."""
+def decrypt_document(
+    path: Path, identities: Sequence[crypto.Identity], kind: str | None = None
+) -> dict[str, Any]:
+    """Decrypt a document of this service and check all of it (protocol's strict reader);
+    `kind`, when the server named one, must be what the document says it is."""
     plaintext = bytearray()
     for chunk in _plaintext(path, identities):
         plaintext += chunk
@@ -79,12 +80,9 @@ def decrypt_document(path: Path, identities: Sequence[crypto.Identity]) -> dict[
     if len(plaintext) > MAX_DOCUMENT_BYTES:
         raise DecryptError("the document is too large to be one of this service's")
     try:
-        document = json.loads(plaintext.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise DecryptError("it decrypts, but is not a JSON document") from None
-    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
-        raise DecryptError(f"it decrypts, but is not a {SCHEMA} document")
-    return document
+        return protocol.read(plaintext, kind)
+    except protocol.DocumentError as error:
+        raise DecryptError(f"it decrypts, but is not a document of this service: {error}") from None
 
 
 def decrypt_file(
@@ -148,7 +146,7 @@ def open_messages(
             problem = "the server listed no document for it"
         else:
             try:
-                document = decrypt_document(store.blob_path(blob), identities)
+                document = decrypt_document(store.blob_path(blob), identities, kind)
             except DecryptError as error:
                 problem = str(error)
         opened.append(

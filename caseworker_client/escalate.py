@@ -2,17 +2,13 @@
 
 Consent decides the starting point. "none" (or no recorded consent) refuses
 outright. "full" shares the whole report, follow-ups and files. "anonymised"
-keeps only an allow-list of fields, so a field added to the report form later
-is withheld until someone decides it is safe:
-
-  kept      categories, where.country, when.from/to/note, who.affiliation,
-            family[].relation, family[].what_happened, narrative, written_on,
-            follow-up texts
-  dropped   who.people (names, phone numbers, accounts), who.station_address and
-            where.city (they place the reporter), family[].location (it places
-            the family), reply and portal language (they narrow down who wrote
-            it), and every attachment (photos show faces and places, files
-            carry metadata)
+keeps only the fields the field catalogue (protocol/catalogue.py) marks
+`anonymised`, and the follow-up texts, so a field added to the report later is
+withheld until its catalogue entry says it is safe. Today that drops the names,
+numbers and accounts of the people involved, the station address and the city
+(they place the reporter), where family members live, the reply and portal
+languages (they narrow down who wrote it) and every attachment (photos show
+faces and places, files carry metadata).
 
 The free text that is kept (narrative, follow-ups, affiliation, what happened to
 family) is the reporter's own words, unedited: the package says so in a caveat,
@@ -29,63 +25,40 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from caseworker_client.decrypt import AttachmentRef, OpenedMessage
+from protocol import CONSENTS, catalogue, escalation_document
 
-SCHEMA = "reporting/v1"
-CONSENT_ORDER = ("none", "anonymised", "full")
-ANONYMISED_DROPS = (
-    "who.people",
-    "who.station_address",
-    "where.city",
-    "family.location",
-    "reply_language",
-    "interface_language",
-    "attachments",
-)
-# Every field --redact accepts; a typo must fail loudly, never share what was meant to go.
-REDACTABLE = (
-    "categories",
-    "narrative",
-    "written_on",
-    "where",
-    "where.country",
-    "where.city",
-    "when",
-    "when.from",
-    "when.to",
-    "when.note",
-    "who",
-    "who.people",
-    "who.affiliation",
-    "who.station_address",
-    "family",
-    "family.relation",
-    "family.location",
-    "family.what_happened",
-    "reply_language",
-    "interface_language",
-    "attachments",
-    "followups",
-)
-_ANONYMISED_KEEP = {
-    "where": ("country",),
-    "when": ("from", "to", "note"),
-    "who": ("affiliation",),
-    "family": ("relation", "what_happened"),
-}
-_ANONYMISED_TOP = (
-    "categories",
-    "narrative",
-    "written_on",
-    "consent",
-    "where",
-    "when",
-    "who",
-    "family",
-)
+CONSENT_ORDER = CONSENTS  # from the strictest
+# What an anonymised escalation drops and keeps, and what --redact accepts, come from the
+# field catalogue (protocol/catalogue.py), read when an escalation is built.
+
+
+def anonymised_drops() -> tuple[str, ...]:
+    """The fields an anonymised escalation leaves out: every one not marked `anonymised`."""
+    return tuple(
+        f.path for f in catalogue.walk() if not f.anonymised and f.kind is not catalogue.Kind.GROUP
+    )
+
+
+def redactable() -> tuple[str, ...]:
+    """Every field --redact accepts (a typo must fail loudly, never share what was meant to
+    go). Consent is not one: the package states it."""
+    return (*(f.path for f in catalogue.walk() if f.path != catalogue.CONSENT.path), "followups")
+
+
+def _anonymised_keep() -> dict[str, tuple[str, ...]]:
+    """For each group of fields, the ones an anonymised escalation keeps."""
+    groups = [f for f in catalogue.REPORT_FIELDS if f.kind is catalogue.Kind.GROUP]
+    return {g.key: tuple(f.key for f in g.fields if f.anonymised) for g in groups}
+
+
+def _anonymised_top() -> tuple[str, ...]:
+    keep = _anonymised_keep()
+    return tuple(f.key for f in catalogue.REPORT_FIELDS if f.anonymised or keep.get(f.key))
+
+
 CAVEAT = (
     "The reporter allowed sharing without anything that identifies them. Fields that could "
     "identify them were removed, but the narrative and other free text are their own words, "
@@ -134,11 +107,11 @@ def effective_consent(document: Mapping[str, Any], server_consent: Any) -> str:
 
 
 def check_redactions(fields: Sequence[str]) -> list[str]:
-    unknown = [f for f in fields if f not in REDACTABLE]
+    unknown = [f for f in fields if f not in redactable()]
     if unknown:
         raise EscalationRefused(
             f"unknown field(s) to redact: {', '.join(unknown)}; nothing was sent. "
-            f"Fields are: {', '.join(REDACTABLE)}"
+            f"Fields are: {', '.join(redactable())}"
         )
     return list(dict.fromkeys(fields))
 
@@ -160,14 +133,39 @@ def _drop(report: dict[str, Any], path: str) -> bool:
     return found
 
 
+def _withhold_unshared(report: dict[str, Any]) -> list[str]:
+    """Drop the entries of a repeated group (a relative) the reporter did not allow to share,
+    whatever the consent; the groups that lost one, for the package's list."""
+    lost = []
+    for group in catalogue.REPORT_FIELDS:
+        entries = report.get(group.key)
+        if not group.share_flag or not isinstance(entries, list):
+            continue
+        shared = [e for e in entries if isinstance(e, dict) and e.get(group.share_flag) is True]
+        if len(shared) != len(entries):
+            lost.append(f"{group.path} (entries not allowed to be shared)")
+        report[group.key] = shared
+    return lost
+
+
+def _answered(value: Any) -> bool:
+    """Whether the reporter wrote anything here (a group of blank answers is not)."""
+    if isinstance(value, dict):
+        return any(_answered(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_answered(v) for v in value)
+    return bool(value)
+
+
 def _anonymise(report: dict[str, Any]) -> dict[str, Any]:
     """Keep only the allow-listed fields (see the module docstring)."""
     kept: dict[str, Any] = {}
-    for key in _ANONYMISED_TOP:
+    keep = _anonymised_keep()
+    for key in _anonymised_top():
         if key not in report:
             continue
         value = report[key]
-        allowed = _ANONYMISED_KEEP.get(key)
+        allowed = keep.get(key)
         if allowed is None:
             kept[key] = value
         elif isinstance(value, list):
@@ -243,11 +241,15 @@ def build_package(
     consent = effective_consent(report_message.document, summary.get("consent"))
     original = copy.deepcopy(report_message.document)
     report = {k: v for k, v in original.items() if k not in ("schema", "kind")}
+    unshared = _withhold_unshared(report)
     redacted = []
     if consent == "anonymised":
-        redacted = [path for path in ANONYMISED_DROPS if _drop(copy.deepcopy(report), path)]
-        redacted += [k for k, v in report.items() if v and k not in (*_ANONYMISED_TOP, *redacted)]
+        redacted = [path for path in anonymised_drops() if _drop(copy.deepcopy(report), path)]
+        kept = _anonymised_top()
+        dropped = (*kept, *redacted, *(path.partition(".")[0] for path in redacted))
+        redacted += [k for k, v in report.items() if _answered(v) and k not in dropped]
         report = _anonymise(report)
+    redacted += unshared
     followups = [m for m in messages if m.kind == "followup" and m.document is not None]
     share_files = consent == "full" and "attachments" not in redact
     for path in redact:
@@ -281,22 +283,17 @@ def build_package(
         add_files(message, f"followup #{message.seq}")
     withheld = sum(len(m.attachments) for m in [report_message, *followups]) - len(files)
 
-    document: dict[str, Any] = {
-        "schema": SCHEMA,
-        "kind": "escalation",
-        "written_on": datetime.now(UTC).date().isoformat(),
-        "from_organisation": organisation_name,
-        "reference": summary.get("id", ""),
-        "received_on": summary.get("received_on", ""),
-        "consent": consent,
-        "redacted": sorted(set(redacted)),
-        "report": report,
-        "followups": followup_entries,
-        "attachments": entries,
-        "attachments_withheld": withheld,
-    }
-    if consent == "anonymised":
-        document["caveat"] = CAVEAT
-    if cover_note:
-        document["note"] = cover_note
+    document = escalation_document(
+        from_organisation=organisation_name,
+        reference=str(summary.get("id", "")),
+        received_on=str(summary.get("received_on", "")),
+        consent=consent,
+        redacted=redacted,
+        report=report,
+        followups=followup_entries,
+        attachments=entries,
+        attachments_withheld=withheld,
+        caveat=CAVEAT if consent == "anonymised" else "",
+        note=cover_note,
+    )
     return Package(document, files, document["redacted"])

@@ -1,4 +1,4 @@
-"""Readable text of decrypted documents (schema reporting/v1) for the terminal.
+"""Readable text of decrypted documents (protocol/) for the terminal.
 
 What a reporter wrote is untrusted: control characters are replaced before it
 reaches the terminal, so a report cannot move the cursor, retitle the window or
@@ -13,22 +13,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from caseworker_client.decrypt import AttachmentRef, OpenedMessage
+from protocol import catalogue
+from protocol.catalogue import Field, Kind
 
-CATEGORY_LABELS = {
-    "family_threatened": "Threats or pressure against family members in the home country",
-    "pressure_to_return": "Pressure to return to the home country",
-    "police_station": "Contact with an overseas police “service station” or its agents",
-    "surveillance": "Being watched, followed or photographed",
-    "online": "Online harassment or hacking",
-    "relatives_detained": "Relatives detained or questioned",
-    "livelihood": "Threats to job, residency or property",
-    "other": "Something else",
-}
-CONSENT_LABELS = {
-    "none": "do not share outside this organisation",
-    "anonymised": "may be shared with partners without anything that identifies the reporter",
-    "full": "may be shared in full with partners",
-}
 # C0 and C1 controls (but newline and tab), DEL, and the bidirectional overrides that
 # can make text read differently from what it holds.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -96,11 +83,10 @@ def attachment_lines(refs: Sequence[AttachmentRef]) -> list[str]:
 
 
 def report_text(document: Mapping[str, Any], summary: Mapping[str, Any] | None = None) -> str:
-    """The reporter's structured report, laid out the way a caseworker reads it."""
+    """The reporter's structured report, laid out from the field catalogue: a section per
+    group of fields and per list of choices (left out when empty), the short answers under
+    their form section's title, the long ones (the narrative) last."""
     summary = summary or {}
-    where = document.get("where") or {}
-    when = document.get("when") or {}
-    who = document.get("who") or {}
     out = []
     if summary:
         facts = [
@@ -110,55 +96,65 @@ def report_text(document: Mapping[str, Any], summary: Mapping[str, Any] | None =
             f"severity {clean(summary.get('severity')) or '—'}",
         ]
         out += [" · ".join(facts), ""]
-    categories = [
-        f"  - {CATEGORY_LABELS.get(str(c), clean(c))}" for c in document.get("categories") or []
-    ]
-    out += _section("What happened", categories or ["  (no category chosen)"])
-    out += _section(
-        "Where",
-        [
-            _field("Country", country_name(str(where.get("country") or ""))),
-            _field("City", where.get("city")),
-        ],
-    )
-    out += _section(
-        "When",
-        [
-            _field("From", when.get("from")),
-            _field("Until", when.get("to")),
-            _field("Note", when.get("note")),
-        ],
-    )
-    out += _section(
-        "Who",
-        [
-            _field("People or organisations involved", who.get("people")),
-            _field("Said they work for", who.get("affiliation")),
-            _field("Police “service station” address", who.get("station_address")),
-        ],
-    )
-    family = []
-    for number, member in enumerate(document.get("family") or [], start=1):
-        member = member if isinstance(member, Mapping) else {}
-        heading = " — ".join(
-            part for part in (clean(member.get("relation")), clean(member.get("location"))) if part
-        )
-        family.append(f"  {number}. {heading or '(relation not given)'}")
-        if member.get("what_happened"):
-            family.append(_block(member["what_happened"], "     "))
-    out += _section("Family members affected", family)
-    consent = str(document.get("consent") or "")
-    out += _section(
-        "Consent and language",
-        [
-            _field("Sharing", f"{consent}: {CONSENT_LABELS.get(consent, 'not stated')}"),
-            _field("Reply in", document.get("reply_language")),
-            _field("Portal language", document.get("interface_language")),
-            _field("Written on", document.get("written_on")),
-        ],
-    )
-    out += ["Narrative", _block(document.get("narrative")), ""]
-    return "\n".join(out).rstrip() + "\n"
+    short: dict[str, list[str | None]] = {"About this report": []}
+    long: list[str] = []
+    for field in catalogue.REPORT_FIELDS:
+        value = document.get(field.key)
+        if field.key not in document and field.retired:
+            continue  # asked only in older reports
+        if field.kind is Kind.FILES:
+            continue  # listed with the files' sizes beside the report (casework.report_text)
+        if field.kind is Kind.MULTIPLE:
+            out += _section(
+                field.name, [f"  - {clean(field.label_of(str(c)))}" for c in value or []]
+            )
+        elif field.kind is Kind.GROUP and field.max_entries:
+            out += _section(field.name, _entries(field, value or []))
+        elif field.kind is Kind.GROUP:
+            value = value if isinstance(value, Mapping) else {}
+            out += _section(field.name, [_answer(sub, value.get(sub.key)) for sub in field.fields])
+        elif field.kind is Kind.LONG_TEXT:
+            long += [field.name, _block(value), ""]
+        else:
+            short.setdefault(field.section or "About this report", []).append(_answer(field, value))
+    for title, answers in short.items():
+        out += _section(title, answers)
+    return "\n".join(out + long).rstrip() + "\n"
+
+
+def _answer(field: Field, value: Any) -> str | None:
+    """One labelled answer; a code with its label, a country with its name."""
+    if field.kind is Kind.COUNTRY:
+        value = country_name(str(value or ""))
+    elif field.kind is Kind.CHOICE and value:
+        value = f"{value}: {field.label_of(str(value))}"
+    return _field(field.name, value)
+
+
+def _short(field: Field, value: Any) -> str:
+    """One short answer of a group's entry: a flag by its name when set, codes by label."""
+    if field.kind is Kind.FLAG:
+        return clean(field.name) if value is True else ""
+    if field.kind is Kind.MULTIPLE:
+        return ", ".join(clean(field.label_of(str(code))) for code in value or [])
+    if field.kind is Kind.COUNTRY:
+        return country_name(str(value or ""))
+    return clean(value)
+
+
+def _entries(group: Field, entries: Sequence[Any]) -> list[str]:
+    """Each entry of a repeated group: its short answers on one line, the long ones below."""
+    lines = []
+    for number, entry in enumerate(entries, start=1):
+        entry = entry if isinstance(entry, Mapping) else {}
+        short = [_short(f, entry.get(f.key)) for f in group.fields if f.kind is not Kind.LONG_TEXT]
+        lines.append(f"  {number}. {' — '.join(part for part in short if part) or '(blank)'}")
+        lines += [
+            _block(entry[f.key], "     ")
+            for f in group.fields
+            if f.kind is Kind.LONG_TEXT and entry.get(f.key)
+        ]
+    return lines
 
 
 def person(value: Any, caseworkers: Mapping[str, str] | None = None) -> str:

@@ -27,18 +27,12 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from crypto.webhooks import WebhookSignatureError, decode_secret, verify
+from protocol.headers import METADATA_HEADERS
 
 log = logging.getLogger("receiver")
 
 # A leading dot is refused too: it would make hidden files, and "." and ".." are no names.
 VALID_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}")
-METADATA_HEADERS = (
-    "x-reporting-report",
-    "x-reporting-message",
-    "x-reporting-kind",
-    "x-reporting-part",
-    "x-reporting-organisation",
-)
 MAX_HEADER_CHARS = 256
 CHUNK = 1024 * 1024
 

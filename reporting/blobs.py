@@ -24,9 +24,9 @@ from typing import BinaryIO, Protocol
 
 from crypto import AgeError, Encryptor, Recipient
 from crypto.inspect import AgeFileCheck, AgeFileInfo
+from protocol.padding import is_padded, padded_size
 from reporting.instance_files import FOLDER_MODE, open_for_reading, private_folder, to_the_day
 from reporting.models.common import new_id
-from reporting.padding import is_padded, padded_size
 
 TEMP_FOLDER = ".tmp"
 SUFFIX = ".age"
@@ -293,7 +293,7 @@ class NotPadded(AgeError):
     def __init__(self, plaintext_size: int) -> None:
         super().__init__(
             f"its plaintext ({plaintext_size:,} bytes) was not padded before encryption; pad "
-            f"it to {padded_size(plaintext_size):,} bytes (reporting/padding.py, as the "
+            f"it to {padded_size(plaintext_size):,} bytes (protocol/padding.py, as the "
             "reporting-caseworker client does)"
         )
 

@@ -21,8 +21,8 @@ from crypto import (
     derive_keys,
     is_valid_codename,
 )
+from protocol import DocumentError, read
 from reporting.blobs import BlobStore
-from reporting.documents import DocumentError, read_text
 from reporting.models import REPORTER_VISIBLE, Message, MessageKind, Report
 
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
@@ -76,7 +76,8 @@ def read_document(store: BlobStore, blob_id: str, identity: Identity, kind: str)
     if plaintext is None:
         return None
     try:
-        return read_text(plaintext, kind)
+        text: str = read(plaintext, kind)["text"]
+        return text
     except DocumentError:
         return None
 

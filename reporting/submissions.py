@@ -23,15 +23,15 @@ from crypto import (
     parse_recipient,
     reply_recipients,
 )
-from reporting.blobs import BlobStore, BlobWriter
-from reporting.db import CommitUncertain, Database
-from reporting.documents import (
+from protocol import (
     AttachmentInfo,
     encode,
     followup_document,
     reply_document,
     report_document,
 )
+from reporting.blobs import BlobStore, BlobWriter
+from reporting.db import CommitUncertain, Database
 from reporting.models import (
     Attachment,
     Blob,

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PYBABEL="${PYBABEL:-.venv/bin/pybabel}"
 DIR=reporting/translations
 
-"$PYBABEL" extract --mapping-file babel.cfg --keywords _l --keywords lazy_gettext \
+"$PYBABEL" extract --mapping-file babel.cfg --keywords _l --keywords lazy_gettext --keywords N_ \
     --sort-by-file --no-wrap --project reporting --version 0.1.0 \
     --copyright-holder "the reporting project" \
     --output-file "$DIR/messages.pot" .

@@ -15,9 +15,9 @@ from werkzeug.exceptions import HTTPException
 
 import crypto
 from crypto.armoring import armor
+from protocol.padding import pad
 from reporting import accounts, db
 from reporting.models import Caseworker, ChannelKind, DeliveryChannel, Role
-from reporting.padding import pad
 from tests import fuzzing
 from tests.casework import Account, api_token, make_account, shared_password_hash, sign_in
 from tests.fuzzing import Target

@@ -18,10 +18,10 @@ from sqlalchemy import select
 import crypto
 from crypto.armoring import armor
 from crypto.inspect import binary_age_file, check_age_file
+from protocol import encode, note_document, reply_document, status_note_document
+from protocol.padding import is_padded, pad
 from reporting import db
-from reporting.documents import SCHEMA, encode
 from reporting.models import Blob, ChannelKind, Delivery, DeliveryChannel, Message, Report
-from reporting.padding import is_padded, pad
 from tests.casework import Account, api_app, api_token, make_account
 from tests.portal import codename_from, come_back, submit_report
 from tests.test_api import assert_json_error, audit_actions, call, snapshot
@@ -54,8 +54,12 @@ def case(app: Flask) -> Case:
     return Case(alice, bob, api_token(app, alice), report_id, codename_from(page))
 
 
+BUILDERS = {"reply": reply_document, "note": note_document, "status_note": status_note_document}
+
+
 def document(kind: str, text: str) -> bytes:
-    return encode({"schema": SCHEMA, "kind": kind, "text": text})
+    """The document as the caseworker client writes it (protocol's builder for `kind`)."""
+    return encode(BUILDERS[kind](text))
 
 
 def client_ciphertext(

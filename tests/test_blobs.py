@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import crypto
+from protocol.padding import padded_size
 from reporting.blobs import BlobStore
-from reporting.padding import padded_size
 
 
 @pytest.fixture

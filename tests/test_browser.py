@@ -38,8 +38,8 @@ FOLLOWUP = (
     f"They phoned again this week ({CANARY}).\nThis time they asked my brother for my new address."
 )
 FAMILY_RELATION = "mother"
-CATEGORY_LABELS = {
-    "family_threatened": "Threats or pressure against family members in the home country",
+METHOD_LABELS = {
+    "threats_to_relatives": "Threats against relatives",
     "pressure_to_return": "Pressure to return to the home country",
 }
 CONSENT_LABEL = "Share it with partner organisations without anything that identifies me"
@@ -169,7 +169,7 @@ def _documents(plain: dict[str, bytes]) -> list[dict[str, Any]]:
             document = json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             continue  # an attachment
-        if isinstance(document, dict) and document.get("schema") == "reporting/v1":
+        if isinstance(document, dict) and document.get("schema") == "reporting/v2":
             documents.append(document)
     return documents
 
@@ -204,7 +204,7 @@ def test_report_come_back_and_follow_up_without_javascript(
     assert urlsplit(page.url).path == "/report"
     assert first.heading() == "Make a report"
 
-    for label in CATEGORY_LABELS.values():
+    for label in METHOD_LABELS.values():
         page.get_by_label(label, exact=True).check()
     page.get_by_label("Tell us what happened").fill(NARRATIVE)
     page.get_by_label("Country where it happened").select_option(label="Germany")
@@ -275,7 +275,7 @@ def test_report_come_back_and_follow_up_without_javascript(
     reports = [d for d in documents if d["kind"] == "report" and d["narrative"] == _crlf(NARRATIVE)]
     assert len(reports) == 1, [d.get("kind") for d in documents]
     report = reports[0]
-    assert sorted(report["categories"]) == sorted(CATEGORY_LABELS)
+    assert sorted(report["methods"]) == sorted(METHOD_LABELS)
     assert report["where"] == {"country": "DE", "city": "Frankfurt"}
     assert [m["relation"] for m in report["family"]] == [FAMILY_RELATION]
     assert report["consent"] == "anonymised"

@@ -27,6 +27,8 @@ from sqlalchemy import inspect, select, text
 
 import crypto
 from crypto.webhooks import new_secret
+from protocol import catalogue
+from protocol.catalogue import Kind
 from reporting import create_app, db, migrate
 from reporting.cli import DEMO_ORGANISATION, bootstrap_demo
 from reporting.models import Delivery, Report
@@ -129,6 +131,35 @@ def canary_app(tmp_path: Path, database_url: str, redis_db: redis.Redis, temp_di
     return app
 
 
+def text_inputs() -> dict[str, str]:
+    """Every free-text input of the report form (its posted name) and the catalogue path its
+    answer is stored under; a repeated group's first entry stands for all of them."""
+    inputs = {}
+    for field in catalogue.walk():
+        if field.retired or not field.form_name:
+            continue
+        if field.kind not in (Kind.TEXT, Kind.LONG_TEXT, Kind.DATE):
+            continue
+        parent = field.path.rpartition(".")[0]
+        group = catalogue.field(parent) if parent else None
+        name = (
+            f"{group.form_name}-0-{field.form_name}"
+            if group and group.max_entries
+            else field.form_name
+        )
+        inputs[name] = field.path
+    return inputs
+
+
+def answer(document: dict[str, Any], path: str) -> str:
+    """The stored answer at a catalogue path (a repeated group's first entry)."""
+    value: Any = document
+    for key in path.split("."):
+        value = value[0] if isinstance(value, list) else value
+        value = value[key]
+    return str(value)
+
+
 def _needles(canary: str) -> list[bytes]:
     """The canary as it could appear on disk: UTF-8, its ASCII half, UTF-16, JSON-escaped."""
     ascii_part = canary.split("-金")[0]
@@ -227,15 +258,10 @@ def test_canary_never_stored_in_clear(
     client.environ_base.update(IDENTIFYING)
     attachment = (canary.encode("utf-8") + os.urandom(4096)) * (ATTACHMENT_BYTES // 4200)
 
-    # A report with the canary in every text field and in a 5 MB attachment.
+    # A report with the canary in every text field of the catalogue and in a 5 MB attachment.
+    typed = {name: canary for name in text_inputs()}
     fields = report_fields(
-        narrative=f"{canary} They told my father I must come back. " * 3,
-        city=canary,
-        when_note=canary,
-        people=canary,
-        affiliation=canary,
-        station_address=canary,
-        **{"family-0-relation": canary, "family-0-what_happened": canary},
+        **{**typed, "narrative": f"{canary} They told my father I must come back. " * 3}
     )
     fields["attachments"] = [file_part(attachment, f"{canary}.bin", "application/octet-stream")]
     response = post_form(client, "/report", {"csrf_token": csrf_token(client, "/report"), **fields})
@@ -284,8 +310,8 @@ def test_canary_never_stored_in_clear(
     plaintexts = _decrypt_all_readable(app, demo_key)
     documents = [json.loads(p) for p in plaintexts.values() if p.startswith(b"{")]
     report_doc = next(d for d in documents if d["kind"] == "report")
-    assert canary in report_doc["narrative"] and report_doc["where"]["city"] == canary
-    assert report_doc["family"][0]["relation"] == canary
+    for path in text_inputs().values():
+        assert canary in answer(report_doc, path), path
     info = report_doc["attachments"][0]
     assert info["filename"] == f"{canary}.bin" and info["size"] == len(attachment)
     stored = plaintexts[info["blob"]]

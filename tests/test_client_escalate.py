@@ -24,11 +24,14 @@ from caseworker_client.escalate import (
     describe_files,
 )
 from caseworker_client.partner_files import seal_attachment
-from reporting.documents import AttachmentInfo, followup_document, report_document
+from protocol import AttachmentInfo, followup_document, report_document
 from tests.test_client_local import Cache
 
 FIELDS: dict[str, Any] = {
-    "categories": ["police_station"],
+    "methods": ["association_or_station"],
+    "police_place": "Quanzhou",
+    "actor_phones": "+86 591 8888 0000",
+    "actor_plates": "闽A 99999",
     "narrative": "They summoned me to the station on Main street.",
     "country": "NL",
     "city": "Rotterdam",
@@ -37,10 +40,33 @@ FIELDS: dict[str, Any] = {
     "people": "Mr Wang, +31 6 1234 5678, wechat wang_88",
     "affiliation": "Fuzhou public security bureau",
     "station_address": "Main street 12, Rotterdam",
-    "family": [{"relation": "mother", "location": "Fuzhou, Gulou", "what_happened": "questioned"}],
+    "family": [
+        {
+            "relation": "mother",
+            "location": "Fuzhou, Gulou",
+            "what_happened": "questioned",
+            "harms": ["questioned"],
+            "may_share": True,
+        },
+        {
+            "relation": "brother-in-law",
+            "location": "Xiamen",
+            "what_happened": "lost his job",
+            "do_not_contact": True,
+        },  # the reporter did not allow sharing this one
+    ],
     "reply_language": "ug",
 }
-IDENTIFYING = ("Rotterdam", "Mr Wang", "+31 6", "wang_88", "Main street 12", "Gulou", "photo.jpg")
+IDENTIFYING = (
+    "Rotterdam", "Quanzhou", "+86 591", "闽A", "Mr Wang", "+31 6", "wang_88", "Main street 12",
+    "Gulou", "photo.jpg",
+)  # fmt: skip
+NOT_SHARED = ("brother-in-law", "Xiamen", "lost his job")
+UNSHARED = "family (entries not allowed to be shared)"
+MOTHER = {
+    "relation": "mother", "country": "", "harms": ["questioned"], "what_happened": "questioned",
+    "may_share": True, "do_not_contact": False,
+}  # fmt: skip
 SUMMARY = {"id": "rep1", "received_on": "2026-11-28"}
 
 
@@ -79,25 +105,28 @@ def test_anonymised_drops_what_identifies_the_reporter() -> None:
         assert value not in text, value
     assert "internal!" not in text  # notes are never shared
     report = document["report"]
-    assert report["categories"] == ["police_station"]
+    assert report["methods"] == ["association_or_station"]
+    assert "police_place" not in report  # the hometown's police narrows down who reported
     assert report["where"] == {"country": "NL"}
     assert report["when"] == {"from": "2025-03", "to": "", "note": "every week"}
     assert report["who"] == {"affiliation": "Fuzhou public security bureau"}
-    assert report["family"] == [{"relation": "mother", "what_happened": "questioned"}]
+    assert report["family"] == [MOTHER]
+    assert not any(value in text for value in NOT_SHARED)
     assert report["narrative"] == FIELDS["narrative"]
     assert "reply_language" not in report and "interface_language" not in report
     assert document["followups"] == [
         {"written_on": report["written_on"], "text": "They came again."}
     ]
     assert (document["schema"], document["kind"], document["consent"]) == (
-        "reporting/v1", "escalation", "anonymised",
+        "reporting/v2", "escalation", "anonymised",
     )  # fmt: skip
     assert document["caveat"] == CAVEAT
     assert package.attachments == [] and document["attachments"] == []
     assert document["attachments_withheld"] == 2
     assert set(document["redacted"]) == {
         "who.people", "who.station_address", "where.city", "family.location",
-        "reply_language", "interface_language", "attachments",
+        "reply_language", "interface_language", "attachments", "police_place",
+        "identifiers.phones", "identifiers.plates", UNSHARED,
     }  # fmt: skip
 
 
@@ -110,7 +139,8 @@ def test_full_shares_everything_and_the_files() -> None:
     for value in IDENTIFYING[:-1]:
         assert value in text, value
     assert "internal!" not in text
-    assert document["redacted"] == [] and "caveat" not in document
+    assert not any(value in text for value in NOT_SHARED)  # whatever the consent
+    assert document["redacted"] == [UNSHARED] and "caveat" not in document
     assert document["note"] == "Urgent."
     assert [ref.blob for ref in package.attachments] == ["b1", "b2"]
     assert document["attachments"] == [
@@ -131,9 +161,11 @@ def test_redact_drops_more_fields() -> None:
     )
     document = package.document
     assert "people" not in document["report"]["who"]
-    assert document["report"]["family"] == [{"relation": "mother", "what_happened": "questioned"}]
+    assert document["report"]["family"] == [MOTHER]
     assert package.attachments == [] and document["followups"] == []
-    assert document["redacted"] == ["attachments", "family.location", "followups", "who.people"]
+    assert document["redacted"] == [
+        "attachments", UNSHARED, "family.location", "followups", "who.people",
+    ]  # fmt: skip
     assert document["report"]["where"]["city"] == "Rotterdam"
 
 

@@ -15,11 +15,11 @@ import crypto
 from caseworker_client.cli import main
 from caseworker_client.keys import create_identity
 from caseworker_client.store import Store
-from reporting.documents import AttachmentInfo, encode, followup_document, report_document
-from reporting.padding import padded_size
+from protocol import AttachmentInfo, encode, followup_document, note_document, report_document
+from protocol.padding import padded_size
 
 REPORT_ID = "r3port0000000000000000000001"
-NOTE = {"schema": "reporting/v1", "kind": "note", "text": "Call back on Monday."}
+NOTE = note_document("Call back on Monday.")
 FOLLOWUP = followup_document("They called again.", [])
 NARRATIVE = "Two men from the bureau called my mother.\x1b]0;pwned\x07 They said I must return."
 
@@ -59,14 +59,18 @@ class Cache:
         return {"blob": blob_id, "size": padded_size(len(plaintext))}
 
     def write(
-        self, report_id: str = REPORT_ID, country: str = "NL", month: str = "2026-11"
+        self,
+        report_id: str = REPORT_ID,
+        country: str = "NL",
+        month: str = "2026-11",
+        extra: dict[str, Any] | None = None,
     ) -> None:
         files = [
             AttachmentInfo(f"{report_id}p", "../../evil\x1b.jpg", "image/jpeg", len(self.photo)),
             AttachmentInfo(f"{report_id}t", "call.txt", "text/plain", len(self.text_file)),
         ]
         fields = {
-            "categories": ["police_station", "family_threatened"],
+            "methods": ["association_or_station", "threats_to_relatives"],
             "narrative": NARRATIVE,
             "country": country,
             "city": "Rotterdam",
@@ -76,6 +80,7 @@ class Cache:
             "family": [{"relation": "mother", "location": "Fuzhou", "what_happened": "questioned"}],
             "consent": self.consent,
             "reply_language": "zh_Hans",
+            **(extra or {}),
         }
         document = report_document(fields, files, "zh_Hans")
         partner_key = crypto.generate_identity().recipient
@@ -139,7 +144,7 @@ def test_show_decrypts_and_prints_the_report_readably(cache: Cache) -> None:
     assert result.exit_code == 0, result.output
     out = result.output
     for expected in (
-        "Contact with an overseas police “service station”",
+        "Pressure through a hometown or community association",
         "NL (Netherlands)",
         "Rotterdam",
         "Mr Wang",
@@ -157,6 +162,41 @@ def test_show_decrypts_and_prints_the_report_readably(cache: Cache) -> None:
     ):
         assert expected in out, expected
     assert "\x1b" not in out and "\x07" not in out  # no terminal escapes from a reporter
+
+
+def test_show_gives_each_relatives_choices_and_flags(cache: Cache) -> None:
+    relatives = [
+        {"relation": "father", "country": "CN", "harms": ["pension", "passport"],
+         "may_share": True},
+        {"relation": "sister", "location": "Fuzhou", "do_not_contact": True},
+    ]  # fmt: skip
+    cache.write(extra={"family": relatives})
+    result = invoke(cache.home, "show", REPORT_ID)
+    assert result.exit_code == 0, result.output
+    assert (
+        "1. father — CN (China) — Pension stopped or cut, Passport taken or refused — "
+        "may be shared with partners"
+    ) in result.output
+    assert "2. sister — Fuzhou — DO NOT CONTACT" in result.output
+
+
+def test_show_still_reads_a_v1_report(cache: Cache) -> None:
+    """Reports stored before reporting/v2 keep showing, their categories too."""
+    from tests.test_protocol import V1_REPORT
+
+    detail = cache.store.load_detail(REPORT_ID)
+    assert detail is not None
+    v1 = {**V1_REPORT, "attachments": []}
+    detail["messages"] = [
+        {**detail["messages"][0], "attachments": [],
+         "document": cache.blob(f"{REPORT_ID}v", encode(v1), b" ")},
+    ]  # fmt: skip
+    cache.store.save_detail(detail)
+    result = invoke(cache.home, "show", REPORT_ID)
+    assert result.exit_code == 0, result.output
+    assert "Threats to my job, residency or property" in result.output  # the v1 category
+    assert "Relatives questioned, detained or punished" in result.output  # upgraded to v2
+    assert "They called my mother again" in result.output
 
 
 def test_show_saves_attachments_trimmed_under_safe_names(cache: Cache, tmp_path: Path) -> None:
@@ -235,7 +275,7 @@ def test_stats_counts_and_writes_a_png(cache: Cache, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = [" ".join(line.split()) for line in result.output.splitlines()]
     assert "2 report(s) decrypted on this machine." in lines
-    assert "police_station 2" in lines and "family_threatened 2" in lines
+    assert "association_or_station 2" in lines and "threats_to_relatives 2" in lines
     assert "NL 1" in lines and "DE 1" in lines
     assert "2026-10 1" in lines and "2026-11 1" in lines
     assert any("came from 2 countries" in line for line in lines)

@@ -197,7 +197,7 @@ def assert_stored_once(app: Flask, receiver: RunningReceiver, rows: list[Deliver
 
 def read_report(body: bytes, caseworker: Caseworker) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(crypto.decrypt(body, [caseworker.identity]))
-    assert (document["schema"], document["kind"]) == ("reporting/v1", "report")
+    assert (document["schema"], document["kind"]) == ("reporting/v2", "report")
     return document
 
 

@@ -19,8 +19,9 @@ from sqlalchemy import select
 
 import crypto
 from crypto.inspect import check_age_file
+from protocol import SCHEMA, encode, note_document, reply_document, status_note_document
+from protocol.padding import pad
 from reporting import db
-from reporting.documents import SCHEMA, encode
 from reporting.models import (
     ChannelKind,
     Consent,
@@ -31,7 +32,6 @@ from reporting.models import (
     Partner,
     Report,
 )
-from reporting.padding import pad
 from tests.casework import api_app
 from tests.delivery_fixtures import TEST_DELIVERY, running_receiver
 from tests.portal import file_part, multipart
@@ -516,7 +516,8 @@ def test_canary_in_replies_notes_and_escalations_is_never_in_clear(
     reporter = crypto.parse_recipient(detail["reporter_recipient"])
 
     def armored(kind: str, recipients: list[Any]) -> str:
-        document = encode({"schema": SCHEMA, "kind": kind, "text": f"{canary} {kind}"})
+        builders = {"reply": reply_document, "note": note_document}
+        document = encode(builders.get(kind, status_note_document)(f"{canary} {kind}"))
         return crypto.encrypt(pad(document, b" "), recipients, armor=True).decode("ascii")
 
     base = f"/reports/{world.report.report_id}"

@@ -118,13 +118,14 @@ class Reporter:
         """File a report with three files; returns the codename."""
         data: dict[str, Any] = {
             "csrf_token": self.csrf("/report"),
-            "categories": ["police_station", "family_threatened"],
+            "methods": ["association_or_station", "threats_to_relatives"],
             "narrative": NARRATIVE,
             "country": "NL",
             "city": "Rotterdam",
             "people": "Mr Wang, wechat wang_88",
             "family-0-relation": "mother",
             "family-0-location": "Fuzhou",
+            "family-0-may_share": "y",
             "consent": consent,
             "reply_language": "zh_Hans",
             "attachments": [
@@ -399,6 +400,7 @@ def test_report_reply_return_and_escalation(world: World, tmp_path: Path) -> Non
         "escalation", "full", ["who.people"],
     )  # fmt: skip
     assert package["report"]["narrative"] == NARRATIVE
+    assert [m["relation"] for m in package["report"]["family"]] == ["mother"]  # may be shared
     assert "people" not in package["report"]["who"]
     assert "re-encoded from their pixels" in package["attachments_note"]
     metadata = {e["filename"]: e["metadata"] for e in package["attachments"]}

@@ -18,7 +18,8 @@ from flask_wtf import FlaskForm
 
 from reporting import create_app, i18n
 from reporting.languages import RTL_LANGUAGES, text_direction
-from reporting.reporter.forms import CodenameForm, FollowupForm, LogoutForm, ReportForm
+from reporting.reporter.forms import CodenameForm, FollowupForm, LogoutForm
+from reporting.reporter.report_form import report_form
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 QUICK_EXIT_DEFAULT = "https://en.wikipedia.org/wiki/Special:Random"
@@ -218,7 +219,7 @@ def render_pages(app: Flask, code: str, invalid: bool) -> Iterator[tuple[str, st
     method = "POST" if invalid else "GET"
     with app.test_request_context("/report", method=method, data=data):
         session[i18n.SESSION_KEY] = code
-        forms: list[FlaskForm] = [ReportForm(), FollowupForm(), CodenameForm()]
+        forms: list[FlaskForm] = [report_form(), FollowupForm(), CodenameForm()]
         if invalid:
             for form in forms:
                 assert not form.validate()

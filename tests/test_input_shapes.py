@@ -22,7 +22,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 import crypto
-from reporting.padding import pad
+from protocol.padding import pad
 from tests.casework import api_token, bearer, sign_in
 from tests.fuzzing import forms_on
 from tests.portal import NARRATIVE, Caseworker, csrf_token, submit_report

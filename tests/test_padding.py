@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reporting.padding import MIN_BUCKET, padded_size, padme
+from protocol.padding import MIN_BUCKET, padded_size, padme
 
 
 @pytest.mark.parametrize(

@@ -18,10 +18,10 @@ from sqlalchemy import create_engine, func, select, text
 from werkzeug.serving import make_server
 
 import crypto
+from protocol.padding import pad
 from reporting import create_app, db, migrate
 from reporting.db import CommitUncertain
 from reporting.models import Report
-from reporting.padding import pad
 from reporting.serve import QuietRequestHandler
 from tests.portal import (
     add_caseworker,

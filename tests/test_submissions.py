@@ -12,9 +12,9 @@ from flask import Flask
 from sqlalchemy import func, select
 
 import crypto
+from protocol import encode, status_note_document
 from reporting import db
 from reporting.casefile import case_view
-from reporting.documents import encode, status_note_document
 from reporting.models import Attachment, Blob, Message, Report, ReportStatus
 from reporting.organisations import find_organisation, recipients_of
 from reporting.submissions import Upload, store_reply, store_report
@@ -65,7 +65,12 @@ def test_a_report_with_several_files_is_stored_encrypted_and_complete(
     response = submit_report(
         app.test_client(),
         narrative=narrative,
-        categories=["family_threatened", "police_station"],
+        methods=["threats_to_relatives", "association_or_station"],
+        actors=["service_station", "relatives_under_pressure"],
+        contact="video_call",
+        contact_app="WeChat",
+        demands=["return_home", "inform"],
+        deadline="2025-04-01",
         country="CA",
         city="Toronto",
         **{"family-1-relation": "brother", "family-1-location": "Urumqi"},
@@ -75,13 +80,19 @@ def test_a_report_with_several_files_is_stored_encrypted_and_complete(
     assert len(codename_from(response).split()) == 7
 
     [document] = _documents(app, caseworker.identity, "report")
-    assert document["schema"] == "reporting/v1"
+    assert document["schema"] == "reporting/v2"
     assert document["narrative"] == narrative
-    assert document["categories"] == ["family_threatened", "police_station"]
+    assert document["methods"] == ["threats_to_relatives", "association_or_station"]
+    assert document["actors"] == ["service_station", "relatives_under_pressure"]
+    assert document["contact"] == ["video_call"] and document["contact_app"] == "WeChat"
+    assert document["demands"] == ["return_home", "inform"]
+    assert document["deadline"] == "2025-04-01" and document["police_place"] == ""
+    assert "categories" not in document  # reporting/v1's, no longer asked
     assert document["where"] == {"country": "CA", "city": "Toronto"}
     assert document["family"] == [
-        {"relation": "brother", "location": "Urumqi", "what_happened": ""}
-    ]  # empty entries are left out
+        {"relation": "brother", "country": "", "location": "Urumqi", "harms": [],
+         "what_happened": "", "may_share": False, "do_not_contact": False}
+    ]  # fmt: skip  # empty entries are left out
     assert document["consent"] == "none" and document["reply_language"] == "zh_Hans"
     plaintexts = _plaintexts(app, caseworker.identity)
     for content, info in zip(files, document["attachments"], strict=True):

@@ -19,7 +19,7 @@ from reporting.languages import DEFAULT_LANGUAGE, INTERFACE_LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 # The same keywords as scripts/translations.sh passes to `pybabel extract`.
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "N_": None}
 LOCALES = [lang.code for lang in INTERFACE_LANGUAGES if lang.code != DEFAULT_LANGUAGE]
 # A printf-style conversion: `%(name)d`, `%s`, `%%`; anything else after `%` is a stray sign.
 PLACEHOLDER = re.compile(r"%(?:\(\w+\))?[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrs%]")

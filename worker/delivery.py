@@ -15,6 +15,8 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection, or_, select, update
 
+from protocol.dates import today
+from protocol.headers import delivery_headers
 from reporting.addresses import parse_networks
 from reporting.blobs import BlobStore
 from reporting.config import DeliverySettings
@@ -27,7 +29,7 @@ from reporting.models import (
     Message,
     Organisation,
 )
-from reporting.models.common import new_id, today
+from reporting.models.common import new_id
 
 RETRYABLE_STATES = (DeliveryState.PENDING, DeliveryState.FAILED)
 # Jitter spreads retries out; it needs no cryptographic randomness.
@@ -158,13 +160,13 @@ def _send_webhook(claimed: Claimed, settings: DeliverySettings, store: BlobStore
         WebhookTarget(claimed.target, claimed.secret),
         claimed.idempotency_id,
         store.read(claimed.blob_id),
-        {
-            "x-reporting-organisation": claimed.organisation,
-            "x-reporting-report": claimed.report_id,
-            "x-reporting-message": claimed.message_id,
-            "x-reporting-kind": claimed.message_kind,
-            "x-reporting-part": str(claimed.part),
-        },
+        delivery_headers(
+            claimed.organisation,
+            claimed.report_id,
+            claimed.message_id,
+            claimed.message_kind,
+            claimed.part,
+        ),
         policy,
     )
     return Outcome(result.delivered, result.retryable, result.error)

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
+from protocol.dates import today
 from reporting.blobs import BlobStore
 from reporting.db import Database
 from reporting.models import (
@@ -25,7 +26,6 @@ from reporting.models import (
     Report,
     ReportStatus,
 )
-from reporting.models.common import today
 
 logger = logging.getLogger(__name__)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-
 from crypto.tokens import new_secret_hex
+from protocol.dates import today
+
+__all__ = ["ID_LENGTH", "new_id", "today"]
 
 ID_LENGTH = 32
 
@@ -12,8 +13,3 @@ ID_LENGTH = 32
 def new_id() -> str:
     """A random 128-bit id: it says nothing about order, time or content."""
     return new_secret_hex(16)
-
-
-def today() -> date:
-    """The UTC date: reporters' times are kept to the day, never to the second."""
-    return datetime.now(UTC).date()

@@ -10,51 +10,16 @@ from wtforms import (
     Field,
     FieldList,
     Form,
-    FormField,
     MultipleFileField,
-    RadioField,
-    SelectChoice,
-    SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from reporting.countries import country_choices
 from reporting.forms import StrictForm
-from reporting.languages import REPLY_LANGUAGES
-
-FAMILY_ENTRIES = 3
-
-CATEGORIES = [
-    SelectChoice(
-        "family_threatened", _l("Threats or pressure against family members in the home country")
-    ),
-    SelectChoice("pressure_to_return", _l("Pressure to return to the home country")),
-    SelectChoice(
-        "police_station",
-        _l(
-            "Contact with, a summons to or a visit from an overseas police “service station” "
-            "or its agents"
-        ),
-    ),
-    SelectChoice("surveillance", _l("Being watched, followed or photographed")),
-    SelectChoice("online", _l("Online harassment or hacking")),
-    SelectChoice("relatives_detained", _l("Relatives detained or questioned")),
-    SelectChoice("livelihood", _l("Threats to my job, residency or property")),
-    SelectChoice("other", _l("Something else")),
-]
-
-CONSENT_CHOICES = [
-    SelectChoice("none", _l("Do not share my report with anyone outside this organisation")),
-    SelectChoice(
-        "anonymised", _l("Share it with partner organisations without anything that identifies me")
-    ),
-    SelectChoice("full", _l("Share it in full with partner organisations")),
-]
 
 
 def _limits() -> Any:
@@ -168,127 +133,15 @@ class FixedFieldList(FieldList):
     are sparse (only family-1, say); the page always has all of them, so take them as is.
     """
 
+    def __init__(self, *args: Any, entry_label: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.entry_label = entry_label  # "Family member %(number)d": each entry's legend
+
     def process(self, formdata: Any, data: Any = None, extra_filters: Any = None) -> None:
         self.entries: list[Any] = []
         self.last_index = -1
         for _ in range(self.max_entries or 0):
             self._add_entry(formdata)
-
-
-class FamilyMemberForm(Form):
-    """One affected family member (a plain Form: the parent form carries the CSRF token)."""
-
-    relation = short_text(_l("Relation to you"), _l("For example: mother, brother, cousin."))
-    location = short_text(
-        _l("Province and city"), _l("Where they live, as precisely as you are comfortable with.")
-    )
-    what_happened = TextAreaField(
-        _l("What happened to them"),
-        description=_l("For example: visited by police, questioned, passport taken, job lost."),
-        validators=[Optional(), ShortLength(long=True)],
-    )
-
-
-class ReportForm(ReporterForm):
-    """The report: one required narrative, everything else optional and structured."""
-
-    categories = MultiCheckboxField(
-        _l("What happened?"),
-        choices=CATEGORIES,
-        description=_l("Choose all that apply. You can also leave this empty."),
-        validators=[Optional()],
-    )
-    narrative = TextAreaField(
-        _l("Tell us what happened"),
-        description=_l(
-            "In your own words: what happened, who was involved, and what they asked or "
-            "threatened. Any language is fine. This is the only required field."
-        ),
-        validators=[
-            InputRequired(_l("Please describe what happened.")),
-            NarrativeLength(),
-            NotACodename(),
-        ],
-    )
-    country = SelectField(
-        _l("Country where it happened"),
-        description=_l("The country you were in, not your home country."),
-        validators=[Optional()],
-    )
-    city = short_text(_l("City"), _l("The city or area, if you are comfortable saying."))
-    date_from = StringField(
-        _l("From (approximate date)"),
-        description=_l("A date such as 2025-03-14, or just a year and month such as 2025-03."),
-        validators=[Optional(), ShortLength()],
-    )
-    date_to = StringField(
-        _l("Until (approximate date)"),
-        description=_l("Leave empty if it happened once or is still going on."),
-        validators=[Optional(), ShortLength()],
-    )
-    when_note = short_text(
-        _l("Anything else about when"), _l("For example: “every week since last spring”.")
-    )
-    people = TextAreaField(
-        _l("People or organisations involved"),
-        description=_l("Names, descriptions, phone numbers or accounts used to contact you."),
-        validators=[Optional(), ShortLength(long=True)],
-    )
-    affiliation = short_text(
-        _l("Who they said they were working for"),
-        _l("For example: a named public security bureau, a police station, a united front group."),
-    )
-    station_address = TextAreaField(
-        _l("Address of a “police service station”, if known"),
-        description=_l("The address or a description of the place."),
-        validators=[Optional(), ShortLength(long=True)],
-    )
-    family = FixedFieldList(
-        FormField(FamilyMemberForm),
-        min_entries=FAMILY_ENTRIES,
-        max_entries=FAMILY_ENTRIES,
-        label=_l("Family members affected"),
-    )
-    attachments = MultipleFileField(
-        _l("Evidence"),
-        description=_l(
-            "Photos, screenshots, recordings or documents. Files are encrypted as they arrive. "
-            "Photos can contain the place and time they were taken: if that could identify "
-            "you, take a screenshot of the photo and send that instead."
-        ),
-    )
-    consent = RadioField(
-        _l("May we share your report?"),
-        choices=CONSENT_CHOICES,
-        default="none",
-        description=_l(
-            "Partner organisations give legal help, support diaspora communities or report on "
-            "these cases. We never share your codename."
-        ),
-        validators=[InputRequired(_l("Please choose whether we may share your report."))],
-    )
-    reply_language = SelectField(
-        _l("Language for our replies"),
-        choices=[
-            SelectChoice(code, name, render_kw={"lang": code.replace("_", "-")})
-            for code, name in REPLY_LANGUAGES
-        ],
-        description=_l("We will try to reply in this language."),
-        validators=[DataRequired(_l("Please choose a language for our replies."))],
-    )
-    website = StringField(
-        _l("Leave this field empty"),
-        description=_l("This field is a trap for automated spam; people should leave it empty."),
-        validators=[Honeypot()],
-    )
-    submit = SubmitField(_l("Send the report securely"))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.country.choices = [
-            SelectChoice("", _l("Choose a country (optional)")),
-            *(SelectChoice(code, name) for code, name in country_choices()),
-        ]
 
 
 class FollowupForm(ReporterForm):

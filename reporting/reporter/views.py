@@ -27,7 +27,8 @@ from reporting.casefile import case_view, find_report
 from reporting.inputs import not_as_sent
 from reporting.models import Report
 from reporting.queue import send_deliveries
-from reporting.reporter.forms import CodenameForm, FollowupForm, LogoutForm, ReportForm
+from reporting.reporter.forms import CodenameForm, FollowupForm, LogoutForm
+from reporting.reporter.report_form import report_form
 from reporting.reporter.status import LABELS
 from reporting.session import renew_session
 from reporting.submissions import Upload, store_followup, store_report
@@ -84,7 +85,7 @@ def index() -> str:
 @bp.route("/report", methods=["GET", "POST"])
 def report() -> Any:
     _require_multipart()
-    form = ReportForm()
+    form = report_form()
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
         return render_template("reporter/report.html", form=form, limits=_settings().limits), status
@@ -96,7 +97,7 @@ def report() -> Any:
         filing.organisation,
         filing.recipients,
         form.data,
-        _uploads(form.attachments.data),
+        _uploads(form["attachments"].data),
         _settings().codename_salt,
         _locale(),
         derive=derivations.derive,

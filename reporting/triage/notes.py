@@ -12,10 +12,10 @@ from sqlalchemy import delete
 from sqlalchemy.orm import object_session
 
 from crypto import EncryptionError, parse_recipient, reply_recipients
+from protocol import encode, status_note_document
 from reporting.audit import Action, record
 from reporting.blobs import BlobStore, BlobWriter
 from reporting.db import Database
-from reporting.documents import encode, status_note_document
 from reporting.models import Blob, Caseworker, Report
 from reporting.organisations import recipients_of
 from reporting.triage.changes import update_triage
