@@ -35,7 +35,7 @@ TOOL_IMPORTS = {
     "bench": {"crypto", "protocol"},
 }
 # bench/delivery.py measures the delivery worker, so it builds the server in its own process.
-BENCH_DRIVES_THE_SERVER = {"delivery.py": {"reporting", "worker"}}
+BENCH_DRIVES_THE_SERVER = {"delivery.py": {"reporting", "worker"}, "submit.py": {"reporting"}}
 
 
 def imported_modules(path: Path) -> set[str]:
