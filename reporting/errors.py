@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, current_app, g, render_template, request, session
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -153,6 +153,9 @@ def wrong_host() -> Any:
 
 
 def handle_csrf_error(error: CSRFError) -> Any:
+    if getattr(session, "unverified", False):
+        # The session was refused because the database is down, not because it expired.
+        return handle_database_unavailable(error)
     if request.mimetype == "multipart/form-data" and not request.form and not request.files:
         # Werkzeug drops a multipart body it cannot parse, token and all.
         return render_error(

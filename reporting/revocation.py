@@ -80,8 +80,13 @@ def revoke(session_id: str) -> None:
         )
 
 
-def is_revoked(session_id: str) -> bool:
-    """Whether `session_id` was ended; True as well when the database cannot tell."""
+class RevocationsUnreadable(Exception):
+    """The database could not say whether a session id was ended."""
+
+
+def lookup(session_id: str) -> bool:
+    """Whether `session_id` was ended; raises RevocationsUnreadable when the database
+    cannot tell, so the caller can both refuse the session and say why."""
     try:
         with db.database().sessions() as dbs:
             found = dbs.scalar(
@@ -89,6 +94,14 @@ def is_revoked(session_id: str) -> bool:
             )
     except SQLAlchemyError as error:
         _outage.failed(error)
-        return True
+        raise RevocationsUnreadable from error
     _outage.answered()
     return found is not None
+
+
+def is_revoked(session_id: str) -> bool:
+    """Whether `session_id` was ended; True as well when the database cannot tell."""
+    try:
+        return lookup(session_id)
+    except RevocationsUnreadable:
+        return True

@@ -31,7 +31,13 @@ SESSION_ID = "_sid"
 class SealedSession(CallbackDict[str, Any], SessionMixin):
     """A dict that remembers whether it changed, like Flask's own session."""
 
-    def __init__(self, initial: dict[str, Any] | None = None, *, expired: bool = False) -> None:
+    def __init__(
+        self,
+        initial: dict[str, Any] | None = None,
+        *,
+        expired: bool = False,
+        unverified: bool = False,
+    ) -> None:
         def on_update(session: SealedSession) -> None:
             session.modified = True
             session.accessed = True
@@ -41,6 +47,8 @@ class SealedSession(CallbackDict[str, Any], SessionMixin):
         self.accessed = False
         # True when the cookie carried a session that ran out, so views can say so.
         self.expired = expired
+        # True when the cookie could not be checked against the ended sessions.
+        self.unverified = unverified
 
 
 class SealedSessionInterface(SessionInterface):
@@ -64,8 +72,15 @@ class SealedSessionInterface(SessionInterface):
         ):
             return SealedSession(expired=True)
         session_id = data.get(SESSION_ID)
-        if not isinstance(session_id, str) or revocation.is_revoked(session_id):
+        if not isinstance(session_id, str):
             return SealedSession()
+        try:
+            if revocation.lookup(session_id):
+                return SealedSession()
+        except revocation.RevocationsUnreadable:
+            # Refused, but marked: a form sent now fails its CSRF check because the
+            # database is down, and the page must say that, not "the form expired".
+            return SealedSession(unverified=True)
         return SealedSession(data)
 
     def _unseal(self, cookie: str) -> dict[str, Any] | None:

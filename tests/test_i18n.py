@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from flask_babel import get_locale, gettext
 from flask_wtf import FlaskForm
 
-from reporting import create_app, i18n
+from reporting import create_app, i18n, migrate
 from reporting.languages import RTL_LANGUAGES, text_direction
 from reporting.reporter.forms import CodenameForm, FollowupForm, LogoutForm
 from reporting.reporter.report_form import report_form
@@ -27,10 +27,20 @@ QUICK_EXIT_DEFAULT = "https://en.wikipedia.org/wiki/Special:Random"
 
 @pytest.fixture
 def app(tmp_path: Path) -> Flask:
-    """No database: these tests only choose languages and render templates."""
-    return create_app(
-        {"TESTING": True, "INSTANCE_PATH": tmp_path / "instance", "WTF_CSRF_ENABLED": False}
+    """These tests choose languages and render templates; the database is there because
+    every session cookie, the language choice's included, is checked against the ended
+    session ids, and refused when they cannot be read."""
+    database_url = f"sqlite:///{tmp_path / 'i18n.sqlite3'}"
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": tmp_path / "instance",
+            "DATABASE_URL": database_url,
+            "WTF_CSRF_ENABLED": False,
+        }
     )
+    migrate.upgrade(database_url)
+    return app
 
 
 @pytest.mark.parametrize(
