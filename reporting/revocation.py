@@ -98,10 +98,3 @@ def lookup(session_id: str) -> bool:
     _outage.answered()
     return found is not None
 
-
-def is_revoked(session_id: str) -> bool:
-    """Whether `session_id` was ended; True as well when the database cannot tell."""
-    try:
-        return lookup(session_id)
-    except RevocationsUnreadable:
-        return True
