@@ -148,7 +148,7 @@ def test_generated_codenames_have_every_form() -> None:
         pytest.param(OLD_CHINESE, id="chinese-grouped"),
         pytest.param(OLD_CHINESE.replace(" ", ""), id="chinese-no-spaces"),
         pytest.param(" ".join(OLD_CHINESE.replace(" ", "")), id="chinese-each-spaced"),
-        pytest.param(OLD_CHINESE.replace(" ", "，"), id="chinese-commas"),
+        pytest.param(OLD_CHINESE.replace(" ", "\uff0c"), id="chinese-commas"),
         pytest.param(OLD_CHINESE.replace(" ", "\u3000"), id="chinese-ideographic-space"),
         pytest.param(OLD_CODENAME.upper().replace(" ", "  "), id="english-as-today"),
     ],
