@@ -18,7 +18,7 @@ from werkzeug.test import TestResponse
 import crypto
 from reporting import db
 from reporting.reporter.codename_forms import shown_forms
-from tests.portal import Caseworker, come_back, submit_report
+from tests.portal import Caseworker, come_back, csrf_token, post_form, submit_report
 from tests.test_codename_kinds import (
     OLD_CHINESE,
     OLD_CODENAME,
@@ -200,3 +200,23 @@ def test_no_form_of_the_codename_is_stored(app: Flask, caseworker: Caseworker) -
             for row in connection.execute(text(f'SELECT * FROM "{table}"')):
                 for needle in needles:
                     assert needle not in str(tuple(row)), table
+
+
+@pytest.mark.parametrize("kind", ["digits", "chinese_simplified", "words"])
+def test_a_followup_that_is_only_a_codename_is_refused(
+    app: Flask, caseworker: Caseworker, kind: str
+) -> None:
+    """A reporter who pastes their codename (in any form) into a follow-up is warned, and
+    nothing is sent: it would reach the caseworkers, who must never know it."""
+    client = in_language(app.test_client(), "zh_Hans")
+    page = submit_report(client)
+    words = shown(page, "codename")
+    assert words
+    typed = getattr(crypto.codename_forms(words), kind)
+    data = {"csrf_token": csrf_token(client, "/case"), "message": typed}
+    response = post_form(client, "/case/followup", data)
+    assert response.status_code == 400
+    assert "这看起来像是一个代号" in html.unescape(response.text)
+    with app.app_context():
+        kinds = db.session().execute(text("SELECT kind FROM message")).scalars().all()
+    assert [str(k) for k in kinds] == ["report"]
