@@ -9,7 +9,7 @@ from caseworker_client.render import clean, person
 from caseworker_client.store import blobs_of
 
 ID_CHARS = 10
-COLUMNS = ("ID", "RECEIVED", "STATUS", "SEVERITY", "ASSIGNEE", "TAGS", "UNREAD", "HERE")
+COLUMNS = ("ID", "URGENT", "RECEIVED", "STATUS", "SEVERITY", "ASSIGNEE", "TAGS", "UNREAD", "HERE")
 
 
 def _pulled(ctx: Context, detail: dict[str, Any] | None) -> str:
@@ -29,14 +29,16 @@ def rows(ctx: Context) -> list[tuple[str, ...]]:
     details = {str(d.get("id")): d for d in ctx.store.details()}
     for report_id, detail in details.items():
         summaries.setdefault(report_id, detail)
+    # Urgent first (as the server's inbox), then newest.
     ordered = sorted(
         summaries.values(),
-        key=lambda s: (str(s.get("received_on", "")), str(s.get("id"))),
+        key=lambda s: (s.get("urgent") is True, str(s.get("received_on", "")), str(s.get("id"))),
         reverse=True,
     )
     return [
         (
             clean(s.get("id"))[:ID_CHARS],
+            "yes" if s.get("urgent") is True else "-",
             clean(s.get("received_on")),
             clean(s.get("status")),
             clean(s.get("severity") or "-"),
