@@ -114,8 +114,9 @@ def _producer() -> Celery:
     return producer
 
 
-def _send(name: str, calls: list[list[str]]) -> bool:
-    """Send task `name` once per argument list; False if the broker is unreachable."""
+def _send(name: str, calls: list[list[str]], what: str) -> bool:
+    """Send task `name` once per argument list (`what` they are, for the log); False if the
+    broker is unreachable."""
     if not calls:
         return True
     try:
@@ -127,9 +128,9 @@ def _send(name: str, calls: list[list[str]]) -> bool:
         # Debug only: at the default levels, a line logged while a report is being filed
         # would date it (invariant 4). The worker logs the broker outage on its own.
         logger.debug(
-            "could not queue %d %s tasks (%s); a periodic task will catch up",
+            "could not queue %d %s (%s); a periodic task will catch up",
             len(calls),
-            name,
+            what,
             type(error).__name__,
         )
         return False
@@ -139,7 +140,7 @@ def _send(name: str, calls: list[list[str]]) -> bool:
 def send_deliveries(delivery_ids: Iterable[str]) -> bool:
     """Queue deliveries after their rows committed; False if the broker is unreachable,
     which is fine: the periodic sweep queues whatever is still pending."""
-    return _send(DELIVER_TASK, [[delivery_id] for delivery_id in delivery_ids])
+    return _send(DELIVER_TASK, [[delivery_id] for delivery_id in delivery_ids], "deliveries")
 
 
 def send_urgent_notice() -> bool:
@@ -149,4 +150,4 @@ def send_urgent_notice() -> bool:
     notices are due (Organisation.urgent_notice_due). False if the broker is unreachable:
     the periodic "notify-urgent" task sends it then.
     """
-    return _send(NOTIFY_URGENT_TASK, [[]])
+    return _send(NOTIFY_URGENT_TASK, [[]], "urgent notices")
