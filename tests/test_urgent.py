@@ -352,6 +352,9 @@ def test_the_api_and_the_web_inbox_list_urgent_reports_first(app: Flask) -> None
     assert shown == expected
     assert page.count('class="urgent-marker"') == 1
     assert "urgent first, then newest" in page
+    report_page = client.get(f"/casework/reports/{expected[0]}").text
+    assert "Someone is in danger now or within days" in report_page
+    assert "Someone is in danger" not in client.get(f"/casework/reports/{expected[1]}").text
 
 
 def test_the_clients_list_puts_urgent_reports_first() -> None:

@@ -98,7 +98,9 @@ def send_urgent_notices(
     """Send the "urgent report" notices that are due and that the rate limit allows.
 
     The window is taken before sending, so a notice the mail server refuses also waits out
-    the interval (it stays due): a failing mail server is not hammered either.
+    the interval (it stays due): a failing mail server is not hammered either. `limiter` is
+    the app's (reporting/ratelimit.py): in Redis, shared by every worker process, in
+    production; in memory, per process, on the embedded default (one worker process).
     """
 
     def allowed(organisation: Organisation) -> bool:
