@@ -23,8 +23,6 @@ from celery import Celery
 from flask import Flask
 from sqlalchemy import select
 
-import crypto
-import protocol
 from reporting import create_app, db, migrate
 from reporting.config import DeliverySettings
 from reporting.models import Organisation, Report
@@ -35,6 +33,7 @@ from tests.casework import api_token, bearer, make_account, sign_in
 from tests.delivery_fixtures import TEST_DELIVERY
 from tests.portal import Caseworker, add_caseworker, file_part, submit_report
 from tests.test_delivery_email import Smtp, smtp  # noqa: F401  (the SMTP server fixture)
+from tests.test_report_form import stored_report
 from worker import notify
 
 CANARY = f"urgent-canary-{uuid.uuid4().hex[:12]}"
@@ -122,15 +121,6 @@ def _organisation(app: Flask, name: str = "Test organisation") -> Organisation:
         return found
 
 
-def _document(app: Flask, caseworker: Caseworker) -> dict[str, Any]:
-    store = app.extensions["blobs"]
-    for blob_id in store.ids():
-        plaintext = crypto.decrypt(store.path(blob_id).read_bytes(), [caseworker.identity])
-        if plaintext.startswith(b"{"):
-            return protocol.read_report(plaintext)
-    raise AssertionError("no report document stored")
-
-
 def _settings(app: Flask) -> DeliverySettings:
     settings: DeliverySettings = app.config["SETTINGS"].delivery
     return settings
@@ -146,7 +136,7 @@ def test_the_checkbox_reaches_the_row_and_the_encrypted_document(
     assert _submit(app, **ticked).status_code == 200
     [report] = _reports(app)
     assert report.urgent is urgent
-    assert _document(app, caseworker)["urgent"] is urgent
+    assert stored_report(app, caseworker)["urgent"] is urgent
     assert _organisation(app).urgent_notice_due is urgent
 
 
