@@ -9,7 +9,7 @@ from caseworker_client.render import clean, person
 from caseworker_client.store import blobs_of
 
 ID_CHARS = 10
-COLUMNS = ("ID", "URGENT", "RECEIVED", "STATUS", "SEVERITY", "ASSIGNEE", "TAGS", "UNREAD", "HERE")
+COLUMNS = ("ID", "RECEIVED", "STATUS", "SEVERITY", "ASSIGNEE", "TAGS", "UNREAD", "HERE", "URGENT")
 
 
 def _pulled(ctx: Context, detail: dict[str, Any] | None) -> str:
@@ -38,7 +38,6 @@ def rows(ctx: Context) -> list[tuple[str, ...]]:
     return [
         (
             clean(s.get("id"))[:ID_CHARS],
-            "yes" if s.get("urgent") is True else "-",
             clean(s.get("received_on")),
             clean(s.get("status")),
             clean(s.get("severity") or "-"),
@@ -46,6 +45,7 @@ def rows(ctx: Context) -> list[tuple[str, ...]]:
             clean(", ".join(str(t) for t in s.get("tags") or []) or "-"),
             "*" if s.get("unread") else "",
             _pulled(ctx, details.get(str(s.get("id")))),
+            "yes" if s.get("urgent") is True else "-",
         )
         for s in ordered
     ]
