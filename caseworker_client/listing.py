@@ -9,7 +9,7 @@ from caseworker_client.render import clean, person
 from caseworker_client.store import blobs_of
 
 ID_CHARS = 10
-COLUMNS = ("ID", "RECEIVED", "STATUS", "SEVERITY", "ASSIGNEE", "TAGS", "UNREAD", "HERE")
+COLUMNS = ("ID", "RECEIVED", "STATUS", "SEVERITY", "ASSIGNEE", "TAGS", "UNREAD", "HERE", "URGENT")
 
 
 def _pulled(ctx: Context, detail: dict[str, Any] | None) -> str:
@@ -29,9 +29,10 @@ def rows(ctx: Context) -> list[tuple[str, ...]]:
     details = {str(d.get("id")): d for d in ctx.store.details()}
     for report_id, detail in details.items():
         summaries.setdefault(report_id, detail)
+    # Urgent first (as the server's inbox), then newest.
     ordered = sorted(
         summaries.values(),
-        key=lambda s: (str(s.get("received_on", "")), str(s.get("id"))),
+        key=lambda s: (s.get("urgent") is True, str(s.get("received_on", "")), str(s.get("id"))),
         reverse=True,
     )
     return [
@@ -44,6 +45,7 @@ def rows(ctx: Context) -> list[tuple[str, ...]]:
             clean(", ".join(str(t) for t in s.get("tags") or []) or "-"),
             "*" if s.get("unread") else "",
             _pulled(ctx, details.get(str(s.get("id")))),
+            "yes" if s.get("urgent") is True else "-",
         )
         for s in ordered
     ]

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from protocol.fields import N_, Choice, Field, Kind
 from protocol.repression import FAMILY_HARMS, V2_FIELDS
+from protocol.urgency import URGENT
 
 __all__ = ["CATEGORIES", "CONSENT", "REPORT_FIELDS", "Choice", "Field", "Kind", "field", "walk"]
 
@@ -91,6 +92,7 @@ REPORT_FIELDS: tuple[Field, ...] = (
         section=N_("What happened"),
         lines=12,
     ),
+    URGENT,
     *V2_FIELDS,
     Field(
         "where",

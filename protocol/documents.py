@@ -76,6 +76,8 @@ def _answer(field: Field, fields: Mapping[str, Any]) -> Any:
         return {sub.key: _answer(sub, fields) for sub in field.fields}
     if field.required:
         return fields[field.form_name]
+    if field.kind is Kind.FLAG:
+        return fields.get(field.form_name) is True
     if field.kind is Kind.MULTIPLE:
         return list(fields.get(field.form_name) or [])
     return fields.get(field.form_name) or ""

@@ -15,7 +15,8 @@ INTRO = """# The fields of a report
 Written from `protocol/catalogue.py` by `python -m protocol.fieldtable`; do not edit by
 hand. Every field is inside the encrypted document (schema `reporting/v2`): the server
 stores none of them in clear except consent, which it keeps beside the ciphertext so
-that it can refuse an escalation the reporter did not allow.
+that it can refuse an escalation the reporter did not allow, and urgency, so that an
+urgent report is notified at once and sorted first (deploy/THREAT-MODEL.md weighs it).
 
 - **identifies**: names, places, accounts or files that can point at a person.
 - **anonymised**: an escalation the reporter allowed only without identifying details

@@ -44,6 +44,7 @@ DELIVERY_WHOLE_SECONDS_VARS = {
     "lease_seconds": "REPORTING_DELIVERY_LEASE_SECONDS",
     "requeue_seconds": "REPORTING_DELIVERY_REQUEUE_SECONDS",
     "purge_interval_seconds": "REPORTING_PURGE_INTERVAL_SECONDS",
+    "urgent_notice_seconds": "REPORTING_URGENT_NOTICE_SECONDS",
 }
 
 
@@ -105,6 +106,10 @@ class DeliverySettings:
     allowed_networks: tuple[str, ...] = ()
     smtp_url: str | None = field(default=None, repr=False)
     notify_interval_seconds: int = 3600
+    # At most one "urgent report" notice per organisation this often, however many urgent
+    # reports arrive (a flood of fake ones must not become a mail bomb); one held back goes
+    # out with the next check after the interval (worker/notify.py).
+    urgent_notice_seconds: int = 900
     sweep_interval_seconds: int = 60
     purge_interval_seconds: int = 3600
     # A delivery claimed by a worker that then died is taken up again after this long.

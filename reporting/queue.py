@@ -25,6 +25,7 @@ DELIVER_TASK = "worker.deliver"
 SWEEP_TASK = "worker.sweep"
 PURGE_TASK = "worker.purge"
 NOTIFY_TASK = "worker.notify"
+NOTIFY_URGENT_TASK = "worker.notify_urgent"
 SWEEP_UPLOADS_TASK = "worker.sweep_uploads"
 EXTENSION = "celery_producer"
 
@@ -60,6 +61,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "sweep": {"task": SWEEP_TASK, "schedule": delivery.sweep_interval_seconds},
             "purge": {"task": PURGE_TASK, "schedule": delivery.purge_interval_seconds},
             "notify": {"task": NOTIFY_TASK, "schedule": delivery.notify_interval_seconds},
+            # Urgent notices held back by their rate limit, or not queued while the broker
+            # was down, go out with the next of these.
+            "notify-urgent": {
+                "task": NOTIFY_URGENT_TASK,
+                "schedule": delivery.urgent_notice_seconds,
+            },
             # Partial ciphertext of killed uploads (also swept whenever an app starts).
             "sweep-uploads": {"task": SWEEP_UPLOADS_TASK, "schedule": PARTIAL_SWEEP_SECONDS},
         },
@@ -107,26 +114,40 @@ def _producer() -> Celery:
     return producer
 
 
-def send_deliveries(delivery_ids: Iterable[str]) -> bool:
-    """Queue deliveries after their rows committed; False if the broker is unreachable,
-    which is fine: the periodic sweep queues whatever is still pending."""
-    ids = list(delivery_ids)
-    if not ids:
+def _send(name: str, calls: list[list[str]], what: str) -> bool:
+    """Send task `name` once per argument list (`what` they are, for the log); False if the
+    broker is unreachable."""
+    if not calls:
         return True
     try:
         producer = _producer()
         with producer.connection_for_write() as connection:
-            for delivery_id in ids:
-                producer.send_task(
-                    DELIVER_TASK, args=[delivery_id], connection=connection, retry=False
-                )
-    except Exception as error:  # any broker failure; the outbox row is what counts
+            for args in calls:
+                producer.send_task(name, args=args, connection=connection, retry=False)
+    except Exception as error:  # any broker failure; the row in the database is what counts
         # Debug only: at the default levels, a line logged while a report is being filed
         # would date it (invariant 4). The worker logs the broker outage on its own.
         logger.debug(
-            "could not queue %d deliveries (%s); the sweep will retry",
-            len(ids),
+            "could not queue %d %s (%s); a periodic task will catch up",
+            len(calls),
+            what,
             type(error).__name__,
         )
         return False
     return True
+
+
+def send_deliveries(delivery_ids: Iterable[str]) -> bool:
+    """Queue deliveries after their rows committed; False if the broker is unreachable,
+    which is fine: the periodic sweep queues whatever is still pending."""
+    return _send(DELIVER_TASK, [[delivery_id] for delivery_id in delivery_ids], "deliveries")
+
+
+def send_urgent_notice() -> bool:
+    """Ask the worker for the immediate notice of an urgent report, after its row committed.
+
+    The task carries nothing, not even the organisation: the worker sends whatever urgent
+    notices are due (Organisation.urgent_notice_due). False if the broker is unreachable:
+    the periodic "notify-urgent" task sends it then.
+    """
+    return _send(NOTIFY_URGENT_TASK, [[]], "urgent notices")

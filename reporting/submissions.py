@@ -64,6 +64,7 @@ class Receipt:
     codename: str
     reply_identity: str
     delivery_ids: list[str]
+    urgent: bool = False  # the organisation's immediate notice is due once it committed
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ def store_report(
         codename = generate_codename()
         keys = (derive or derive_keys)(codename, codename_salt)
         document = report_document(fields, _attachment_infos(uploads), interface_language)
+        urgent = document.get("urgent") is True  # the same answer in clear as in the document
         writers.append(_write_document(store, recipients, document))
         blobs = commit_all(writers)
         with database.transaction() as db:
@@ -153,6 +155,7 @@ def store_report(
                 lookup_id=keys.lookup_id,
                 reporter_recipient=str(keys.identity.recipient),
                 consent=_consent(fields),
+                urgent=urgent,
             )
             message = Message(
                 seq=0,
@@ -166,6 +169,7 @@ def store_report(
             report_id = report.id
             owner = db.get_one(Organisation, organisation.id)
             deliveries = plan_deliveries(db, owner, message, _delivery_order(writers))
+            owner.urgent_notice_due = owner.urgent_notice_due or urgent
             db.flush()
             delivery_ids = [d.id for d in deliveries]
     except CommitUncertain as uncertain:
@@ -177,7 +181,7 @@ def store_report(
         for writer in writers:
             writer.abort()
         raise
-    return Receipt(report_id, codename, str(keys.identity), delivery_ids)
+    return Receipt(report_id, codename, str(keys.identity), delivery_ids, urgent)
 
 
 def next_seq(db: Any, report_id: str) -> int:

@@ -32,6 +32,7 @@ from protocol.catalogue import Kind
 from reporting import create_app, db, migrate
 from reporting.cli import DEMO_ORGANISATION, bootstrap_demo
 from reporting.models import Delivery, Report
+from reporting.queue import NOTIFY_URGENT_TASK
 from reporting.submissions import store_reply
 from tests.delivery_fixtures import RunningReceiver, add_webhook
 from tests.portal import (
@@ -260,8 +261,10 @@ def test_canary_never_stored_in_clear(
 
     # A report with the canary in every text field of the catalogue and in a 5 MB attachment.
     typed = {name: canary for name in text_inputs()}
+    # Urgent too: its immediate notice is a task message of its own, which must carry nothing.
     fields = report_fields(
-        **{**typed, "narrative": f"{canary} They told my father I must come back. " * 3}
+        **{**typed, "narrative": f"{canary} They told my father I must come back. " * 3},
+        urgent="y",
     )
     fields["attachments"] = [file_part(attachment, f"{canary}.bin", "application/octet-stream")]
     response = post_form(client, "/report", {"csrf_token": csrf_token(client, "/report"), **fields})
@@ -294,13 +297,21 @@ def test_canary_never_stored_in_clear(
     scanned = _scan_redis(redis_db, canary)
     assert scanned >= 2  # the rate-limit counters, and the queue of delivery tasks
     queued = redis_db.lrange("reporting", 0, -1)
-    assert len(queued) == 2 + 2  # report document and file, follow-up document and file
+    # report document and file, follow-up document and file, and the urgent notice
+    assert len(queued) == 2 + 2 + 1
     with app.app_context():
         delivery_ids = set(db.session().scalars(select(Delivery.id)))
+        assert db.session().query(Report).one().urgent is True
+    tasks = []
     for raw in queued:  # a task message holds a delivery id and nothing else
         envelope = json.loads(raw)
+        tasks.append(envelope["headers"]["task"])
         args, kwargs, _ = json.loads(base64.b64decode(envelope["body"]))
-        assert len(args) == 1 and args[0] in delivery_ids and kwargs == {}
+        if envelope["headers"]["task"] == NOTIFY_URGENT_TASK:
+            assert args == [] and kwargs == {}  # not even the organisation
+        else:
+            assert len(args) == 1 and args[0] in delivery_ids and kwargs == {}
+    assert tasks.count(NOTIFY_URGENT_TASK) == 1
     captured = capfd.readouterr()
     _assert_absent((captured.out + captured.err).encode("utf-8"), canary, "stdout/stderr")
     _assert_absent(caplog.text.encode("utf-8"), canary, "the logs")
@@ -312,6 +323,7 @@ def test_canary_never_stored_in_clear(
     report_doc = next(d for d in documents if d["kind"] == "report")
     for path in text_inputs().values():
         assert canary in answer(report_doc, path), path
+    assert report_doc["urgent"] is True
     info = report_doc["attachments"][0]
     assert info["filename"] == f"{canary}.bin" and info["size"] == len(attachment)
     stored = plaintexts[info["blob"]]

@@ -264,8 +264,9 @@ def test_list_offline_shows_cached_metadata(cache: Cache) -> None:
         "TAGS",
         "UNREAD",
         "HERE",
+        "URGENT",
     ]
-    assert row.split() == [REPORT_ID[:10], "2026-11-28", "new", "-", "alice", "family", "yes"]
+    assert row.split() == [REPORT_ID[:10], "2026-11-28", "new", "-", "alice", "family", "yes", "-"]
 
 
 def test_stats_counts_and_writes_a_png(cache: Cache, tmp_path: Path) -> None:

@@ -255,6 +255,7 @@ def test_summary_json_matches_the_api_contract(app: Flask, alice: Account) -> No
         "delivery": "none",
         "messages": 1,
         "consent": "none",
+        "urgent": False,
     }
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 from celery import shared_task
 from flask import current_app
 
-from reporting import db
+from reporting import db, ratelimit
 from reporting.blobs import BlobStore
 from reporting.config import Settings
 from reporting.queue import (
     DELIVER_TASK,
     NOTIFY_TASK,
+    NOTIFY_URGENT_TASK,
     PURGE_TASK,
     SWEEP_TASK,
     SWEEP_UPLOADS_TASK,
@@ -65,3 +66,9 @@ def purge() -> int:
 def notify_caseworkers() -> int:
     """Send the content-free "new reports" notices that are due."""
     return notify.send_due_notices(db.database(), _settings().delivery)
+
+
+@shared_task(name=NOTIFY_URGENT_TASK, acks_late=True, ignore_result=True)
+def notify_urgent() -> int:
+    """Send the content-free "urgent report" notices that are due and not rate-limited."""
+    return notify.send_urgent_notices(db.database(), _settings().delivery, ratelimit.limiter())

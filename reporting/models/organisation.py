@@ -31,6 +31,8 @@ class Organisation(Base):
     notify_email: Mapped[str] = mapped_column(String(320), default="")
     # Set when something arrives, cleared when the periodic notice goes out: no times kept.
     notification_due: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set by an urgent report, cleared when its immediate notice goes out (worker/notify.py).
+    urgent_notice_due: Mapped[bool] = mapped_column(Boolean, default=False)
     recipients: Mapped[list[OrganisationRecipient]] = relationship(
         back_populates="organisation", order_by="OrganisationRecipient.id"
     )

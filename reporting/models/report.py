@@ -69,6 +69,9 @@ class Report(Base):
     read: Mapped[bool] = mapped_column(Boolean, default=False)
     # None for reports stored before consent was kept in clear: escalation is then refused.
     consent: Mapped[Consent | None] = mapped_column(_enum(Consent, 16), default=None)
+    # The reporter said someone is in danger now or within days: kept in clear, like consent,
+    # so the organisation is told at once and the inbox sorts it first (deploy/THREAT-MODEL.md).
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     severity: Mapped[Severity | None] = mapped_column(_enum(Severity, 16), default=None)
     assignee_id: Mapped[str | None] = mapped_column(
         ForeignKey("caseworker.id"), default=None, index=True

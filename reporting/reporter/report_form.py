@@ -27,7 +27,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms import Form as PlainForm
-from wtforms.validators import DataRequired, InputRequired, Optional
+from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
 from protocol import catalogue
 from protocol.catalogue import Kind
@@ -53,6 +53,16 @@ VALIDATORS: dict[str, Callable[[], list[Any]]] = {
     "consent": lambda: [InputRequired(_l("Please choose whether we may share your report."))],
     "reply_language": lambda: [DataRequired(_l("Please choose a language for our replies."))],
 }
+
+
+class Ticked:
+    """A checkbox sends the value the page gave it ("y") or nothing: anything else is not a
+    browser ticking a box, and WTForms would read it as ticked (an "urgent" report made of
+    a typo), so it is refused with the form's own error page and nothing is stored."""
+
+    def __call__(self, form: Any, field: Field) -> None:
+        if field.raw_data and field.raw_data != ["y"]:
+            raise ValidationError(_l("Please tick the box or leave it empty."))
 
 
 def _choices(spec: catalogue.Field) -> list[SelectChoice]:
@@ -104,7 +114,7 @@ def _form_field(spec: catalogue.Field) -> Field:
     if spec.kind is Kind.FILES:
         return MultipleFileField(label, description=help_text)
     if spec.kind is Kind.FLAG:
-        return BooleanField(label, description=help_text, default=False)
+        return BooleanField(label, description=help_text, default=False, validators=[Ticked()])
     raise ValueError(f"the reporter form cannot ask for a {spec.kind} ({spec.path})")
 
 

@@ -26,7 +26,7 @@ from reporting.abuse import ABUSE_ID, allow_codename_attempt, allow_submission
 from reporting.casefile import case_view, find_report
 from reporting.inputs import not_as_sent
 from reporting.models import Report
-from reporting.queue import send_deliveries
+from reporting.queue import send_deliveries, send_urgent_notice
 from reporting.reporter.codename_forms import shown_forms
 from reporting.reporter.forms import CodenameForm, FollowupForm, LogoutForm
 from reporting.reporter.report_form import report_form
@@ -107,6 +107,8 @@ def report() -> Any:
     )
     errors.note_stored(receipt.codename)  # from here on, any error page says it was stored
     send_deliveries(receipt.delivery_ids)
+    if receipt.urgent:
+        send_urgent_notice()
     # Signing in replaces the session, and with it the CSRF token: sending the same form
     # again (a reload, a replay) fails the CSRF check instead of filing a second report.
     _sign_in(receipt.report_id, receipt.reply_identity)

@@ -58,6 +58,7 @@ class ReportSummary:
     delivery: str
     messages: int
     consent: str | None
+    urgent: bool = False  # the reporter said someone is in danger now or within days
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -71,6 +72,7 @@ class ReportSummary:
             "delivery": self.delivery,
             "messages": self.messages,
             "consent": self.consent,
+            "urgent": self.urgent,
         }
 
 
@@ -178,14 +180,15 @@ def _summary(report: Report, facts: _Facts) -> ReportSummary:
         delivery=facts.delivery.get(report.id, "none"),
         messages=facts.messages.get(report.id, (0, None))[0],
         consent=None if report.consent is None else str(report.consent),
+        urgent=report.urgent,
     )
 
 
 def list_reports(
     db: Session, caseworker: Caseworker, filters: Filters
 ) -> tuple[list[ReportSummary], Counts]:
-    """The organisation's reports matching `filters`, newest received first, and the
-    organisation's counts (not the filter's)."""
+    """The organisation's reports matching `filters`, urgent ones first, then newest received
+    first, and the organisation's counts (not the filter's)."""
     organisation_id = caseworker.organisation_id
     scope = Report.organisation_id == organisation_id
     query = select(Report).where(scope)
@@ -204,7 +207,8 @@ def list_reports(
             .where(TriageTag.organisation_id == organisation_id, TriageTag.name == filters.tag)
         )
         query = query.where(Report.id.in_(tagged))
-    reports = db.scalars(query.order_by(Report.received_on.desc(), Report.id)).all()
+    order = (Report.urgent.desc(), Report.received_on.desc(), Report.id)
+    reports = db.scalars(query.order_by(*order)).all()
     facts = _facts(db, caseworker, scope)
     summaries = [_summary(report, facts) for report in reports]
     if filters.unread:
