@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from .mlkem768x25519 import MLKEM768X25519Identity, MLKEM768X25519Recipient
     from .recipients import Identity, Recipient
     from .scrypt import ScryptIdentity, ScryptRecipient
+    from .primitives import Sha256, same_digest
     from .secretbox import SecretBox
     from .x25519 import X25519Identity, X25519Recipient
 
@@ -67,6 +68,8 @@ _EXPORTS = {
     "ScryptIdentity": "scrypt",
     "ScryptRecipient": "scrypt",
     "SecretBox": "secretbox",
+    "Sha256": "primitives",
+    "same_digest": "primitives",
     "X25519Identity": "x25519",
     "X25519Recipient": "x25519",
     "decrypt": "age",
@@ -114,6 +117,7 @@ __all__ = [
     "ScryptIdentity",
     "ScryptRecipient",
     "SecretBox",
+    "Sha256",
     "X25519Identity",
     "X25519Recipient",
     "decrypt",
@@ -129,4 +133,5 @@ __all__ = [
     "parse_recipient",
     "parse_recipients",
     "reply_recipients",
+    "same_digest",
 ]
