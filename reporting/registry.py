@@ -112,8 +112,11 @@ def read_registry(
         rows: list[PlaceRow] = []
         problems: list[str] = []
         seen: dict[str, int] = {}
-        for values in reader:
-            line = reader.line_num
+        while True:
+            line = reader.line_num + 1  # where the row starts (a quoted value may span lines)
+            values = next(reader, None)
+            if values is None:
+                break
             if not any(value.strip() for value in values):
                 continue  # a blank line
             if len(values) != len(names):
