@@ -83,7 +83,9 @@ def _save_one(ctx: Context, ref: AttachmentRef, folder: Path, name: str, strip: 
     source = ctx.store.blob_path(ref.blob)
     if not strip:
         path = files.save_new_file(
-            folder, name, lambda out: decrypt_file(source, ctx.identities, out, ref.size, ref.sha256)
+            folder,
+            name,
+            lambda out: decrypt_file(source, ctx.identities, out, ref.size, ref.sha256),
         )
         return f"saved {path}"
     buffer = io.BytesIO()

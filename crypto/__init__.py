@@ -40,9 +40,9 @@ if TYPE_CHECKING:
         reply_recipients,
     )
     from .mlkem768x25519 import MLKEM768X25519Identity, MLKEM768X25519Recipient
+    from .primitives import Sha256, same_digest
     from .recipients import Identity, Recipient
     from .scrypt import ScryptIdentity, ScryptRecipient
-    from .primitives import Sha256, same_digest
     from .secretbox import SecretBox
     from .x25519 import X25519Identity, X25519Recipient
 

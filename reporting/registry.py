@@ -172,4 +172,3 @@ def places_of(db: Session, organisation_id: str) -> list[Place]:
             .order_by(Place.country, Place.city, Place.name, Place.registry_id)
         )
     )
-

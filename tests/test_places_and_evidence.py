@@ -66,8 +66,9 @@ def stored_report(app: Flask, caseworker: Caseworker) -> tuple[dict[str, Any], d
 # -- the registry ------------------------------------------------------------------------
 
 
-def test_a_registry_loads_and_shows(app: Flask, runner: FlaskCliRunner, tmp_path: Path,
-                                    caseworker: Caseworker) -> None:  # fmt: skip
+def test_a_registry_loads_and_shows(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path, caseworker: Caseworker
+) -> None:
     result = load(runner, tmp_path, "\ufeff" + REGISTRY)  # a spreadsheet's byte-order mark
     assert result.exit_code == 0, result.output
     assert "Loaded 2 places" in result.output
@@ -92,9 +93,13 @@ def test_a_registry_loads_and_shows(app: Flask, runner: FlaskCliRunner, tmp_path
     ],
 )
 def test_a_bad_file_changes_nothing_and_says_which_line(
-    app: Flask, runner: FlaskCliRunner, tmp_path: Path, caseworker: Caseworker,
-    content: str, problems: list[str],
-) -> None:  # fmt: skip
+    app: Flask,
+    runner: FlaskCliRunner,
+    tmp_path: Path,
+    caseworker: Caseworker,
+    content: str,
+    problems: list[str],
+) -> None:
     assert load(runner, tmp_path, REGISTRY).exit_code == 0
     result = load(runner, tmp_path, content)
     assert result.exit_code != 0
@@ -107,7 +112,7 @@ def test_a_bad_file_changes_nothing_and_says_which_line(
 def test_a_file_that_is_not_utf8_is_refused_with_its_line(
     app: Flask, runner: FlaskCliRunner, tmp_path: Path, caseworker: Caseworker
 ) -> None:
-    result = load(runner, tmp_path, "id,name\na,One\n".encode() + "b,Gé\n".encode("latin-1"))
+    result = load(runner, tmp_path, b"id,name\na,One\n" + "b,Gé\n".encode("latin-1"))
     assert result.exit_code != 0
     assert "line 3: not UTF-8 text" in result.output
     assert registry(app) == []
@@ -156,9 +161,12 @@ def test_without_a_registry_the_place_is_asked_as_text(
 
 
 def test_the_place_chosen_from_the_registry_is_stored_by_id_and_name(
-    app: Flask, client: FlaskClient, runner: FlaskCliRunner, tmp_path: Path,
+    app: Flask,
+    client: FlaskClient,
+    runner: FlaskCliRunner,
+    tmp_path: Path,
     caseworker: Caseworker,
-) -> None:  # fmt: skip
+) -> None:
     load(runner, tmp_path, REGISTRY)
     page = client.get("/report").text
     assert re.search(r'<select[^>]*name="place-choice"', page)
@@ -171,9 +179,12 @@ def test_the_place_chosen_from_the_registry_is_stored_by_id_and_name(
 
 
 def test_the_place_in_the_reporters_words(
-    app: Flask, client: FlaskClient, runner: FlaskCliRunner, tmp_path: Path,
+    app: Flask,
+    client: FlaskClient,
+    runner: FlaskCliRunner,
+    tmp_path: Path,
     caseworker: Caseworker,
-) -> None:  # fmt: skip
+) -> None:
     load(runner, tmp_path, REGISTRY)
     words = "the back room of the restaurant on Kade 3"
     assert submit_report(client, **{"place-other": f"  {words} "}).status_code == 200
@@ -200,9 +211,14 @@ def test_an_unanswered_place_is_empty(
     ],
 )
 def test_a_bad_place_is_refused_and_nothing_stored(
-    app: Flask, client: FlaskClient, runner: FlaskCliRunner, tmp_path: Path,
-    caseworker: Caseworker, fields: dict[str, str], error: str,
-) -> None:  # fmt: skip
+    app: Flask,
+    client: FlaskClient,
+    runner: FlaskCliRunner,
+    tmp_path: Path,
+    caseworker: Caseworker,
+    fields: dict[str, str],
+    error: str,
+) -> None:
     load(runner, tmp_path, REGISTRY)
     response = submit_report(client, attachments=[file_part(b"kept?")], **fields)
     assert response.status_code == 400
@@ -221,9 +237,11 @@ def test_each_file_has_its_description_and_the_sha256_of_its_bytes(
     response = submit_report(
         client,
         attachments=[file_part(first, "a.txt"), file_part(b"", ""), file_part(third, "c.bin")],
-        **{"attachments_rows-0-description": "the summons, page 1",
-           "attachments_rows-2-description": "  a recording  "},
-    )  # fmt: skip
+        **{
+            "attachments_rows-0-description": "the summons, page 1",
+            "attachments_rows-2-description": "  a recording  ",
+        },
+    )
     assert response.status_code == 200, response.text[:300]
     document, blobs = stored_report(app, caseworker)
     a, c = document["attachments"]
@@ -231,8 +249,12 @@ def test_each_file_has_its_description_and_the_sha256_of_its_bytes(
     assert a["sha256"] == hashlib.sha256(first).hexdigest()
     assert c["sha256"] == hashlib.sha256(third).hexdigest()
     assert blobs[c["blob"]][: c["size"]] == third
-    refs = [AttachmentRef(i, f["blob"], f["filename"], f["content_type"], f["size"],
-                          f["sha256"], f["description"]) for i, f in enumerate((a, c))]  # fmt: skip
+    refs = [
+        AttachmentRef(
+            i, f["blob"], f["filename"], f["content_type"], f["size"], f["sha256"], f["description"]
+        )
+        for i, f in enumerate((a, c))
+    ]
     lines = "\n".join(render.attachment_lines(refs))
     assert "“the summons, page 1”" in lines and f"SHA-256 {a['sha256']}" in lines
 
@@ -254,9 +276,13 @@ def test_a_file_without_a_description_records_none(
     ],
 )
 def test_a_bad_description_is_refused_and_nothing_stored(
-    app: Flask, client: FlaskClient, caseworker: Caseworker,
-    description: str, files: list[Any], error: str,
-) -> None:  # fmt: skip
+    app: Flask,
+    client: FlaskClient,
+    caseworker: Caseworker,
+    description: str,
+    files: list[Any],
+    error: str,
+) -> None:
     response = submit_report(
         client, attachments=files, **{"attachments_rows-0-description": description}
     )
@@ -284,8 +310,12 @@ def test_the_client_checks_each_files_digest(tmp_path: Path) -> None:
 
 def _opened(consent: str) -> list[OpenedMessage]:
     files = [AttachmentInfo("b1", "photo.jpg", "image/jpeg", 5, "ab" * 32, "my uncle's house")]
-    fields = {"narrative": "n" * 40, "consent": consent, "reply_language": "en",
-              "place": {"text": "the station on Kade 3"}}  # fmt: skip
+    fields = {
+        "narrative": "n" * 40,
+        "consent": consent,
+        "reply_language": "en",
+        "place": {"text": "the station on Kade 3"},
+    }
     document = protocol.read_report(report_document(fields, files, "en"))
     ref = AttachmentRef(0, "b1", "photo.jpg", "image/jpeg", 5, "ab" * 32, "my uncle's house")
     return [OpenedMessage(0, "report", "2026-12-01", None, None, document, None, [ref])]
@@ -325,14 +355,32 @@ def test_older_documents_without_digest_or_description_still_read() -> None:
 @pytest.mark.parametrize(
     "changes",
     [
-        {"attachments": [{"blob": "b", "filename": "f", "content_type": "t", "size": 1,
-                          "sha256": "AB" * 32}]},  # fmt: skip
-        {"attachments": [{"blob": "b", "filename": "f", "content_type": "t", "size": 1,
-                          "sha256": "0" * 63}]},  # fmt: skip
-        {"attachments": [{"blob": "b", "filename": "f", "content_type": "t", "size": 1,
-                          "description": "x" * 201}]},  # fmt: skip
-        {"attachments": [{"blob": "b", "filename": "f", "content_type": "t", "size": 1,
-                          "description": 7}]},  # fmt: skip
+        {
+            "attachments": [
+                {"blob": "b", "filename": "f", "content_type": "t", "size": 1, "sha256": "AB" * 32}
+            ]
+        },
+        {
+            "attachments": [
+                {"blob": "b", "filename": "f", "content_type": "t", "size": 1, "sha256": "0" * 63}
+            ]
+        },
+        {
+            "attachments": [
+                {
+                    "blob": "b",
+                    "filename": "f",
+                    "content_type": "t",
+                    "size": 1,
+                    "description": "x" * 201,
+                }
+            ]
+        },
+        {
+            "attachments": [
+                {"blob": "b", "filename": "f", "content_type": "t", "size": 1, "description": 7}
+            ]
+        },
         {"where": {"place": "a string"}},
         {"where": {"place": {"text": ""}}},
         {"where": {"place": {"registry_id": "x"}}},

@@ -1,3 +1,4 @@
+# mypy: disallow-subclassing-any=False
 """The evidence rows of the report form: a file input and its one-line description each.
 
 Plain HTML, no JavaScript: the page draws a fixed number of rows (the catalogue's
@@ -70,8 +71,10 @@ def descriptions_without_files(files: Sequence[Any], rows: Any) -> None:
         if (field.data or "").strip() and not (index < len(files) and chosen(files[index])):
             field.errors = [
                 *field.errors,
-                _l("You described a file here but did not choose one. Choose the file, or "
-                   "clear the description."),  # fmt: skip
+                _l(
+                    "You described a file here but did not choose one. Choose the file, or "
+                    "clear the description."
+                ),
             ]
 
 

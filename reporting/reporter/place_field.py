@@ -54,18 +54,16 @@ class PlaceField(FormField):
                 _l("This place is not in the list. Choose one from the list, or describe it.")
             ]
         elif choice.data and (other.data or "").strip():
-            other.errors = [
-                _l("Please choose a place from the list or describe it, not both.")
-            ]
+            other.errors = [_l("Please choose a place from the list or describe it, not both.")]
         return not self.errors
 
     @property
-    def errors(self) -> list[Any]:  # type: ignore[override]
+    def errors(self) -> list[Any]:
         """Flat, for the page's error summary."""
         return [*self.form.choice.errors, *self.form.other.errors]
 
     @property
-    def data(self) -> dict[str, str]:  # type: ignore[override]
+    def data(self) -> dict[str, str]:
         choice = self.form.choice.data or ""
         other = (self.form.other.data or "").strip()
         if choice in self.names:

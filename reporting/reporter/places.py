@@ -12,9 +12,7 @@ from reporting.registry import places_of
 
 def offered_places() -> list[tuple[str, str]]:
     """The receiving organisation's registry; none when it has none (or is not set up)."""
-    organisation = receiving_organisation(
-        db.session(), current_app.config["SETTINGS"].organisation
-    )
+    organisation = receiving_organisation(db.session(), current_app.config["SETTINGS"].organisation)
     if organisation is None:
         return []
     return [(place.registry_id, place.label) for place in places_of(db.session(), organisation.id)]

@@ -34,6 +34,7 @@ from protocol.catalogue import Kind
 from reporting import db
 from reporting.countries import country_choices
 from reporting.languages import REPLY_LANGUAGES
+from reporting.reporter.evidence import ROWS_SUFFIX, descriptions_without_files, file_rows
 from reporting.reporter.forms import (
     FixedFieldList,
     Honeypot,
@@ -43,7 +44,6 @@ from reporting.reporter.forms import (
     ReporterForm,
     ShortLength,
 )
-from reporting.reporter.evidence import ROWS_SUFFIX, descriptions_without_files, file_rows
 from reporting.reporter.place_field import PlaceField
 from reporting.reporter.places import offered_places
 
