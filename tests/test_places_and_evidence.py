@@ -288,6 +288,8 @@ def test_a_bad_description_is_refused_and_nothing_stored(
     )
     assert response.status_code == 400
     assert error in response.text
+    assert 'href="#attachments_rows-0-description"' in response.text  # the error summary
+    assert "File 1: What this file shows" in response.text
     assert nothing_stored(app)
 
 

@@ -60,7 +60,7 @@ def file_rows(spec: Spec) -> FixedFieldList:
         min_entries=spec.max_entries,
         max_entries=spec.max_entries,
         label=_l("Evidence"),
-        entry_label=_l("File %(number)d"),
+        entry_label="File %(number)d",  # translated where drawn (the page, its error summary)
     )
 
 
