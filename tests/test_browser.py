@@ -10,6 +10,7 @@ that it is exactly what was typed and uploaded, and that none of it is anywhere 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -55,6 +56,8 @@ def _file_bytes(size: int) -> bytes:
 
 
 EVIDENCE = _file_bytes(300 * 1024)
+EVIDENCE_DESCRIPTION = "the summons letter, page 1"
+PLACE = "the service station behind the Kaiserstrasse restaurant"
 # Over Werkzeug's 500 KB spooling threshold: the upload must still never reach disk in clear.
 MORE_EVIDENCE = _file_bytes(600 * 1024)
 
@@ -213,9 +216,12 @@ def test_report_come_back_and_follow_up_without_javascript(
     page.locator("#family-0-relation").fill(FAMILY_RELATION)
     page.get_by_label(CONSENT_LABEL, exact=True).check()
     page.get_by_label("Language for our replies").select_option(label="简体中文")
-    page.locator("input[type=file][name=attachments]").set_input_files(
+    page.get_by_label("The station or office involved", exact=True).fill(PLACE)
+    # Five rows of a file and its description: the second one, so the first goes empty.
+    page.locator("#attachments-1").set_input_files(
         {"name": "evidence.bin", "mimeType": "application/octet-stream", "buffer": EVIDENCE}
     )
+    page.locator("#attachments_rows-1-description").fill(EVIDENCE_DESCRIPTION)
     assert page.locator("input[name=website]").input_value() == ""  # the honeypot
     page.get_by_role("button", name="Send the report securely").click()
     first.check_page()
@@ -276,7 +282,7 @@ def test_report_come_back_and_follow_up_without_javascript(
     assert len(reports) == 1, [d.get("kind") for d in documents]
     report = reports[0]
     assert sorted(report["methods"]) == sorted(METHOD_LABELS)
-    assert report["where"] == {"country": "DE", "city": "Frankfurt"}
+    assert report["where"] == {"country": "DE", "city": "Frankfurt", "place": {"text": PLACE}}
     assert [m["relation"] for m in report["family"]] == [FAMILY_RELATION]
     assert report["consent"] == "anonymised"
     assert report["reply_language"] == "zh_Hans"
@@ -285,6 +291,8 @@ def test_report_come_back_and_follow_up_without_javascript(
     assert info["filename"] == "evidence.bin"
     assert info["content_type"] == "application/octet-stream"
     assert info["size"] == len(EVIDENCE)
+    assert info["description"] == EVIDENCE_DESCRIPTION
+    assert info["sha256"] == hashlib.sha256(EVIDENCE).hexdigest()
     assert _attachment(plain, info) == EVIDENCE
 
     followups = [d for d in documents if d["kind"] == "followup"]
