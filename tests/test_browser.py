@@ -345,3 +345,53 @@ def test_language_switch_to_simplified_chinese(visit: Any) -> None:
     reader.goto("/")
     assert page.locator("html").get_attribute("lang") == "zh-Hans"
     assert reader.heading() == "安全地报告威胁和施压"
+
+
+LONG_PLACE = "Overseas Chinese Service Centre of the Fuzhou Public Security Bureau (Wenzhou)"
+
+
+def test_the_registry_and_the_file_rows_fit_a_360px_phone(
+    browser: Browser, server: Server
+) -> None:
+    """With a registry loaded, the place is a plain select beside a text input, and every
+    input of the place and the file rows stays within a 360 px screen; a chosen place is
+    stored by its id and its name as the reporter saw it."""
+    database = server.instance / "reporting.sqlite3"
+    with sqlite3.connect(database) as connection:
+        [(organisation,)] = connection.execute("SELECT id FROM organisation").fetchall()
+        connection.execute(
+            "INSERT INTO place (organisation_id, registry_id, name, city, country, kind, source)"
+            " VALUES (?, 'de-fra-1', ?, 'Frankfurt am Main', 'DE', 'station', '')",
+            (organisation, LONG_PLACE),
+        )
+    context = browser.new_context(
+        java_script_enabled=False,
+        base_url=server.url,
+        locale="en-GB",
+        viewport={"width": 360, "height": 740},
+    )
+    try:
+        page = context.new_page()
+        page.goto("/report")
+        choice = page.locator("select[name=place-choice]")
+        inputs = [choice, page.locator("input[name=place-other]")]
+        for row in range(5):
+            inputs += [page.locator(f"#attachments-{row}"),
+                       page.locator(f"#attachments_rows-{row}-description")]  # fmt: skip
+        for element in inputs:
+            box = element.bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360, box
+        shown = f"{LONG_PLACE} — Frankfurt am Main, DE"
+        choice.select_option(label=shown)
+        page.get_by_label("Tell us what happened").fill(NARRATIVE + " (360)")
+        page.get_by_role("button", name="Send the report securely").click()
+        assert page.locator("#codename").count() == 1, page.content()
+    finally:
+        context.close()
+        with sqlite3.connect(database) as connection:
+            connection.execute("DELETE FROM place")
+    reports = [
+        d for d in _documents(_decrypt_all(server))
+        if d["kind"] == "report" and d["narrative"].endswith("(360)")
+    ]  # fmt: skip
+    assert [r["where"]["place"] for r in reports] == [{"registry_id": "de-fra-1", "name": shown}]
