@@ -350,9 +350,7 @@ def test_language_switch_to_simplified_chinese(visit: Any) -> None:
 LONG_PLACE = "Overseas Chinese Service Centre of the Fuzhou Public Security Bureau (Wenzhou)"
 
 
-def test_the_registry_and_the_file_rows_fit_a_360px_phone(
-    browser: Browser, server: Server
-) -> None:
+def test_the_registry_and_the_file_rows_fit_a_360px_phone(browser: Browser, server: Server) -> None:
     """With a registry loaded, the place is a plain select beside a text input, and every
     input of the place and the file rows stays within a 360 px screen; a chosen place is
     stored by its id and its name as the reporter saw it."""
