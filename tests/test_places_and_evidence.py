@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from protocol import AttachmentInfo, report_document
 from reporting import db
 from reporting.models import Place, Report
 from tests.portal import Caseworker, add_caseworker, file_part, submit_report
+from tests.test_client_local import REPORT_ID, Cache, invoke
 
 REGISTRY = (
     "id,name,city,country,kind,source\n"
@@ -393,3 +395,23 @@ def test_older_documents_without_digest_or_description_still_read() -> None:
 def test_the_reader_refuses_malformed_places_and_files(changes: dict[str, Any]) -> None:
     with pytest.raises(protocol.DocumentError):
         protocol.read_report(_report(**changes))
+
+
+def test_show_prints_descriptions_and_digests_and_saves_only_matching_files(
+    tmp_path: Path,
+) -> None:
+    cache = Cache(tmp_path / "home")
+    cache.write(extra={"place": {"text": "the association's office"}})
+    path = cache.store.blob_path(f"{REPORT_ID}d")
+    document = json.loads(crypto.decrypt(path.read_bytes(), [cache.identity]))
+    photo, text = document["attachments"]
+    photo.update(sha256=hashlib.sha256(cache.photo).hexdigest(), description="the caller")
+    text["sha256"] = hashlib.sha256(b"not the bytes that were sent").hexdigest()
+    cache.blob(f"{REPORT_ID}d", protocol.encode(document), b" ")
+    folder = tmp_path / "evidence"
+    result = invoke(cache.home, "show", REPORT_ID, "--save", str(folder))
+    out = result.output
+    assert "Station or office: the association's office (in the reporter's words)" in out
+    assert "“the caller”" in out and f"SHA-256 {photo['sha256']}" in out
+    assert "02-call.txt: not saved, its SHA-256 does not match" in out
+    assert sorted(p.name for p in folder.iterdir()) == ["01-evil_.jpg"]
