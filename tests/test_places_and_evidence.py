@@ -415,3 +415,13 @@ def test_show_prints_descriptions_and_digests_and_saves_only_matching_files(
     assert "“the caller”" in out and f"SHA-256 {photo['sha256']}" in out
     assert "02-call.txt: not saved, its SHA-256 does not match" in out
     assert sorted(p.name for p in folder.iterdir()) == ["01-evil_.jpg"]
+
+
+def test_the_streaming_digest_is_sha256_and_compares_in_constant_time() -> None:
+    data = bytes(range(256)) * 700
+    digest = crypto.Sha256()
+    for start in range(0, len(data), 65536):
+        digest.update(memoryview(data)[start : start + 65536])
+    assert digest.hexdigest() == hashlib.sha256(data).hexdigest()
+    assert crypto.same_digest(digest.hexdigest(), hashlib.sha256(data).hexdigest())
+    assert not crypto.same_digest(digest.hexdigest(), hashlib.sha256(b"").hexdigest())
