@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         is_valid_codename,
         normalize_codename,
     )
+    from .codename_kinds import CodenameForms, CodenameKind, codename_forms
     from .errors import (
         AgeError,
         ArmorError,
@@ -51,7 +52,9 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "AgeError": "errors",
     "ArmorError": "errors",
+    "CodenameForms": "codename_kinds",
     "CodenameKeys": "codename",
+    "CodenameKind": "codename_kinds",
     "DecryptionError": "errors",
     "Decryptor": "age",
     "EncryptionError": "errors",
@@ -72,6 +75,7 @@ _EXPORTS = {
     "same_digest": "primitives",
     "X25519Identity": "x25519",
     "X25519Recipient": "x25519",
+    "codename_forms": "codename_kinds",
     "decrypt": "age",
     "derive_keys": "codename",
     "encrypt": "age",
@@ -100,7 +104,9 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "AgeError",
     "ArmorError",
+    "CodenameForms",
     "CodenameKeys",
+    "CodenameKind",
     "DecryptionError",
     "Decryptor",
     "EncryptionError",
@@ -120,6 +126,7 @@ __all__ = [
     "Sha256",
     "X25519Identity",
     "X25519Recipient",
+    "codename_forms",
     "decrypt",
     "derive_keys",
     "encrypt",
