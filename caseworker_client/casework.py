@@ -83,11 +83,13 @@ def _save_one(ctx: Context, ref: AttachmentRef, folder: Path, name: str, strip: 
     source = ctx.store.blob_path(ref.blob)
     if not strip:
         path = files.save_new_file(
-            folder, name, lambda out: decrypt_file(source, ctx.identities, out, ref.size)
+            folder,
+            name,
+            lambda out: decrypt_file(source, ctx.identities, out, ref.size, ref.sha256),
         )
         return f"saved {path}"
     buffer = io.BytesIO()
-    decrypt_file(source, ctx.identities, buffer, ref.size)
+    decrypt_file(source, ctx.identities, buffer, ref.size, ref.sha256)
     data = buffer.getvalue()
     try:
         stripped = images.strip_metadata(data)

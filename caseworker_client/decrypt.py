@@ -38,6 +38,8 @@ class AttachmentRef:
     filename: str
     content_type: str
     size: int | None
+    sha256: str = ""  # of the original bytes, as the server computed it ("" in older reports)
+    description: str = ""  # the reporter's one line about the file
 
 
 @dataclass
@@ -85,16 +87,36 @@ def decrypt_document(
         raise DecryptError(f"it decrypts, but is not a document of this service: {error}") from None
 
 
+class DigestMismatch(DecryptError):
+    """A file that decrypts, but whose bytes are not those the server received."""
+
+
 def decrypt_file(
-    path: Path, identities: Sequence[crypto.Identity], out: Sink, size: int | None
+    path: Path,
+    identities: Sequence[crypto.Identity],
+    out: Sink,
+    size: int | None,
+    sha256: str = "",
 ) -> int:
-    """Decrypt an attachment into `out`, keeping its first `size` bytes (the rest is padding)."""
+    """Decrypt an attachment into `out`, keeping its first `size` bytes (the rest is padding).
+
+    With `sha256` (the digest the report's document records), the bytes are checked against
+    it as they pass, and DigestMismatch is raised at the end if they differ: the caller
+    decides what to do with what was written (casework marks the file).
+    """
     written = 0
+    digest = crypto.Sha256()
     for chunk in _plaintext(path, identities):
         if size is not None:
             chunk = chunk[: max(0, size - written)]
+        digest.update(chunk)
         out.write(chunk)
         written += len(chunk)
+    if sha256 and not crypto.same_digest(digest.hexdigest(), sha256):
+        raise DigestMismatch(
+            "its SHA-256 does not match the one recorded in the report: these are not the "
+            f"bytes the reporter sent (recorded {sha256}, found {digest.hexdigest()})"
+        )
     return written
 
 
@@ -126,6 +148,8 @@ def _attachment_refs(
                 filename=str(info.get("filename") or ""),
                 content_type=str(info.get("content_type") or ""),
                 size=size if isinstance(size, int) and size >= 0 else None,
+                sha256=str(info.get("sha256") or ""),
+                description=str(info.get("description") or ""),
             )
         )
     return refs

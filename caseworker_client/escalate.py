@@ -217,13 +217,17 @@ def describe_files(document: dict[str, Any], sent: Sequence[SentFile]) -> dict[s
 
 
 def _file_entry(ref: AttachmentRef, position: int, source: str) -> dict[str, Any]:
-    return {
+    """A shared file (only a full escalation shares files, so its description may go too)."""
+    entry: dict[str, Any] = {
         "position": position,
         "filename": ref.filename,
         "content_type": ref.content_type,
         "size": ref.size,
         "from": source,
     }
+    if ref.description:
+        entry["description"] = ref.description
+    return entry
 
 
 def build_package(

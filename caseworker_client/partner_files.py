@@ -34,7 +34,7 @@ def seal_attachment(
         why = "not a JPEG, PNG or WebP image, so its metadata cannot be removed here"
     else:
         buffer = io.BytesIO()
-        decrypt_file(source, ctx.identities, buffer, ref.size)
+        decrypt_file(source, ctx.identities, buffer, ref.size, ref.sha256)
         try:
             stripped = images.strip_metadata(buffer.getvalue())
             problem = "it cannot be read as an image" if stripped is None else ""
@@ -55,15 +55,15 @@ def seal_attachment(
             metadata_removed=True,
             why=stripped.note,
         )
-    seal_stream(sink, keys, _decrypting(source, ctx.identities, ref.size))
+    seal_stream(sink, keys, _decrypting(source, ctx.identities, ref.size, ref.sha256))
     return SentFile(ref.filename, ref.content_type, ref.size, metadata_removed=False, why=why)
 
 
 def _decrypting(
-    source: Path, identities: Sequence[crypto.Identity], size: int | None
+    source: Path, identities: Sequence[crypto.Identity], size: int | None, sha256: str
 ) -> Callable[[Sink], int]:
     """A filler that decrypts `source` into what it is given: the plaintext stays in memory."""
-    return lambda out: decrypt_file(source, identities, out, size)
+    return lambda out: decrypt_file(source, identities, out, size, sha256)
 
 
 def _writing(data: bytes) -> Callable[[Sink], int]:

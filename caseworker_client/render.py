@@ -75,11 +75,19 @@ def _section(title: str, lines: Sequence[str | None]) -> list[str]:
 
 
 def attachment_lines(refs: Sequence[AttachmentRef]) -> list[str]:
-    return [
-        f"  {ref.position + 1}. {clean(ref.filename) or '(no name)'} "
-        f"({clean(ref.content_type) or 'type unknown'}, {human_size(ref.size)})"
-        for ref in refs
-    ]
+    """Each file: its name, type and size, the reporter's description and the SHA-256 the
+    server recorded of the original (`save` checks the decrypted bytes against it)."""
+    lines = []
+    for ref in refs:
+        lines.append(
+            f"  {ref.position + 1}. {clean(ref.filename) or '(no name)'} "
+            f"({clean(ref.content_type) or 'type unknown'}, {human_size(ref.size)})"
+        )
+        if ref.description:
+            lines.append(_block(f"“{ref.description}”", "     "))
+        if ref.sha256:
+            lines.append(f"     SHA-256 {clean(ref.sha256)}")
+    return lines
 
 
 def report_text(document: Mapping[str, Any], summary: Mapping[str, Any] | None = None) -> str:
@@ -126,9 +134,21 @@ def _answer(field: Field, value: Any) -> str | None:
     """One labelled answer; a code with its label, a country with its name."""
     if field.kind is Kind.COUNTRY:
         value = country_name(str(value or ""))
+    elif field.kind is Kind.PLACE:
+        value = place_text(value)
     elif field.kind is Kind.CHOICE and value:
         value = f"{value}: {field.label_of(str(value))}"
     return _field(field.name, value)
+
+
+def place_text(value: Any) -> str:
+    """A place as the reporter gave it: a registry entry by its name and id, or their words."""
+    if not isinstance(value, Mapping):
+        return ""
+    if value.get("registry_id"):
+        return f"{clean(value.get('name'))} (registry entry {clean(value['registry_id'])})"
+    text = clean(value.get("text")).strip()
+    return f"{text} (in the reporter's words)" if text else ""
 
 
 def _short(field: Field, value: Any) -> str:
@@ -139,6 +159,8 @@ def _short(field: Field, value: Any) -> str:
         return ", ".join(clean(field.label_of(str(code))) for code in value or [])
     if field.kind is Kind.COUNTRY:
         return country_name(str(value or ""))
+    if field.kind is Kind.PLACE:
+        return place_text(value)
     return clean(value)
 
 

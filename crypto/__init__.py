@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         reply_recipients,
     )
     from .mlkem768x25519 import MLKEM768X25519Identity, MLKEM768X25519Recipient
+    from .primitives import Sha256, same_digest
     from .recipients import Identity, Recipient
     from .scrypt import ScryptIdentity, ScryptRecipient
     from .secretbox import SecretBox
@@ -70,6 +71,8 @@ _EXPORTS = {
     "ScryptIdentity": "scrypt",
     "ScryptRecipient": "scrypt",
     "SecretBox": "secretbox",
+    "Sha256": "primitives",
+    "same_digest": "primitives",
     "X25519Identity": "x25519",
     "X25519Recipient": "x25519",
     "codename_forms": "codename_kinds",
@@ -120,6 +123,7 @@ __all__ = [
     "ScryptIdentity",
     "ScryptRecipient",
     "SecretBox",
+    "Sha256",
     "X25519Identity",
     "X25519Recipient",
     "codename_forms",
@@ -136,4 +140,5 @@ __all__ = [
     "parse_recipient",
     "parse_recipients",
     "reply_recipients",
+    "same_digest",
 ]

@@ -6,6 +6,7 @@ easy to audit and nothing else imports `cryptography.hazmat` for them.
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
@@ -73,3 +74,24 @@ def sha256_hex(data: bytes) -> str:
     digest = hashes.Hash(hashes.SHA256())
     digest.update(data)
     return digest.finalize().hex()
+
+
+class Sha256:
+    """SHA-256 of a stream fed piece by piece: an upload's digest as it is encrypted, so the
+    reporter's original bytes can be checked after decryption without keeping them."""
+
+    HEX_LENGTH = 64
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        self._hash.update(data)
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+def same_digest(a: str, b: str) -> bool:
+    """Whether two hex digests are equal, compared in constant time."""
+    return constant_time_equal(a.encode("utf-8"), b.encode("utf-8"))

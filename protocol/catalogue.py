@@ -16,7 +16,20 @@ from protocol.fields import N_, Choice, Field, Kind
 from protocol.repression import FAMILY_HARMS, V2_FIELDS
 from protocol.urgency import URGENT
 
-__all__ = ["CATEGORIES", "CONSENT", "REPORT_FIELDS", "Choice", "Field", "Kind", "field", "walk"]
+__all__ = [
+    "CATEGORIES",
+    "CONSENT",
+    "FILE_DESCRIPTION_MAX_CHARS",
+    "REPORT_FIELDS",
+    "Choice",
+    "Field",
+    "Kind",
+    "field",
+    "walk",
+]
+
+# A file's description is one line: what it shows, not a second narrative.
+FILE_DESCRIPTION_MAX_CHARS = 200
 
 
 CATEGORIES = Field(
@@ -117,6 +130,24 @@ REPORT_FIELDS: tuple[Field, ...] = (
                 N_("The city or area, if you are comfortable saying."),
                 form_name="city",
                 identifying=True,
+            ),
+            Field(
+                "where.place",
+                Kind.PLACE,
+                N_("The station or office involved"),
+                N_(
+                    "For example an overseas “police service station”, a hometown association "
+                    "or a consulate. Choose it from the list, or describe it in your own words."
+                ),
+                form_name="place",
+                # A named station in a named city narrows a small community down to a few
+                # people, so it identifies; an anonymised escalation keeps the host country.
+                identifying=True,
+                # Not counted: per-station figures would be small enough to point at the
+                # reporters, and free text has no code to count. The caseworker's client
+                # links reports by place locally instead.
+                title="Station or office",
+                since=2,
             ),
         ),
     ),
@@ -267,6 +298,10 @@ REPORT_FIELDS: tuple[Field, ...] = (
             "you, take a screenshot of the photo and send that instead."
         ),
         form_name="attachments",
+        # Each file as the service received it: blob, filename, content_type, size, and
+        # (since v2) the SHA-256 of the original bytes and the reporter's one-line
+        # description (free text: identifying like the files, so never anonymised).
+        max_entries=5,  # the form's rows of a file and its description
         required=True,  # written by the service (what the files are), possibly empty
         identifying=True,  # photos show faces and places; files carry metadata
         section=N_("Evidence"),

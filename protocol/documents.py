@@ -38,6 +38,10 @@ class AttachmentInfo:
     filename: str
     content_type: str
     size: int
+    # The SHA-256 (hex) of the original bytes, computed by the server as they streamed in,
+    # so the caseworker's client can tell the file it decrypted is the one that was sent.
+    sha256: str = ""
+    description: str = ""  # the reporter's one line about it (free text, identifying)
 
 
 def encode(document: Mapping[str, Any]) -> bytes:
@@ -54,7 +58,7 @@ def report_document(
 ) -> dict[str, Any]:
     """A new report: the form's answers (by form field name), laid out as the catalogue says."""
     written = {
-        "attachments": [asdict(a) for a in attachments],
+        "attachments": _files(attachments),
         "interface_language": interface_language,
     }
     document = _head(REPORT)
@@ -80,6 +84,8 @@ def _answer(field: Field, fields: Mapping[str, Any]) -> Any:
         return fields.get(field.form_name) is True
     if field.kind is Kind.MULTIPLE:
         return list(fields.get(field.form_name) or [])
+    if field.kind is Kind.PLACE:
+        return dict(fields.get(field.form_name) or {})  # the form gives the document's shape
     return fields.get(field.form_name) or ""
 
 
@@ -101,9 +107,17 @@ def _entry_answer(field: Field, value: Any) -> Any:
     return (value or "").strip()
 
 
+def _files(attachments: Sequence[AttachmentInfo]) -> list[dict[str, Any]]:
+    """The files' entries; a hash or description left empty is left out (never written)."""
+    return [{k: v for k, v in asdict(a).items() if v != "" or k in _ALWAYS} for a in attachments]
+
+
+_ALWAYS = ("blob", "filename", "content_type")
+
+
 def followup_document(text: str, attachments: Sequence[AttachmentInfo]) -> dict[str, Any]:
     """More words (and files) from a reporter who came back."""
-    return {**_head(FOLLOWUP), "text": text, "attachments": [asdict(a) for a in attachments]}
+    return {**_head(FOLLOWUP), "text": text, "attachments": _files(attachments)}
 
 
 def reply_document(text: str) -> dict[str, Any]:

@@ -19,6 +19,10 @@ class Kind(enum.StrEnum):
     DATE = "date"  # an approximate date as the reporter wrote it ("2025-03")
     DAY = "day"  # an exact day, YYYY-MM-DD, written by the service
     COUNTRY = "country"  # an ISO 3166 code
+    # A place: an entry of the organisation's registry ({"registry_id", "name"}, its name as
+    # the reporter saw it, so a client needs no server to show it) or free text ({"text"});
+    # {} when not answered.
+    PLACE = "place"
     LANGUAGE = "language"  # a language code
     GROUP = "group"  # a repeated group of `fields`
     FILES = "files"  # the attachments' descriptions, written by the service

@@ -104,7 +104,47 @@ def _object(
     return checked
 
 
-_ATTACHMENT = _object({"blob": _text, "filename": _text, "content_type": _text, "size": _count})
+def _sha256(value: Any, where: str) -> str:
+    if not isinstance(value, str) or len(value) != 64 or value.strip("0123456789abcdef"):
+        raise DocumentError(f"{where} is not a SHA-256 digest (64 lowercase hex digits)")
+    return value
+
+
+def _description(value: Any, where: str) -> str:
+    text = _text(value, where)
+    if len(text) > catalogue.FILE_DESCRIPTION_MAX_CHARS or "\n" in text or "\r" in text:
+        raise DocumentError(
+            f"{where} is not one line of at most {catalogue.FILE_DESCRIPTION_MAX_CHARS} characters"
+        )
+    return text
+
+
+# Older documents lack the digest and the description; a description is there only when
+# the reporter wrote one.
+_ATTACHMENT = _object(
+    {
+        "blob": _text,
+        "filename": _text,
+        "content_type": _text,
+        "size": _count,
+        "sha256": _sha256,
+        "description": _description,
+    },
+    optional=("sha256", "description"),
+)
+
+
+def _place(value: Any, where: str) -> dict[str, str]:
+    """A place: {} (not answered), {"text"} (in the reporter's words) or {"registry_id",
+    "name"} (an entry of the organisation's registry, named as the reporter saw it)."""
+    if not isinstance(value, dict):
+        raise DocumentError(f"{where} is not an object")
+    if set(value) not in (set(), {"text"}, {"registry_id", "name"}):
+        raise DocumentError(f"{where} is neither free text nor an entry of the registry")
+    checked = {key: _text(item, f"{where}.{key}") for key, item in value.items()}
+    if any(not item.strip() for item in checked.values()):
+        raise DocumentError(f"{where} has an empty answer")
+    return checked
 
 
 def _one_of(codes: tuple[str, ...]) -> Check:
@@ -135,7 +175,13 @@ def _check(field: Field, partial: bool) -> Check:
         return _one_of(tuple(c.code for c in field.choices))
     if field.kind is Kind.MULTIPLE:
         return _list(_text)  # codes retired from the form still read in old reports
-    return {Kind.DAY: _day, Kind.FILES: _list(_ATTACHMENT), Kind.FLAG: _flag}.get(field.kind, _text)
+    checks: dict[Kind, Check] = {
+        Kind.DAY: _day,
+        Kind.FILES: _list(_ATTACHMENT),
+        Kind.FLAG: _flag,
+        Kind.PLACE: _place,
+    }
+    return checks.get(field.kind, _text)
 
 
 def _report(value: Any, where: str) -> dict[str, Any]:
@@ -169,8 +215,9 @@ _SHARED_FILE = _object(
         "from": _text,
         "metadata": _text,
         "metadata_note": _text,
+        "description": _description,
     },
-    optional=("metadata", "metadata_note"),
+    optional=("metadata", "metadata_note", "description"),
 )
 _HEAD: dict[str, Check] = {"schema": _text, "kind": _text}
 _HEAD_FIELDS = (

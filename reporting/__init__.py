@@ -31,6 +31,7 @@ from reporting import (
     instance_files,
     queue,
     ratelimit,
+    registry_commands,
     reporter,
     session,
     signin,
@@ -83,6 +84,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     doctor.init_app(app)
     account_commands.init_app(app)
     delivery_commands.init_app(app)
+    registry_commands.init_app(app)
 
     app.register_blueprint(health.bp)
     app.register_blueprint(i18n.bp)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from crypto import AgeError, Encryptor, Recipient
+from crypto import AgeError, Encryptor, Recipient, Sha256
 from crypto.inspect import AgeFileCheck, AgeFileInfo
 from protocol.padding import is_padded, padded_size
 from reporting.instance_files import FOLDER_MODE, open_for_reading, private_folder, to_the_day
@@ -163,6 +163,7 @@ class BlobWriter:
             raise ValueError("the pad must be one byte")
         self.id = new_id()
         self.size = 0  # plaintext bytes written, before padding
+        self._digest = Sha256()  # of those bytes: the reporter's original file, for the document
         self.stored_size = 0  # ciphertext bytes on disk, once committed
         self._store = store
         self._pad = pad_byte
@@ -192,7 +193,13 @@ class BlobWriter:
             self.abort()
             raise (self._on_too_large() if self._on_too_large else ValueError("blob too large"))
         self.size += length
+        self._digest.update(data)
         return self._encryptor.write(data)
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 (hex) of the plaintext written so far, before any padding."""
+        return self._digest.hexdigest()
 
     def seek(self, offset: int, whence: int = 0) -> int:
         """Ignore the parser's rewind: the data is already encrypted on its way to disk."""

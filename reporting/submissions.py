@@ -54,6 +54,7 @@ class Upload:
     sink: BlobWriter
     filename: str
     content_type: str
+    description: str = ""  # the reporter's one line about it
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ def _attachment_infos(uploads: Sequence[Upload]) -> list[AttachmentInfo]:
             filename=u.filename[:MAX_FILENAME_CHARS],
             content_type=u.content_type[:MAX_FILENAME_CHARS],
             size=u.sink.size,
+            sha256=u.sink.sha256,
+            description=u.description,
         )
         for u in uploads
     ]

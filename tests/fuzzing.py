@@ -179,7 +179,8 @@ class FormParser(HTMLParser):
         elif tag in ("input", "button"):
             kind = a.get("type", "text" if tag == "input" else "submit")
             if kind == "file":
-                self._field(name, "files" if "multiple" in a else "file")
+                several = "multiple" in a or name in self._form["fields"]  # or inputs, one name
+                self._field(name, "files").kind = "files" if several else "file"
             elif kind in ("checkbox", "radio"):
                 spec = self._field(name, "multi" if kind == "checkbox" else "choice")
                 spec.options.append(a.get("value", "on"))

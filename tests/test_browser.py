@@ -10,6 +10,7 @@ that it is exactly what was typed and uploaded, and that none of it is anywhere 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -55,6 +56,8 @@ def _file_bytes(size: int) -> bytes:
 
 
 EVIDENCE = _file_bytes(300 * 1024)
+EVIDENCE_DESCRIPTION = "the summons letter, page 1"
+PLACE = "the service station behind the Kaiserstrasse restaurant"
 # Over Werkzeug's 500 KB spooling threshold: the upload must still never reach disk in clear.
 MORE_EVIDENCE = _file_bytes(600 * 1024)
 
@@ -213,9 +216,12 @@ def test_report_come_back_and_follow_up_without_javascript(
     page.locator("#family-0-relation").fill(FAMILY_RELATION)
     page.get_by_label(CONSENT_LABEL, exact=True).check()
     page.get_by_label("Language for our replies").select_option(label="简体中文")
-    page.locator("input[type=file][name=attachments]").set_input_files(
+    page.get_by_label("The station or office involved", exact=True).fill(PLACE)
+    # Five rows of a file and its description: the second one, so the first goes empty.
+    page.locator("#attachments-1").set_input_files(
         {"name": "evidence.bin", "mimeType": "application/octet-stream", "buffer": EVIDENCE}
     )
+    page.locator("#attachments_rows-1-description").fill(EVIDENCE_DESCRIPTION)
     assert page.locator("input[name=website]").input_value() == ""  # the honeypot
     page.get_by_role("button", name="Send the report securely").click()
     first.check_page()
@@ -276,7 +282,7 @@ def test_report_come_back_and_follow_up_without_javascript(
     assert len(reports) == 1, [d.get("kind") for d in documents]
     report = reports[0]
     assert sorted(report["methods"]) == sorted(METHOD_LABELS)
-    assert report["where"] == {"country": "DE", "city": "Frankfurt"}
+    assert report["where"] == {"country": "DE", "city": "Frankfurt", "place": {"text": PLACE}}
     assert [m["relation"] for m in report["family"]] == [FAMILY_RELATION]
     assert report["consent"] == "anonymised"
     assert report["reply_language"] == "zh_Hans"
@@ -285,6 +291,8 @@ def test_report_come_back_and_follow_up_without_javascript(
     assert info["filename"] == "evidence.bin"
     assert info["content_type"] == "application/octet-stream"
     assert info["size"] == len(EVIDENCE)
+    assert info["description"] == EVIDENCE_DESCRIPTION
+    assert info["sha256"] == hashlib.sha256(EVIDENCE).hexdigest()
     assert _attachment(plain, info) == EVIDENCE
 
     followups = [d for d in documents if d["kind"] == "followup"]
@@ -337,3 +345,51 @@ def test_language_switch_to_simplified_chinese(visit: Any) -> None:
     reader.goto("/")
     assert page.locator("html").get_attribute("lang") == "zh-Hans"
     assert reader.heading() == "安全地报告威胁和施压"
+
+
+LONG_PLACE = "Overseas Chinese Service Centre of the Fuzhou Public Security Bureau (Wenzhou)"
+
+
+def test_the_registry_and_the_file_rows_fit_a_360px_phone(browser: Browser, server: Server) -> None:
+    """With a registry loaded, the place is a plain select beside a text input, and every
+    input of the place and the file rows stays within a 360 px screen; a chosen place is
+    stored by its id and its name as the reporter saw it."""
+    database = server.instance / "reporting.sqlite3"
+    with sqlite3.connect(database) as connection:
+        [(organisation,)] = connection.execute("SELECT id FROM organisation").fetchall()
+        connection.execute(
+            "INSERT INTO place (organisation_id, registry_id, name, city, country, kind, source)"
+            " VALUES (?, 'de-fra-1', ?, 'Frankfurt am Main', 'DE', 'station', '')",
+            (organisation, LONG_PLACE),
+        )
+    context = browser.new_context(
+        java_script_enabled=False,
+        base_url=server.url,
+        locale="en-GB",
+        viewport={"width": 360, "height": 740},
+    )
+    try:
+        page = context.new_page()
+        page.goto("/report")
+        choice = page.locator("select[name=place-choice]")
+        inputs = [choice, page.locator("input[name=place-other]")]
+        for row in range(5):
+            inputs += [page.locator(f"#attachments-{row}"),
+                       page.locator(f"#attachments_rows-{row}-description")]  # fmt: skip
+        for element in inputs:
+            box = element.bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360, box
+        shown = f"{LONG_PLACE} — Frankfurt am Main, DE"
+        choice.select_option(label=shown)
+        page.get_by_label("Tell us what happened").fill(NARRATIVE + " (360)")
+        page.get_by_role("button", name="Send the report securely").click()
+        assert page.locator("#codename").count() == 1, page.content()
+    finally:
+        context.close()
+        with sqlite3.connect(database) as connection:
+            connection.execute("DELETE FROM place")
+    reports = [
+        d for d in _documents(_decrypt_all(server))
+        if d["kind"] == "report" and d["narrative"].endswith("(360)")
+    ]  # fmt: skip
+    assert [r["where"]["place"] for r in reports] == [{"registry_id": "de-fra-1", "name": shown}]

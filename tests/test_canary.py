@@ -10,6 +10,7 @@ the right key (and only the right key) decrypts each blob back to it.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import os
@@ -139,6 +140,9 @@ def text_inputs() -> dict[str, str]:
     for field in catalogue.walk():
         if field.retired or not field.form_name:
             continue
+        if field.kind is Kind.PLACE:  # its free text (a registry choice is not the reporter's)
+            inputs[f"{field.form_name}-other"] = field.path
+            continue
         if field.kind not in (Kind.TEXT, Kind.LONG_TEXT, Kind.DATE):
             continue
         parent = field.path.rpartition(".")[0]
@@ -267,6 +271,7 @@ def test_canary_never_stored_in_clear(
         urgent="y",
     )
     fields["attachments"] = [file_part(attachment, f"{canary}.bin", "application/octet-stream")]
+    fields["attachments_rows-0-description"] = f"{canary} the summons"
     response = post_form(client, "/report", {"csrf_token": csrf_token(client, "/report"), **fields})
     assert response.status_code == 200, response.text[:500]
     codename = codename_from(response)
@@ -326,6 +331,8 @@ def test_canary_never_stored_in_clear(
     assert report_doc["urgent"] is True
     info = report_doc["attachments"][0]
     assert info["filename"] == f"{canary}.bin" and info["size"] == len(attachment)
+    assert info["description"] == f"{canary} the summons"
+    assert info["sha256"] == hashlib.sha256(attachment).hexdigest()
     stored = plaintexts[info["blob"]]
     assert stored[: info["size"]] == attachment and set(stored[info["size"] :]) <= {0}
     assert any(d["kind"] == "followup" and canary in d["text"] for d in documents)

@@ -25,6 +25,7 @@ FIELDS = {
     "narrative": "Two men from the bureau called my mother.",
     "country": "NL",
     "city": "Utrecht",
+    "place": {"registry_id": "nl-utr-1", "name": "Hometown association — Utrecht, NL"},
     "date_from": "2025-03",
     "date_to": "",
     "when_note": "every week",
@@ -38,7 +39,14 @@ FIELDS = {
     "consent": "anonymised",
     "reply_language": "zh_Hans",
 }
-FILE = AttachmentInfo(blob="ab" * 16, filename="call.png", content_type="image/png", size=1234)
+FILE = AttachmentInfo(
+    blob="ab" * 16,
+    filename="call.png",
+    content_type="image/png",
+    size=1234,
+    sha256="0f" * 32,
+    description="a screenshot of the call",
+)
 
 
 def escalation() -> dict[str, Any]:

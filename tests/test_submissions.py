@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 from typing import Any
@@ -88,7 +89,7 @@ def test_a_report_with_several_files_is_stored_encrypted_and_complete(
     assert document["demands"] == ["return_home", "inform"]
     assert document["deadline"] == "2025-04-01" and document["police_place"] == ""
     assert "categories" not in document  # reporting/v1's, no longer asked
-    assert document["where"] == {"country": "CA", "city": "Toronto"}
+    assert document["where"] == {"country": "CA", "city": "Toronto", "place": {}}
     assert document["family"] == [
         {"relation": "brother", "country": "", "location": "Urumqi", "harms": [],
          "what_happened": "", "may_share": False, "do_not_contact": False}
@@ -97,6 +98,7 @@ def test_a_report_with_several_files_is_stored_encrypted_and_complete(
     plaintexts = _plaintexts(app, caseworker.identity)
     for content, info in zip(files, document["attachments"], strict=True):
         assert info["content_type"] == "image/jpeg" and info["size"] == len(content)
+        assert info["sha256"] == hashlib.sha256(content).hexdigest()
         assert plaintexts[info["blob"]][: len(content)] == content
 
     with app.app_context():

@@ -14,6 +14,7 @@ from reporting.models.delivery import (
 from reporting.models.message import REPORTER_VISIBLE, Attachment, Message, MessageKind
 from reporting.models.organisation import Organisation, OrganisationRecipient
 from reporting.models.partner import Partner
+from reporting.models.place import Place
 from reporting.models.report import Consent, Report, ReportStatus
 from reporting.models.session import RevokedSession
 from reporting.models.triage import ReportRead, Severity, TriageTag, report_tag
@@ -36,6 +37,7 @@ __all__ = [
     "Organisation",
     "OrganisationRecipient",
     "Partner",
+    "Place",
     "PurgeRecord",
     "RecoveryCode",
     "Report",

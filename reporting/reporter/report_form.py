@@ -31,8 +31,10 @@ from wtforms.validators import DataRequired, InputRequired, Optional, Validation
 
 from protocol import catalogue
 from protocol.catalogue import Kind
+from reporting import db
 from reporting.countries import country_choices
 from reporting.languages import REPLY_LANGUAGES
+from reporting.reporter.evidence import ROWS_SUFFIX, descriptions_without_files, file_rows
 from reporting.reporter.forms import (
     FixedFieldList,
     Honeypot,
@@ -42,6 +44,8 @@ from reporting.reporter.forms import (
     ReporterForm,
     ShortLength,
 )
+from reporting.reporter.place_field import PlaceField
+from reporting.reporter.places import offered_places
 
 # Checks beyond the field's kind, by catalogue path: the server's policy, not the protocol's.
 VALIDATORS: dict[str, Callable[[], list[Any]]] = {
@@ -113,6 +117,8 @@ def _form_field(spec: catalogue.Field) -> Field:
         return SelectField(label, choices=_languages(), description=help_text, validators=checks)
     if spec.kind is Kind.FILES:
         return MultipleFileField(label, description=help_text)
+    if spec.kind is Kind.PLACE:
+        return PlaceField(label, description=help_text)
     if spec.kind is Kind.FLAG:
         return BooleanField(label, description=help_text, default=False, validators=[Ticked()])
     raise ValueError(f"the reporter form cannot ask for a {spec.kind} ({spec.path})")
@@ -128,6 +134,8 @@ def _fields(specs: tuple[catalogue.Field, ...]) -> dict[str, Field]:
             fields.update(_fields(spec.fields))
         elif spec.form_name:
             fields[spec.form_name] = _form_field(spec)
+        if spec.kind is Kind.FILES and spec.max_entries and spec.form_name:
+            fields[spec.form_name + ROWS_SUFFIX] = file_rows(spec)
     return fields
 
 
@@ -146,6 +154,21 @@ class _ReportFormBase(ReporterForm):
                 if spec.kind is Kind.COUNTRY:
                     for entry in self[group.form_name]:
                         entry[spec.form_name].choices = countries
+        places = [spec for spec in catalogue.walk() if spec.kind is Kind.PLACE and spec.form_name]
+        if places:
+            offered = offered_places()
+            db.release_connection()  # the view may now wait on a codename derivation
+            for spec in places:
+                self[spec.form_name].offer(offered)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid: bool = super().validate(extra_validators)
+        for spec in catalogue.REPORT_FIELDS:
+            if spec.kind is Kind.FILES and spec.form_name + ROWS_SUFFIX in self:
+                rows = self[spec.form_name + ROWS_SUFFIX]
+                descriptions_without_files(self[spec.form_name].data or [], rows)
+                valid = valid and not any(row.form.description.errors for row in rows)
+        return valid
 
 
 def report_form(*args: Any, **kwargs: Any) -> ReporterForm:

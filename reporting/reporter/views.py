@@ -28,6 +28,7 @@ from reporting.inputs import not_as_sent
 from reporting.models import Report
 from reporting.queue import send_deliveries, send_urgent_notice
 from reporting.reporter.codename_forms import shown_forms
+from reporting.reporter.evidence import ROWS_SUFFIX, chosen, descriptions
 from reporting.reporter.forms import CodenameForm, FollowupForm, LogoutForm
 from reporting.reporter.report_form import report_form
 from reporting.reporter.status import LABELS
@@ -50,15 +51,17 @@ def _settings() -> Any:
     return current_app.config["SETTINGS"]
 
 
-def _uploads(files: list[FileStorage]) -> list[Upload]:
-    """The uploads the reporter chose; an empty file input sends a nameless empty part."""
+def _uploads(files: list[FileStorage], described: list[str] | None = None) -> list[Upload]:
+    """The uploads the reporter chose, each with its row's description (if the form has
+    them); an empty file input sends a nameless empty part, and is left out."""
     uploads = []
-    for storage in files or []:
+    for index, storage in enumerate(files or []):
         sink = storage.stream
-        if not storage.filename and getattr(sink, "size", 0) == 0:
+        if not chosen(storage):
             sink.close()
             continue
-        uploads.append(Upload(sink, storage.filename or "", storage.mimetype or ""))  # type: ignore[arg-type]
+        description = described[index] if described else ""
+        uploads.append(Upload(sink, storage.filename or "", storage.mimetype or "", description))  # type: ignore[arg-type]
     return uploads
 
 
@@ -100,7 +103,10 @@ def report() -> Any:
         filing.organisation,
         filing.recipients,
         form.data,
-        _uploads(form["attachments"].data),
+        _uploads(
+            form["attachments"].data,
+            descriptions(form["attachments"].data, form["attachments" + ROWS_SUFFIX]),
+        ),
         _settings().codename_salt,
         _locale(),
         derive=derivations.derive,
