@@ -3,16 +3,36 @@ reports with (`flask registry load`), as (id, name as shown) pairs."""
 
 from __future__ import annotations
 
-from flask import current_app
+import logging
+
+from flask import current_app, request
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from reporting import db
 from reporting.organisations import receiving_organisation
 from reporting.registry import places_of
 
+logger = logging.getLogger(__name__)
+
 
 def offered_places() -> list[tuple[str, str]]:
-    """The receiving organisation's registry; none when it has none (or is not set up)."""
-    organisation = receiving_organisation(db.session(), current_app.config["SETTINGS"].organisation)
-    if organisation is None:
+    """The receiving organisation's registry; none when it has none (or is not set up).
+
+    A reporter must be able to open the form and write while the database restarts: showing
+    the form stores nothing, so there the place question falls back to free text. Sending it
+    still needs the database, and a POST lets the error through, so it gets the page that
+    says nothing was stored rather than a misleading "choose a place from the list"."""
+    try:
+        organisation = receiving_organisation(
+            db.session(), current_app.config["SETTINGS"].organisation
+        )
+        if organisation is None:
+            return []
+        places = places_of(db.session(), organisation.id)
+        return [(place.registry_id, place.label) for place in places]
+    except (OperationalError, InterfaceError):
+        if request.method != "GET":
+            raise
+        db.session().rollback()
+        logger.warning("the place registry could not be read; the form offers free text only")
         return []
-    return [(place.registry_id, place.label) for place in places_of(db.session(), organisation.id)]
