@@ -115,10 +115,18 @@ def remove_organisation_key(db: Session, actor: Caseworker, row: OrganisationRec
 
 
 def update_settings(
-    db: Session, actor: Caseworker, retention_days: int, notify_email: str
+    db: Session,
+    organisation: Organisation,
+    actor: Caseworker | None,
+    retention_days: int,
+    notify_email: str,
 ) -> list[str]:
-    """Set how long closed reports are kept and where "new reports" notices go
-    (checked as `flask org retention` and `flask org notify` check them)."""
+    """Set how long closed reports are kept and where "new reports" notices go.
+
+    The admin page and `flask org retention` / `flask org notify` both call this, so both
+    check the same limits and leave the same audit entry (without an actor, it was an
+    operator at the command line).
+    """
     notify_email = notify_email.strip()
     if not 1 <= retention_days <= MAX_RETENTION_DAYS:
         raise AdminError(f"Keep closed reports for 1 to {MAX_RETENTION_DAYS} days.")
@@ -127,7 +135,6 @@ def update_settings(
             check_email_address(notify_email)
         except ValueError as error:
             raise AdminError(sentence(error)) from None
-    organisation = actor.organisation
     changed = []
     if organisation.retention_days != retention_days:
         organisation.retention_days = retention_days
@@ -136,7 +143,14 @@ def update_settings(
         organisation.notify_email = notify_email
         changed.append("notify=" + ("on" if notify_email else "off"))
     if changed:
-        audit.record(db, Action.ORGANISATION_CHANGE, actor=actor, detail=" ".join(changed))
+        by = "" if actor else " by operator"
+        audit.record(
+            db,
+            Action.ORGANISATION_CHANGE,
+            actor=actor,
+            organisation_id=organisation.id,
+            detail=" ".join(changed) + by,
+        )
     db.flush()
     return changed
 
