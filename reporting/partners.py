@@ -12,7 +12,6 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from crypto import KeyFormatError, parse_recipient
 from crypto.webhooks import WebhookSignatureError, check_secret
 from reporting import audit
 from reporting.addresses import (
@@ -32,6 +31,7 @@ from reporting.models import (
     Message,
     Partner,
 )
+from reporting.organisations import KeyRefused, parse_public_key
 
 MAX_RECIPIENTS = 50
 
@@ -68,15 +68,10 @@ def parse_partner_recipients(text: str) -> list[str]:
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        if "SECRET-KEY" in line.upper():
-            raise AdminError(
-                f"Line {number} is a private key. Never share it: ask the partner for their "
-                "public key (age1…) and remove this one from wherever it was copied."
-            )
         try:
-            recipient = parse_recipient(line)
-        except KeyFormatError as error:
-            raise AdminError(f"Line {number} is not an age public key ({error}).") from None
+            recipient = parse_public_key(line)
+        except KeyRefused as refused:
+            raise AdminError(f"Line {number}: {refused.message}") from None
         if str(recipient) not in keys:
             keys.append(str(recipient))
             kinds.add(recipient.post_quantum)
