@@ -19,12 +19,14 @@ import fcntl
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from crypto import AgeError, Encryptor, Recipient
 from crypto.inspect import AgeFileCheck, AgeFileInfo
 from protocol.padding import is_padded, padded_size
+from reporting.db import CommitUncertain
 from reporting.instance_files import FOLDER_MODE, open_for_reading, private_folder, to_the_day
 from reporting.models.common import new_id
 
@@ -140,6 +142,32 @@ class BlobStore:
                 os.close(fd)
         to_the_day(self.temp)
         return removed
+
+
+@contextmanager
+def discarded_on_failure(
+    writers: Iterable[BlobWriter] = (),
+) -> Iterator[list[BlobWriter]]:
+    """Write the blobs, then the rows: if the block fails, every blob in the list is deleted.
+
+    The one way a stored thing (submission, reply, note, escalation) is kept whole or not
+    at all: the blobs are committed under their final names before the transaction that
+    inserts their rows, and any error in the block (a refusal, a rollback, Ctrl-C) deletes
+    every blob written so far, committed or not, so no file outlives a refused change and no
+    row points at a missing file. Append each blob to the yielded list as it is made.
+
+    A `CommitUncertain` keeps them: the rows may be stored, so deleting the files could
+    leave rows without ciphertext; an orphan sweep (`flask blobs sweep`) takes them if not.
+    """
+    written = list(writers)
+    try:
+        yield written
+    except CommitUncertain:
+        raise
+    except BaseException:
+        for writer in written:
+            writer.abort()
+        raise
 
 
 class BlobWriter:

@@ -30,7 +30,7 @@ from protocol import (
     reply_document,
     report_document,
 )
-from reporting.blobs import BlobStore, BlobWriter
+from reporting.blobs import BlobStore, BlobWriter, discarded_on_failure
 from reporting.db import CommitUncertain, Database
 from reporting.models import (
     Attachment,
@@ -95,11 +95,8 @@ def _write_document(
     store: BlobStore, recipients: Sequence[Recipient], document: Mapping[str, Any]
 ) -> BlobWriter:
     writer = store.writer(recipients, pad_byte=b" ")
-    try:
+    with discarded_on_failure([writer]):
         writer.write(encode(document))
-    except BaseException:
-        writer.abort()
-        raise
     return writer
 
 
@@ -138,44 +135,40 @@ def store_report(
     `derive` lets the web app run the Argon2id in its bounded pool (reporting/derivations.py);
     if it refuses, the uploads already received are discarded and nothing is stored.
     """
-    writers = [u.sink for u in uploads]
     try:
-        codename = generate_codename()
-        keys = (derive or derive_keys)(codename, codename_salt)
-        document = report_document(fields, _attachment_infos(uploads), interface_language)
-        writers.append(_write_document(store, recipients, document))
-        blobs = commit_all(writers)
-        with database.transaction() as db:
-            db.add_all(blobs)
-            db.flush()
-            report = Report(
-                organisation_id=organisation.id,
-                lookup_id=keys.lookup_id,
-                reporter_recipient=str(keys.identity.recipient),
-                consent=_consent(fields),
-            )
-            message = Message(
-                seq=0,
-                kind=MessageKind.REPORT,
-                document_blob_id=writers[-1].id,
-                attachments=_attachments(uploads),
-            )
-            report.messages.append(message)
-            db.add(report)
-            db.flush()
-            report_id = report.id
-            owner = db.get_one(Organisation, organisation.id)
-            deliveries = plan_deliveries(db, owner, message, _delivery_order(writers))
-            db.flush()
-            delivery_ids = [d.id for d in deliveries]
+        with discarded_on_failure(u.sink for u in uploads) as writers:
+            codename = generate_codename()
+            keys = (derive or derive_keys)(codename, codename_salt)
+            document = report_document(fields, _attachment_infos(uploads), interface_language)
+            writers.append(_write_document(store, recipients, document))
+            blobs = commit_all(writers)
+            with database.transaction() as db:
+                db.add_all(blobs)
+                db.flush()
+                report = Report(
+                    organisation_id=organisation.id,
+                    lookup_id=keys.lookup_id,
+                    reporter_recipient=str(keys.identity.recipient),
+                    consent=_consent(fields),
+                )
+                message = Message(
+                    seq=0,
+                    kind=MessageKind.REPORT,
+                    document_blob_id=writers[-1].id,
+                    attachments=_attachments(uploads),
+                )
+                report.messages.append(message)
+                db.add(report)
+                db.flush()
+                report_id = report.id
+                owner = db.get_one(Organisation, organisation.id)
+                deliveries = plan_deliveries(db, owner, message, _delivery_order(writers))
+                db.flush()
+                delivery_ids = [d.id for d in deliveries]
     except CommitUncertain as uncertain:
-        # Its rows may be stored: the blobs stay (an orphan sweep takes them if not), and the
-        # reporter is shown the codename to try later.
+        # Its rows may be stored: the blobs stay, and the reporter is shown the codename to
+        # try later.
         uncertain.codename = codename
-        raise
-    except BaseException:
-        for writer in writers:
-            writer.abort()
         raise
     return Receipt(report_id, codename, str(keys.identity), delivery_ids)
 
@@ -193,7 +186,7 @@ def _store_message(
     writers: Sequence[BlobWriter],
     uploads: Sequence[Upload],
 ) -> Stored:
-    try:
+    with discarded_on_failure(writers):
         blobs = commit_all(writers)
         with database.transaction() as db:
             db.add_all(blobs)
@@ -213,12 +206,6 @@ def _store_message(
                 deliveries = plan_deliveries(db, owner, message, _delivery_order(writers))
                 db.flush()
             return Stored(message.id, [d.id for d in deliveries])
-    except CommitUncertain:
-        raise  # its rows may be stored: the blobs stay (an orphan sweep takes them if not)
-    except BaseException:
-        for writer in writers:
-            writer.abort()
-        raise
 
 
 def store_followup(
@@ -230,14 +217,9 @@ def store_followup(
     uploads: Sequence[Upload],
 ) -> Stored:
     """Encrypt and store a reporter's follow-up to the organisation's keys."""
-    writers = [u.sink for u in uploads]
-    try:
+    with discarded_on_failure(u.sink for u in uploads) as writers:
         document = followup_document(text, _attachment_infos(uploads))
         writers.append(_write_document(store, recipients, document))
-    except BaseException:
-        for writer in writers:
-            writer.abort()
-        raise
     return _store_message(database, report_id, MessageKind.FOLLOWUP, writers, uploads)
 
 

@@ -23,7 +23,7 @@ from reporting.triage.listing import (
     summarise,
     tag_names,
 )
-from reporting.triage.notes import MAX_NOTE_CHARS, apply_triage, set_status_note
+from reporting.triage.notes import MAX_NOTE_CHARS, apply_triage, replace_status_note
 
 __all__ = [
     "MAX_NOTE_CHARS",
@@ -41,7 +41,7 @@ __all__ = [
     "mark_read",
     "parse_filters",
     "record_download",
-    "set_status_note",
+    "replace_status_note",
     "summarise",
     "tag_names",
     "update_triage",
