@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from crypto import AgeError, Encryptor, Recipient
+from crypto.files import fsync_folder
 from crypto.inspect import AgeFileCheck, AgeFileInfo
 from protocol.padding import is_padded, padded_size
 from reporting.db import CommitUncertain
@@ -251,7 +252,7 @@ class BlobWriter:
             final.parent.mkdir(mode=FOLDER_MODE, exist_ok=True)
             os.rename(self._temp, final)
             to_the_day(final, final.parent, self._store.root, self._store.temp)
-            _fsync_folder(final.parent)
+            fsync_folder(final.parent)
         except BaseException:
             self.abort()
             raise
@@ -341,11 +342,3 @@ class _CheckedCopy:
 
     def close(self) -> None:
         pass
-
-
-def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
