@@ -20,14 +20,11 @@ from crypto import (
     Recipient,
     derive_keys,
     generate_codename,
-    parse_recipient,
-    reply_recipients,
 )
 from protocol import (
     AttachmentInfo,
     encode,
     followup_document,
-    reply_document,
     report_document,
 )
 from reporting.blobs import BlobStore, BlobWriter, discarded_on_failure
@@ -41,7 +38,6 @@ from reporting.models import (
     Organisation,
     Report,
 )
-from reporting.organisations import recipients_of
 from reporting.outbox import plan_deliveries
 
 MAX_FILENAME_CHARS = 255
@@ -179,35 +175,6 @@ def next_seq(db: Any, report_id: str) -> int:
     return 0 if last is None else last + 1
 
 
-def _store_message(
-    database: Database,
-    report_id: str,
-    kind: MessageKind,
-    writers: Sequence[BlobWriter],
-    uploads: Sequence[Upload],
-) -> Stored:
-    with discarded_on_failure(writers):
-        blobs = commit_all(writers)
-        with database.transaction() as db:
-            db.add_all(blobs)
-            db.flush()
-            message = Message(
-                report_id=report_id,
-                seq=next_seq(db, report_id),
-                kind=kind,
-                document_blob_id=writers[-1].id,
-                attachments=_attachments(uploads),
-            )
-            db.add(message)
-            db.flush()
-            deliveries = []
-            if kind is not MessageKind.REPLY:  # replies go to the reporter, not to the NGO
-                owner = db.get_one(Report, report_id).organisation
-                deliveries = plan_deliveries(db, owner, message, _delivery_order(writers))
-                db.flush()
-            return Stored(message.id, [d.id for d in deliveries])
-
-
 def store_followup(
     database: Database,
     store: BlobStore,
@@ -216,23 +183,25 @@ def store_followup(
     text: str,
     uploads: Sequence[Upload],
 ) -> Stored:
-    """Encrypt and store a reporter's follow-up to the organisation's keys."""
+    """Encrypt and store a reporter's follow-up to the organisation's keys, with its
+    deliveries to the organisation's channels."""
     with discarded_on_failure(u.sink for u in uploads) as writers:
         document = followup_document(text, _attachment_infos(uploads))
         writers.append(_write_document(store, recipients, document))
-    return _store_message(database, report_id, MessageKind.FOLLOWUP, writers, uploads)
-
-
-def store_reply(database: Database, store: BlobStore, report: Report, text: str) -> Stored:
-    """Encrypt a reply to the reporter's key and the organisation's keys, and store it.
-
-    Caseworkers' replies are encrypted by their client (caseworker_messages.py); this
-    server-side one serves tests and operators' tools.
-    """
-    with database.sessions() as db:  # the caller's session may hold unflushed changes
-        organisation = db.get_one(Organisation, report.organisation_id)
-        recipients = reply_recipients(
-            parse_recipient(report.reporter_recipient), recipients_of(organisation)
-        )
-    writer = _write_document(store, recipients, reply_document(text))
-    return _store_message(database, report.id, MessageKind.REPLY, [writer], [])
+        blobs = commit_all(writers)
+        with database.transaction() as db:
+            db.add_all(blobs)
+            db.flush()
+            message = Message(
+                report_id=report_id,
+                seq=next_seq(db, report_id),
+                kind=MessageKind.FOLLOWUP,
+                document_blob_id=writers[-1].id,
+                attachments=_attachments(uploads),
+            )
+            db.add(message)
+            db.flush()
+            owner = db.get_one(Report, report_id).organisation
+            deliveries = plan_deliveries(db, owner, message, _delivery_order(writers))
+            db.flush()
+            return Stored(message.id, [d.id for d in deliveries])

@@ -273,8 +273,8 @@ def test_lookups_are_scoped_to_the_organisation(
         attachment = report.messages[0].attachments[0].blob_id
         assert triage.locate_blob(session, report, document)[1] == f"{mine}-0-0.age"  # type: ignore[index]
         assert triage.locate_blob(session, report, attachment)[1] == f"{mine}-0-1.age"  # type: ignore[index]
-        assert triage.find_blob(session, report, other.messages[0].document_blob_id) is None
-        assert triage.find_blob(session, report, "not a blob") is None
+        assert triage.locate_blob(session, report, other.messages[0].document_blob_id) is None
+        assert triage.locate_blob(session, report, "not a blob") is None
         with pytest.raises(LookupError):
             triage.update_triage(session, me, other, status="closed")
 
