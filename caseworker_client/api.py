@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from caseworker_client.errors import ClientError
 from crypto.files import atomic_write
 
 API_PREFIX = "/api/v1"
@@ -31,7 +32,7 @@ USER_AGENT = "reporting-caseworker"
 _LOOPBACK_NAMES = ("localhost", "localhost.localdomain")
 
 
-class ApiError(Exception):
+class ApiError(ClientError):
     """A request that did not succeed; `status` is the HTTP status (0: none reached us)."""
 
     def __init__(self, message: str, status: int = 0, code: str = "") -> None:

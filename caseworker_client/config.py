@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from caseworker_client.errors import ClientError
 from crypto.files import atomic_write
 
 HOME_VAR = "REPORTING_CASEWORKER_HOME"
@@ -24,7 +25,7 @@ IDENTITY_FILE = "identity.txt"
 SESSION_FILE = "session.json"
 
 
-class ConfigError(Exception):
+class ConfigError(ClientError):
     """A problem with the local files, said in a way the caseworker can act on."""
 
 

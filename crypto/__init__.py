@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .errors import (
         AgeError,
         ArmorError,
+        CryptoError,
         DecryptionError,
         EncryptionError,
         HeaderError,
@@ -51,6 +52,7 @@ _EXPORTS = {
     "AgeError": "errors",
     "ArmorError": "errors",
     "CodenameKeys": "codename",
+    "CryptoError": "errors",
     "DecryptionError": "errors",
     "Decryptor": "age",
     "EncryptionError": "errors",
@@ -98,6 +100,7 @@ __all__ = [
     "AgeError",
     "ArmorError",
     "CodenameKeys",
+    "CryptoError",
     "DecryptionError",
     "Decryptor",
     "EncryptionError",

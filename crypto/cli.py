@@ -18,7 +18,15 @@ from typing import BinaryIO
 
 from .age import Decryptor, Encryptor
 from .armor import looks_armored
-from .errors import AgeError, ArmorError, HeaderError, MACError, NoIdentityMatchError, PayloadError
+from .errors import (
+    AgeError,
+    ArmorError,
+    CryptoError,
+    HeaderError,
+    MACError,
+    NoIdentityMatchError,
+    PayloadError,
+)
 from .files import atomic_write
 from .keys import (
     generate_identity,
@@ -34,7 +42,7 @@ from .scrypt import ScryptIdentity, ScryptRecipient
 BLOCK = 1024 * 1024
 
 
-class CLIError(Exception):
+class CLIError(CryptoError):
     """A usage problem, reported as one line."""
 
 

@@ -24,6 +24,7 @@ from crypto.instance_keys import LOGIN_THROTTLE, TOTP_SECRETS, derive_instance_k
 from crypto.tokens import new_secret_hex, token_digest
 from reporting import signin
 from reporting.audit import Action, record
+from reporting.exceptions import Refused
 from reporting.models import (
     ApiToken,
     Caseworker,
@@ -45,7 +46,7 @@ ORGANISATION_NEEDED = (
 )
 
 
-class AccountError(Exception):
+class AccountError(Refused):
     """A refused account action, with a message meant for the person at the keyboard."""
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from reporting import audit
 from reporting.addresses import check_email_address
 from reporting.audit import Action
+from reporting.exceptions import Refused
 from reporting.models import (
     Caseworker,
     Delivery,
@@ -35,13 +36,9 @@ T = TypeVar("T")
 MAX_RETENTION_DAYS = 3650
 
 
-class AdminError(Exception):
+class AdminError(Refused):
     """A refused admin change, with a message meant for the admin at the keyboard and,
     when one input is at fault, that input's name."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def same_name(rows: Iterable[T], name: str, keep: T | None = None) -> T | None:

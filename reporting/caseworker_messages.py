@@ -25,6 +25,7 @@ from reporting.blobs import (
     discarded_on_failure,
 )
 from reporting.db import Database
+from reporting.exceptions import Refused
 from reporting.inputs import int_id
 from reporting.models import (
     Attachment,
@@ -45,12 +46,8 @@ CLIENT_KINDS = (MessageKind.REPLY, MessageKind.NOTE)
 SHAREABLE = (Consent.ANONYMISED, Consent.FULL)
 
 
-class MessageRefused(Exception):
+class MessageRefused(Refused):
     """A refused message, with a sentence for the caseworker; nothing was stored."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class BadCiphertext(MessageRefused):

@@ -8,10 +8,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crypto import KeyFormatError, Recipient, parse_recipient
+from reporting.exceptions import Refused
 from reporting.models import Organisation, OrganisationRecipient
 
 
-class OrganisationError(Exception):
+class OrganisationError(Refused):
     """A refused change to organisations, with a message meant for the operator."""
 
 
@@ -60,7 +61,6 @@ class KeyRefused(OrganisationError):
 
     def __init__(self, message: str, conflict: bool = False) -> None:
         super().__init__(message)
-        self.message = message
         self.conflict = conflict
 
 
