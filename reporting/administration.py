@@ -140,16 +140,24 @@ def update_settings(
         organisation.notify_email = notify_email
         changed.append("notify=" + ("on" if notify_email else "off"))
     if changed:
-        by = "" if actor else " by operator"
-        audit.record(
-            db,
-            Action.ORGANISATION_CHANGE,
-            actor=actor,
-            organisation_id=organisation.id,
-            detail=" ".join(changed) + by,
-        )
+        record_organisation_change(db, actor, organisation.id, " ".join(changed))
     db.flush()
     return changed
+
+
+def record_organisation_change(
+    db: Session, actor: Caseworker | None, organisation_id: str, detail: str, target: str = ""
+) -> None:
+    """Audit a change to the organisation's set-up, made on the admin pages or (without an
+    actor) by an operator at the command line, which the entry says."""
+    audit.record(
+        db,
+        Action.ORGANISATION_CHANGE,
+        actor=actor,
+        organisation_id=organisation_id,
+        target=target,
+        detail=detail + ("" if actor else " by operator"),
+    )
 
 
 # Dead deliveries.

@@ -20,7 +20,12 @@ from reporting.addresses import (
     check_webhook_destination,
     parse_networks,
 )
-from reporting.administration import AdminError, same_name, sentence
+from reporting.administration import (
+    AdminError,
+    record_organisation_change,
+    same_name,
+    sentence,
+)
 from reporting.audit import Action
 from reporting.config import Settings
 from reporting.models import (
@@ -168,16 +173,13 @@ def _channel_target(channel: DeliveryChannel) -> str:
 def _record_channel(
     db: Session, actor: Caseworker | None, channel: DeliveryChannel, what: str
 ) -> None:
-    """Audit a channel change; without an actor it was an operator at the command line."""
     owner = f" partner={channel.partner_id}" if channel.partner_id else ""
-    by = "" if actor else " by operator"
-    audit.record(
+    record_organisation_change(
         db,
-        Action.ORGANISATION_CHANGE,
-        actor=actor,
-        organisation_id=channel.organisation_id,
+        actor,
+        channel.organisation_id,
+        f"{channel.kind} {what}{owner}",
         target=_channel_target(channel),
-        detail=f"{channel.kind} {what}{owner}{by}",
     )
 
 
