@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from .errors import (
         AgeError,
         ArmorError,
-        CryptoError,
         DecryptionError,
         EncryptionError,
         HeaderError,
@@ -52,7 +51,6 @@ _EXPORTS = {
     "AgeError": "errors",
     "ArmorError": "errors",
     "CodenameKeys": "codename",
-    "CryptoError": "errors",
     "DecryptionError": "errors",
     "Decryptor": "age",
     "EncryptionError": "errors",
@@ -100,7 +98,6 @@ __all__ = [
     "AgeError",
     "ArmorError",
     "CodenameKeys",
-    "CryptoError",
     "DecryptionError",
     "Decryptor",
     "EncryptionError",
