@@ -23,13 +23,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from caseworker_client.errors import ClientError
+from crypto.files import atomic_write
+
 API_PREFIX = "/api/v1"
 TIMEOUT_SECONDS = 60.0
 USER_AGENT = "reporting-caseworker"
 _LOOPBACK_NAMES = ("localhost", "localhost.localdomain")
 
 
-class ApiError(Exception):
+class ApiError(ClientError):
     """A request that did not succeed; `status` is the HTTP status (0: none reached us)."""
 
     def __init__(self, message: str, status: int = 0, code: str = "") -> None:
@@ -215,18 +218,13 @@ class Api:
     def download(self, path: str, target: Path) -> int:
         """Stream a file to `target` via a .part file, so a cut download leaves no blob behind."""
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
         try:
-            with self._request("GET", path) as response, os.fdopen(fd, "wb") as out:
+            with self._request("GET", path) as response, atomic_write(target) as out:
                 shutil.copyfileobj(response, out, 1024 * 1024)
                 size = out.tell()
-            os.replace(tmp, target)
             return size
         except (OSError, http.client.HTTPException) as error:
             raise ApiError(f"the download of {path} was cut off ({error}); run it again") from None
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
 
     def post_multipart(
         self, path: str, fields: Mapping[str, str], files: Sequence[Part], scratch: Path

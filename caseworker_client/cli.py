@@ -17,8 +17,7 @@ from caseworker_client import casework, render
 from caseworker_client.api import Api, ApiError
 from caseworker_client.config import Home, Session
 from caseworker_client.context import EXPECTED_ERRORS, Context
-from caseworker_client.decrypt import DecryptError
-from caseworker_client.escalate import EscalationRefused, redactable
+from caseworker_client.escalate import redactable
 from caseworker_client.keys import create_identity, public_recipient
 from caseworker_client.listing import table_rows
 
@@ -26,7 +25,7 @@ PASSPHRASE_VAR = "REPORTING_CASEWORKER_PASSPHRASE"  # noqa: S105 - a variable na
 
 
 # OSError: a folder that cannot be written, a full disk; said in one line like the others.
-HANDLED: tuple[type[Exception], ...] = (*EXPECTED_ERRORS, DecryptError, EscalationRefused, OSError)
+HANDLED: tuple[type[Exception], ...] = (*EXPECTED_ERRORS, OSError)
 
 
 class Commands(click.Group):

@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from caseworker_client.errors import ClientError
+from crypto.files import atomic_write
 
 HOME_VAR = "REPORTING_CASEWORKER_HOME"
 IDENTITY_VAR = "REPORTING_CASEWORKER_IDENTITY"
@@ -23,7 +25,7 @@ IDENTITY_FILE = "identity.txt"
 SESSION_FILE = "session.json"
 
 
-class ConfigError(Exception):
+class ConfigError(ClientError):
     """A problem with the local files, said in a way the caseworker can act on."""
 
 
@@ -53,23 +55,14 @@ def write_private(path: Path, data: bytes, *, overwrite: bool = True) -> None:
     private_folder(path.parent)
     if not overwrite and path.exists():
         raise ConfigError(f"{path} already exists; it was not changed")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as handle:
+        # Without overwrite, link() refuses an existing name: no race with the check above.
+        with atomic_write(path, replace=overwrite) as handle:
             handle.write(data)
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            # link() fails if the name exists: no race between the check above and here.
-            os.link(tmp, path)
-            os.unlink(tmp)
     except FileExistsError:
         raise ConfigError(f"{path} already exists; it was not changed") from None
     except OSError as error:
         raise ConfigError(f"cannot write {path}: {error.strerror}") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
 
 
 @dataclass(frozen=True)

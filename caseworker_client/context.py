@@ -15,16 +15,17 @@ from typing import Any, TypeVar
 
 import crypto
 from caseworker_client.api import Api, ApiError
-from caseworker_client.config import ConfigError, Home, Session
-from caseworker_client.keys import IdentityError, load_identities
-from caseworker_client.store import Store, StoreError, blobs_of, checked_id, resolve
+from caseworker_client.config import Home, Session
+from caseworker_client.errors import ClientError
+from caseworker_client.keys import load_identities
+from caseworker_client.store import Store, blobs_of, checked_id, resolve
 
 T = TypeVar("T")
 # click.progressbar, or anything with its shape: (items, label) → a context giving the items.
 Progress = Callable[..., AbstractContextManager[Iterable[Any]]]
 
 
-class ActionError(Exception):
+class ActionError(ClientError):
     """A command that cannot go on, said in a way the caseworker can act on."""
 
 
@@ -174,10 +175,5 @@ def _message_count(summary: dict[str, Any]) -> int | None:
     return messages if isinstance(messages, int) else None
 
 
-EXPECTED_ERRORS: tuple[type[Exception], ...] = (
-    ActionError,
-    ApiError,
-    ConfigError,
-    IdentityError,
-    StoreError,
-)
+# Every error the client raises on purpose (caseworker_client/errors.py).
+EXPECTED_ERRORS: tuple[type[Exception], ...] = (ClientError,)

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import crypto
 import protocol
+from caseworker_client.errors import ClientError
 from caseworker_client.store import Store, checked_id
 from protocol.readers import MAX_DOCUMENT_BYTES
 
@@ -25,7 +26,7 @@ class Sink(Protocol):
     def write(self, data: bytes | bytearray | memoryview, /) -> object: ...
 
 
-class DecryptError(Exception):
+class DecryptError(ClientError):
     """A file that could not be opened, with what to do about it."""
 
 

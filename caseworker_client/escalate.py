@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from caseworker_client.decrypt import AttachmentRef, OpenedMessage
+from caseworker_client.errors import ClientError
 from protocol import CONSENTS, catalogue, escalation_document
 
 CONSENT_ORDER = CONSENTS  # from the strictest
@@ -75,7 +76,7 @@ FILES_NOTE = (
 )
 
 
-class EscalationRefused(Exception):
+class EscalationRefused(ClientError):
     """The reporter's consent (or the caseworker's input) does not allow this escalation."""
 
 

@@ -13,6 +13,8 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from caseworker_client.errors import ClientError
+
 if TYPE_CHECKING:
     from PIL.Image import Image as PilImage
 
@@ -32,7 +34,7 @@ def is_strippable(head: bytes) -> bool:
     return head.startswith(_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
 
 
-class ImageError(Exception):
+class ImageError(ClientError):
     """An image Pillow recognised but could not re-encode (damaged, or too large)."""
 
 

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import crypto
 from caseworker_client.config import write_private
+from caseworker_client.errors import ClientError
 
 ARMOR_BEGIN = b"-----BEGIN AGE ENCRYPTED FILE-----"
 BINARY_BEGIN = b"age-encryption.org/"
 
 
-class IdentityError(Exception):
+class IdentityError(ClientError):
     """A problem with the identity file, said in a way the caseworker can act on."""
 
 

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from caseworker_client.config import ConfigError, private_folder, write_private
+from caseworker_client.errors import ClientError
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}\Z")
 
 
-class StoreError(Exception):
+class StoreError(ClientError):
     """Something in the cache or from the server that cannot be used as it is."""
 
 

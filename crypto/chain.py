@@ -1,7 +1,8 @@
 """A keyed hash chain: each link's MAC covers the one before, so an edited or removed
 entry breaks every link after it.
 
-The chain is keyed (HMAC-SHA-256 under a key derived from the instance secret),
+The chain is keyed (HMAC-SHA-256 under a key derived from the instance secret in
+crypto/instance_keys.py),
 so someone who can write to the database but has not got the instance secret
 cannot rebuild the chain after editing it. Removing the newest entries leaves a
 shorter valid chain; the head (count and last MAC) that `verify` reports is what
@@ -12,10 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .primitives import hkdf_sha256, hmac_sha256, hmac_sha256_verify
+from .primitives import KEY_SIZE, hmac_sha256, hmac_sha256_verify
 
 GENESIS = "0" * 64
-_KEY_LABEL = b"reporting/audit-chain/v1"
 _HEX_DIGITS = frozenset("0123456789abcdef")
 
 
@@ -24,10 +24,10 @@ class Chain:
 
     __slots__ = ("_key",)
 
-    def __init__(self, secret: bytes) -> None:
-        if len(secret) < 16:
-            raise ValueError("the secret must be at least 16 bytes")
-        self._key = hkdf_sha256(secret, b"", _KEY_LABEL)
+    def __init__(self, key: bytes) -> None:
+        if len(key) != KEY_SIZE:
+            raise ValueError(f"the key must be {KEY_SIZE} bytes (crypto/instance_keys.py)")
+        self._key = key
 
     def __repr__(self) -> str:
         return "Chain()"

@@ -18,7 +18,16 @@ from typing import BinaryIO
 
 from .age import Decryptor, Encryptor
 from .armor import looks_armored
-from .errors import AgeError, ArmorError, HeaderError, MACError, NoIdentityMatchError, PayloadError
+from .errors import (
+    AgeError,
+    ArmorError,
+    CryptoError,
+    HeaderError,
+    MACError,
+    NoIdentityMatchError,
+    PayloadError,
+)
+from .files import atomic_write
 from .keys import (
     generate_identity,
     identity_file_text,
@@ -33,7 +42,7 @@ from .scrypt import ScryptIdentity, ScryptRecipient
 BLOCK = 1024 * 1024
 
 
-class CLIError(Exception):
+class CLIError(CryptoError):
     """A usage problem, reported as one line."""
 
 
@@ -83,18 +92,8 @@ def _atomic_output(path: str | None, binary: bool) -> Iterator[BinaryIO]:
         with open(path, "wb") as f:
             yield f
         return
-    import tempfile  # here, not at the top: start-up time counts for small files
-
-    folder, name = os.path.split(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path) as f:
+        yield f
 
 
 def _read_passphrase(prompt: str, confirm: bool = False) -> str:
@@ -149,11 +148,10 @@ def cmd_keygen(args: argparse.Namespace) -> None:
     text = identity_file_text(identity)
     if args.output:
         try:
-            fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with atomic_write(args.output, replace=False) as f:
+                f.write(text.encode())
         except FileExistsError:
             raise CLIError(f"{args.output} exists; refusing to overwrite a key") from None
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
     else:
         sys.stdout.write(text)
     if args.output or not sys.stdout.isatty():

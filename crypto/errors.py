@@ -1,15 +1,21 @@
-"""The exceptions of the age implementation.
+"""The exceptions of crypto/: one root, `CryptoError`, and the age implementation's family.
 
 Every failure caused by bad input surfaces as one of these, so callers can catch
 one family and show one clear message, and nothing else escapes (a stray
-ValueError from a primitive would become a 500 in the portal).
+ValueError from a primitive would become a 500 in the portal). Webhook signatures
+(`crypto.webhooks.WebhookSignatureError`) and the age command line (`crypto.cli.CLIError`)
+refuse under the same root.
 """
 
 from __future__ import annotations
 
 
-class AgeError(Exception):
+class CryptoError(Exception):
     """Base class of every error this package raises for bad input or misuse."""
+
+
+class AgeError(CryptoError):
+    """An age key, recipient set or file that cannot be used."""
 
 
 class KeyFormatError(AgeError, ValueError):

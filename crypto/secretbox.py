@@ -12,21 +12,18 @@ from __future__ import annotations
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-from .primitives import KEY_SIZE, NONCE_SIZE, TAG_SIZE, hkdf_sha256, random_bytes
-
-_KEY_LABEL = b"reporting/secretbox/v1 key"
+from .primitives import KEY_SIZE, NONCE_SIZE, TAG_SIZE, random_bytes
 
 
 class SecretBox:
-    """Seal and open byte strings under a key derived from an application secret."""
+    """Seal and open byte strings under a key of their own (crypto/instance_keys.py derives
+    each from the instance secret)."""
 
     __slots__ = ("_aead", "_purpose")
 
-    def __init__(self, secret: bytes, purpose: str) -> None:
-        if len(secret) < 16:
-            raise ValueError("the secret must be at least 16 bytes")
-        key = hkdf_sha256(secret, b"", _KEY_LABEL + b" " + purpose.encode("utf-8"))
-        assert len(key) == KEY_SIZE
+    def __init__(self, key: bytes, purpose: str) -> None:
+        if len(key) != KEY_SIZE:
+            raise ValueError(f"the key must be {KEY_SIZE} bytes (crypto/instance_keys.py)")
         self._aead = ChaCha20Poly1305(key)
         self._purpose = purpose.encode("utf-8")
 

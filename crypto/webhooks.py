@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+from .errors import CryptoError
 from .primitives import constant_time_equal, hmac_sha256, random_bytes
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (the format's prefix, not a secret)
@@ -20,7 +21,7 @@ SECRET_BYTES = 32
 DEFAULT_TOLERANCE_SECONDS = 5 * 60
 
 
-class WebhookSignatureError(ValueError):
+class WebhookSignatureError(CryptoError, ValueError):
     """A delivery whose signature, timestamp or headers do not check out."""
 
 

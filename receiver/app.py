@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -26,6 +24,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from crypto.files import atomic_write
 from crypto.webhooks import WebhookSignatureError, decode_secret, verify
 from protocol.headers import METADATA_HEADERS
 
@@ -148,27 +147,15 @@ class Receiver:
 
 
 def _link_new(folder: Path, final: Path, data: bytes) -> bool:
-    """Write data to a temp file, fsync it and link it to `final`; False if that exists."""
+    """Write data to `final`, whole and synced, never replacing it; False if it exists."""
     if final.exists():
         return False
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=".incoming-", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as file:
+        with atomic_write(final, replace=False) as file:
             file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        try:
-            os.link(temp, final)
-        except FileExistsError:
-            return False
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-        return True
-    finally:
-        os.unlink(temp)
+    except FileExistsError:
+        return False
+    return True
 
 
 def _same_content(path: Path, body: bytes) -> bool:

@@ -12,7 +12,6 @@ is not worth keeping, and the one log line per delivery carries only its id.
 from __future__ import annotations
 
 import logging
-import os
 import stat
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 import click
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
+from crypto.files import atomic_write
 from crypto.webhooks import WebhookSignatureError, check_secret, new_secret
 
 from .app import make_app
@@ -44,15 +44,14 @@ def write_new_secret(path: Path) -> str:
     """Create `path` (0600, never overwriting) holding a fresh `whsec_…` secret."""
     secret = new_secret()
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with atomic_write(path, replace=False) as file:
+            file.write((secret + "\n").encode("ascii"))
     except FileExistsError:
         raise click.ClickException(
             f"{path} already exists; choose another file, or delete it if it is unused"
         ) from None
     except OSError as error:
         raise click.ClickException(f"cannot create {path}: {error.strerror}") from None
-    with os.fdopen(fd, "w", encoding="ascii") as file:
-        file.write(secret + "\n")
     return secret
 
 

@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from crypto import SecretBox, passwords, totp
-from crypto.primitives import hkdf_sha256
+from crypto.instance_keys import LOGIN_THROTTLE, TOTP_SECRETS, derive_instance_key
 from crypto.tokens import new_secret_hex, token_digest
 from reporting import signin
 from reporting.audit import Action, record
+from reporting.exceptions import Refused
 from reporting.models import (
     ApiToken,
     Caseworker,
@@ -38,8 +39,6 @@ INVITE_TOKEN_BYTES = 32
 # What authenticator apps show next to the code: neutral on purpose, because a phone searched
 # at a border should not name the NGO its owner works for.
 TOTP_ISSUER = "Casework"
-# Throttle rows are keyed by an HMAC of the name, so the table lists no names.
-THROTTLE_KEY_LABEL = b"reporting/login-throttle/v1"
 LOGIN_REFUSED = "That username, password or code is not right, or the account is locked."
 LOCKED = "Too many failed attempts: this account is locked for a while. Try again later."
 ORGANISATION_NEEDED = (
@@ -47,7 +46,7 @@ ORGANISATION_NEEDED = (
 )
 
 
-class AccountError(Exception):
+class AccountError(Refused):
     """A refused account action, with a message meant for the person at the keyboard."""
 
 
@@ -60,10 +59,9 @@ class AccountKeys:
 
     @classmethod
     def from_secret(cls, secret: str) -> AccountKeys:
-        raw = secret.encode("utf-8")
         return cls(
-            SecretBox(raw, "caseworker-totp"),
-            hkdf_sha256(raw, b"", THROTTLE_KEY_LABEL),
+            SecretBox(derive_instance_key(secret, TOTP_SECRETS), "caseworker-totp"),
+            derive_instance_key(secret, LOGIN_THROTTLE),
         )
 
 

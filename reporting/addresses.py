@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
 from reporting.config import WEBHOOK_ALLOWED_NETWORKS_VAR
+from reporting.exceptions import Refused
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -30,7 +31,7 @@ _BLOCKED = (ipaddress.ip_network("0.0.0.0/8"), ipaddress.ip_network("100.64.0.0/
 _METADATA = frozenset(ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254"))
 
 
-class AddressRefused(ValueError):
+class AddressRefused(Refused, ValueError):
     """An address the service will not connect to; `allowable` says whether listing its
     network in REPORTING_WEBHOOK_ALLOWED_NETWORKS would change that."""
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from reporting import audit
 from reporting.addresses import check_email_address
 from reporting.audit import Action
+from reporting.exceptions import Refused
 from reporting.models import (
     Caseworker,
     Delivery,
@@ -35,13 +36,9 @@ T = TypeVar("T")
 MAX_RETENTION_DAYS = 3650
 
 
-class AdminError(Exception):
+class AdminError(Refused):
     """A refused admin change, with a message meant for the admin at the keyboard and,
     when one input is at fault, that input's name."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def same_name(rows: Iterable[T], name: str, keep: T | None = None) -> T | None:
@@ -115,10 +112,18 @@ def remove_organisation_key(db: Session, actor: Caseworker, row: OrganisationRec
 
 
 def update_settings(
-    db: Session, actor: Caseworker, retention_days: int, notify_email: str
+    db: Session,
+    organisation: Organisation,
+    actor: Caseworker | None,
+    retention_days: int,
+    notify_email: str,
 ) -> list[str]:
-    """Set how long closed reports are kept and where "new reports" notices go
-    (checked as `flask org retention` and `flask org notify` check them)."""
+    """Set how long closed reports are kept and where "new reports" notices go.
+
+    The admin page and `flask org retention` / `flask org notify` both call this, so both
+    check the same limits and leave the same audit entry (without an actor, it was an
+    operator at the command line).
+    """
     notify_email = notify_email.strip()
     if not 1 <= retention_days <= MAX_RETENTION_DAYS:
         raise AdminError(f"Keep closed reports for 1 to {MAX_RETENTION_DAYS} days.")
@@ -127,7 +132,6 @@ def update_settings(
             check_email_address(notify_email)
         except ValueError as error:
             raise AdminError(sentence(error)) from None
-    organisation = actor.organisation
     changed = []
     if organisation.retention_days != retention_days:
         organisation.retention_days = retention_days
@@ -136,9 +140,24 @@ def update_settings(
         organisation.notify_email = notify_email
         changed.append("notify=" + ("on" if notify_email else "off"))
     if changed:
-        audit.record(db, Action.ORGANISATION_CHANGE, actor=actor, detail=" ".join(changed))
+        record_organisation_change(db, actor, organisation.id, " ".join(changed))
     db.flush()
     return changed
+
+
+def record_organisation_change(
+    db: Session, actor: Caseworker | None, organisation_id: str, detail: str, target: str = ""
+) -> None:
+    """Audit a change to the organisation's set-up, made on the admin pages or (without an
+    actor) by an operator at the command line, which the entry says."""
+    audit.record(
+        db,
+        Action.ORGANISATION_CHANGE,
+        actor=actor,
+        organisation_id=organisation_id,
+        target=target,
+        detail=detail + ("" if actor else " by operator"),
+    )
 
 
 # Dead deliveries.

@@ -17,6 +17,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from crypto.chain import GENESIS, Chain
+from crypto.instance_keys import AUDIT_CHAIN, derive_instance_key
 from reporting.models import AuditEntry, Caseworker
 
 _LOCK_ID = 0x5250_4155  # any constant: serialises appends on PostgreSQL
@@ -155,4 +156,6 @@ def verify(db: Session, links: Chain) -> Verification:
 
 def init_app(app: Flask) -> None:
     """Derive the chain key from the instance secret."""
-    app.extensions["audit_chain"] = Chain(app.config["SECRET_KEY"].encode("utf-8"))
+    app.extensions["audit_chain"] = Chain(
+        derive_instance_key(app.config["SECRET_KEY"], AUDIT_CHAIN)
+    )

@@ -19,12 +19,15 @@ import fcntl
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from crypto import AgeError, Encryptor, Recipient, Sha256
+from crypto.files import fsync_folder
 from crypto.inspect import AgeFileCheck, AgeFileInfo
 from protocol.padding import is_padded, padded_size
+from reporting.db import CommitUncertain
 from reporting.instance_files import FOLDER_MODE, open_for_reading, private_folder, to_the_day
 from reporting.models.common import new_id
 
@@ -142,6 +145,32 @@ class BlobStore:
         return removed
 
 
+@contextmanager
+def discarded_on_failure(
+    writers: Iterable[BlobWriter] = (),
+) -> Iterator[list[BlobWriter]]:
+    """Write the blobs, then the rows: if the block fails, every blob in the list is deleted.
+
+    The one way a stored thing (submission, reply, note, escalation) is kept whole or not
+    at all: the blobs are committed under their final names before the transaction that
+    inserts their rows, and any error in the block (a refusal, a rollback, Ctrl-C) deletes
+    every blob written so far, committed or not, so no file outlives a refused change and no
+    row points at a missing file. Append each blob to the yielded list as it is made.
+
+    A `CommitUncertain` keeps them: the rows may be stored, so deleting the files could
+    leave rows without ciphertext; an orphan sweep (`flask blobs sweep`) takes them if not.
+    """
+    written = list(writers)
+    try:
+        yield written
+    except CommitUncertain:
+        raise
+    except BaseException:
+        for writer in written:
+            writer.abort()
+        raise
+
+
 class BlobWriter:
     """A writable file object that encrypts into a new blob.
 
@@ -230,7 +259,7 @@ class BlobWriter:
             final.parent.mkdir(mode=FOLDER_MODE, exist_ok=True)
             os.rename(self._temp, final)
             to_the_day(final, final.parent, self._store.root, self._store.temp)
-            _fsync_folder(final.parent)
+            fsync_folder(final.parent)
         except BaseException:
             self.abort()
             raise
@@ -320,11 +349,3 @@ class _CheckedCopy:
 
     def close(self) -> None:
         pass
-
-
-def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

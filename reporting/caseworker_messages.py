@@ -17,8 +17,15 @@ from sqlalchemy.orm import Session
 from crypto import AgeError
 from crypto.inspect import binary_age_file
 from reporting.audit import Action, record
-from reporting.blobs import BlobStore, BlobWriter, CiphertextWriter, NotPadded
-from reporting.db import CommitUncertain, Database
+from reporting.blobs import (
+    BlobStore,
+    BlobWriter,
+    CiphertextWriter,
+    NotPadded,
+    discarded_on_failure,
+)
+from reporting.db import Database
+from reporting.exceptions import Refused
 from reporting.inputs import int_id
 from reporting.models import (
     Attachment,
@@ -33,17 +40,14 @@ from reporting.models import (
 )
 from reporting.outbox import partner_channels, plan_escalation
 from reporting.submissions import commit_all, next_seq
+from reporting.triage.notes import replace_status_note
 
 CLIENT_KINDS = (MessageKind.REPLY, MessageKind.NOTE)
 SHAREABLE = (Consent.ANONYMISED, Consent.FULL)
 
 
-class MessageRefused(Exception):
+class MessageRefused(Refused):
     """A refused message, with a sentence for the caseworker; nothing was stored."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class BadCiphertext(MessageRefused):
@@ -70,11 +74,8 @@ def ciphertext_blob(store: BlobStore, data: bytes | str) -> CiphertextWriter:
     except AgeError as error:
         raise BadCiphertext(f"Not a whole age file: {error}.") from None
     writer = store.ciphertext_writer()
-    try:
+    with discarded_on_failure([writer]):
         writer.write(raw)
-    except BaseException:
-        writer.abort()
-        raise
     return writer
 
 
@@ -94,7 +95,7 @@ def store_client_message(
     if kind not in CLIENT_KINDS:
         raise ValueError(f"a caseworker does not write {kind} messages")
     writer = ciphertext_blob(store, ciphertext)
-    try:
+    with discarded_on_failure([writer]):
         [blob] = _commit_checked([writer])
         with database.transaction() as db:
             db.add(blob)
@@ -110,11 +111,6 @@ def store_client_message(
             db.flush()
             action = Action.REPLY if kind is MessageKind.REPLY else Action.NOTE
             record(db, action, actor=actor, target=report.id, detail=f"message={message.id}")
-    except CommitUncertain:
-        raise  # its rows may be stored: the blobs stay (an orphan sweep takes them if not)
-    except BaseException:
-        writer.abort()
-        raise
     return message
 
 
@@ -131,25 +127,14 @@ def set_client_status_note(
     change has committed.
     """
     writer = None if ciphertext is None else ciphertext_blob(store, ciphertext)
-    try:
+    with discarded_on_failure([writer] if writer else []):
         blobs = _commit_checked([writer] if writer else [])
         with database.transaction() as db:
             db.add_all(blobs)
             db.flush()
-            row = db.get_one(Report, report.id)
-            old = row.status_note_blob_id
-            row.status_note_blob_id = writer.id if writer else None
-            db.flush()
-            if old is not None:
-                _delete_blob_row(db, old)
-            detail = "status_note=set" if writer else "status_note=removed"
-            record(db, Action.REPLY, actor=actor, target=report.id, detail=detail)
-    except CommitUncertain:
-        raise  # its rows may be stored: the blobs stay (an orphan sweep takes them if not)
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
+            old = replace_status_note(
+                db, actor, db.get_one(Report, report.id), writer.id if writer else None
+            )
     if old is not None:
         store.remove(old)
     return writer.id if writer else None
@@ -163,13 +148,6 @@ def _commit_checked(writers: Sequence[BlobWriter]) -> list[Blob]:
         raise BadCiphertext(f"Not padded: {error}.") from None
     except AgeError as error:
         raise BadCiphertext(f"Not a whole age file: {error}.") from None
-
-
-def _delete_blob_row(db: Session, blob_id: str) -> None:
-    blob = db.get(Blob, blob_id)
-    if blob is not None:
-        db.delete(blob)
-        db.flush()
 
 
 def find_partner(db: Session, actor: Caseworker, partner_id: object) -> Partner | None:
@@ -209,10 +187,14 @@ def store_escalation(
     organisation's own with an enabled channel.
     """
     parts = (document, *attachments)
-    writers: list[BlobWriter] = []
-    try:
+    with discarded_on_failure(p for p in parts if isinstance(p, BlobWriter)) as written:
+        writers: list[BlobWriter] = []
         for part in parts:
-            writers.append(part if isinstance(part, BlobWriter) else ciphertext_blob(store, part))
+            if isinstance(part, BlobWriter):
+                writers.append(part)
+            else:
+                writers.append(ciphertext_blob(store, part))
+                written.append(writers[-1])
         with database.transaction() as db:
             row = db.get_one(Report, report.id)
             check_consent(row)
@@ -254,11 +236,4 @@ def store_escalation(
                     db, Action.STATUS_CHANGE, actor=actor, target=row.id, detail="status=escalated"
                 )
             db.flush()
-    except CommitUncertain:
-        raise  # its rows may be stored: the blobs stay (an orphan sweep takes them if not)
-    except BaseException:
-        for written in (*parts, *writers):
-            if isinstance(written, BlobWriter):
-                written.abort()
-        raise
     return message, [d.id for d in deliveries]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crypto.files import atomic_write
 from crypto.tokens import new_secret_hex
 from reporting.instance_files import private_folder
 
@@ -194,19 +195,9 @@ def read_or_create_secret_key(instance_path: Path, name: str = SECRET_KEY_FILE) 
 
 def _create_secret_key_file(key_file: Path) -> None:
     """Write a fresh key atomically, so workers starting together all read the same whole key."""
-    temporary = key_file.with_name(f".{key_file.name}.{new_secret_hex(16)}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(new_secret_hex(SECRET_KEY_BYTES) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        # link() fails if the name exists, so a key another process wrote first is kept.
-        os.link(temporary, key_file)
-    except FileExistsError:
-        pass
-    finally:
-        temporary.unlink(missing_ok=True)
+    # Never replacing: a key another process wrote first is kept.
+    with contextlib.suppress(FileExistsError), atomic_write(key_file, replace=False) as handle:
+        handle.write((new_secret_hex(SECRET_KEY_BYTES) + "\n").encode("ascii"))
 
 
 def load_secret_key(environ: Mapping[str, str], instance_path: Path) -> str:

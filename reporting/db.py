@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from reporting.exceptions import Unavailable
 from reporting.instance_files import private_file, to_the_day
 
 # Stable constraint names, so Alembic migrations can refer to them on every database.
@@ -77,7 +78,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class CommitUncertain(Exception):
+class CommitUncertain(Unavailable):
     """The connection was lost while the database committed: the transaction may or may not
     be stored, and nobody can tell until the database answers again. Whoever sent it must
     be told exactly that (reporting/errors.py), never "nothing was stored"."""

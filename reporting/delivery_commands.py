@@ -12,8 +12,7 @@ from sqlalchemy import func, select
 
 from reporting import db as database
 from reporting import partners
-from reporting.addresses import check_email_address
-from reporting.administration import AdminError
+from reporting.administration import MAX_RETENTION_DAYS, AdminError, update_settings
 from reporting.cli import org_cli
 from reporting.models import Delivery, DeliveryState, Organisation
 from reporting.organisations import find_organisation
@@ -28,13 +27,6 @@ def _organisation(db, name: str) -> Organisation:  # type: ignore[no-untyped-def
     if organisation is None:
         raise click.ClickException(f"no organisation named {name!r}; `flask org list` shows them")
     return organisation
-
-
-def _check_address(address: str) -> None:
-    try:
-        check_email_address(address)
-    except ValueError as error:
-        raise click.ClickException(str(error)) from None
 
 
 def _read_secret(secret_file: Path | None) -> str:
@@ -97,20 +89,26 @@ def add_email(name: str, address: str) -> None:
 @click.argument("address", required=False, default="")
 def set_notify(name: str, address: str) -> None:
     """Send content-free "new reports" notices to ADDRESS (none when left out)."""
-    if address:
-        _check_address(address)
-    with database.database().transaction() as db:
-        _organisation(db, name).notify_email = address
-    click.echo(f"Notices for {name!r}: {address or 'off'}.")
+    try:
+        with database.database().transaction() as db:
+            organisation = _organisation(db, name)
+            update_settings(db, organisation, None, organisation.retention_days, address)
+    except AdminError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Notices for {name!r}: {address.strip() or 'off'}.")
 
 
 @org_cli.command("retention")
 @click.argument("name")
-@click.argument("days", type=click.IntRange(min=1))
+@click.argument("days", type=click.IntRange(min=1, max=MAX_RETENTION_DAYS))
 def set_retention(name: str, days: int) -> None:
     """Delete NAME's closed reports DAYS days after closing."""
-    with database.database().transaction() as db:
-        _organisation(db, name).retention_days = days
+    try:
+        with database.database().transaction() as db:
+            organisation = _organisation(db, name)
+            update_settings(db, organisation, None, days, organisation.notify_email)
+    except AdminError as error:
+        raise click.ClickException(str(error)) from None
     click.echo(f"Closed reports of {name!r} are deleted {days} days after closing.")
 
 

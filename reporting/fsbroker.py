@@ -10,7 +10,6 @@ renamed, which is atomic on one file system.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import uuid
 from pathlib import Path
@@ -21,6 +20,7 @@ from kombu.exceptions import ChannelError
 from kombu.transport import TRANSPORT_ALIASES, filesystem
 from kombu.utils.json import dumps
 
+from crypto.files import atomic_write
 from reporting.instance_files import to_the_day
 
 SCHEME = "reportingfs"
@@ -29,18 +29,15 @@ PARTIAL_SUFFIX = ".part"  # _get matches "<name>.<queue>.msg" exactly, so this i
 
 class Channel(filesystem.Channel):
     def _put(self, queue: Any, message: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        """Write to a partial name, then rename into the queue folder."""
+        """Write to a partial name, then rename into the queue folder (crypto.files: a hidden
+        `.….part` name, which kombu's `_get` skips since it is not `<name>.<queue>.msg`)."""
         name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         final = os.path.join(self.data_folder_out, name)
-        partial = final + PARTIAL_SUFFIX
         try:
-            with open(partial, "wb") as handle:
+            with atomic_write(final) as handle:
                 handle.write(dumps(message).encode("utf-8"))  # type: ignore[no-untyped-call]
-            os.replace(partial, final)
             self._to_the_day(Path(final))
         except OSError as error:
-            with contextlib.suppress(OSError):
-                os.remove(partial)
             raise ChannelError(f"Cannot add a message to {self.data_folder_out!r}") from error
 
     def _get(self, queue: Any, timeout: Any = None) -> Any:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crypto import KeyFormatError, Recipient, parse_recipient
+from reporting.exceptions import Refused
 from reporting.models import Organisation, OrganisationRecipient
 
 
-class OrganisationError(Exception):
+class OrganisationError(Refused):
     """A refused change to organisations, with a message meant for the operator."""
 
 
@@ -52,30 +55,63 @@ def _only_organisation(db: Session) -> Organisation | None:
     return db.scalar(select(Organisation))
 
 
+class KeyRefused(OrganisationError):
+    """A refused public key, with a sentence to show as it is. `conflict` when the key itself
+    is fine but clashes with the organisation's other keys."""
+
+    def __init__(self, message: str, conflict: bool = False) -> None:
+        super().__init__(message)
+        self.conflict = conflict
+
+
+def parse_public_key(text: str) -> Recipient:
+    """An age public key, never a secret one: a pasted secret key is refused without being
+    repeated, so it reaches no page, log or audit entry."""
+    if "SECRET-KEY" in text.upper():
+        raise KeyRefused(
+            "That is a private key (an age secret key): keep it on its owner's machine and "
+            "give its public key (age1pq1… or age1…) instead. Nothing was stored."
+        )
+    try:
+        return parse_recipient(text.strip())
+    except KeyFormatError as error:
+        raise KeyRefused(
+            f"This is not an age public key ({error}); it should start with age1pq1 or age1."
+        ) from None
+
+
+def check_recipient(text: str, others: Iterable[str]) -> Recipient:
+    """A key new reports may be encrypted to beside the organisation's `others`: the one
+    check for the operator's command, the admin page and a caseworker's own key.
+
+    A key already there is refused (each caseworker makes their own), and so is a key of
+    the other kind, since a report is only as strong as the weaker of its keys.
+    """
+    recipient = parse_public_key(text)
+    existing = [parse_recipient(other) for other in others]
+    if any(str(r) == str(recipient) for r in existing):
+        raise KeyRefused(
+            "This key is already one of the organisation's keys: each caseworker makes a key "
+            "of their own (reporting-caseworker keygen).",
+            conflict=True,
+        )
+    if existing and existing[0].post_quantum != recipient.post_quantum:
+        kinds = "post-quantum (age1pq1…)" if existing[0].post_quantum else "classic (age1…)"
+        raise KeyRefused(
+            f"The organisation's keys are {kinds}; mixing kinds would leave every report only "
+            "as strong as the weaker key. Give a key of the same kind (age-keygen -pq makes "
+            "post-quantum keys).",
+            conflict=True,
+        )
+    return recipient
+
+
 def add_recipient(
     db: Session, organisation: Organisation, text: str, label: str = ""
 ) -> OrganisationRecipient:
-    """Add a caseworker's public key, refusing anything that would weaken every report."""
-    if "SECRET-KEY" in text.upper():
-        raise OrganisationError("that is a private key: give the public key (age1…) instead")
-    try:
-        recipient = parse_recipient(text)
-    except KeyFormatError as error:
-        raise OrganisationError(
-            f"not an age public key ({error}); it should start with age1pq1 or age1"
-        ) from None
-    canonical = str(recipient)
-    existing = [parse_recipient(r.recipient) for r in organisation.recipients]
-    if any(str(r) == canonical for r in existing):
-        raise OrganisationError("this key is already one of the organisation's recipients")
-    if existing and existing[0].post_quantum != recipient.post_quantum:
-        kinds = "post-quantum (age1pq1…)" if existing[0].post_quantum else "classic (age1…)"
-        raise OrganisationError(
-            f"this organisation's keys are {kinds}; mixing kinds would leave every report only "
-            "as strong as the weaker key. Add a key of the same kind (age-keygen -pq makes "
-            "post-quantum keys)."
-        )
-    row = OrganisationRecipient(organisation=organisation, recipient=canonical, label=label)
+    """Add a public key of the organisation (an operator's or an admin's change)."""
+    recipient = check_recipient(text, [r.recipient for r in organisation.recipients])
+    row = OrganisationRecipient(organisation=organisation, recipient=str(recipient), label=label)
     db.add(row)
     db.flush()
     return row

@@ -12,7 +12,6 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from crypto import KeyFormatError, parse_recipient
 from crypto.webhooks import WebhookSignatureError, check_secret
 from reporting import audit
 from reporting.addresses import (
@@ -21,7 +20,12 @@ from reporting.addresses import (
     check_webhook_destination,
     parse_networks,
 )
-from reporting.administration import AdminError, same_name, sentence
+from reporting.administration import (
+    AdminError,
+    record_organisation_change,
+    same_name,
+    sentence,
+)
 from reporting.audit import Action
 from reporting.config import Settings
 from reporting.models import (
@@ -32,6 +36,7 @@ from reporting.models import (
     Message,
     Partner,
 )
+from reporting.organisations import KeyRefused, parse_public_key
 
 MAX_RECIPIENTS = 50
 
@@ -68,15 +73,10 @@ def parse_partner_recipients(text: str) -> list[str]:
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        if "SECRET-KEY" in line.upper():
-            raise AdminError(
-                f"Line {number} is a private key. Never share it: ask the partner for their "
-                "public key (age1…) and remove this one from wherever it was copied."
-            )
         try:
-            recipient = parse_recipient(line)
-        except KeyFormatError as error:
-            raise AdminError(f"Line {number} is not an age public key ({error}).") from None
+            recipient = parse_public_key(line)
+        except KeyRefused as refused:
+            raise AdminError(f"Line {number}: {refused.message}") from None
         if str(recipient) not in keys:
             keys.append(str(recipient))
             kinds.add(recipient.post_quantum)
@@ -173,16 +173,13 @@ def _channel_target(channel: DeliveryChannel) -> str:
 def _record_channel(
     db: Session, actor: Caseworker | None, channel: DeliveryChannel, what: str
 ) -> None:
-    """Audit a channel change; without an actor it was an operator at the command line."""
     owner = f" partner={channel.partner_id}" if channel.partner_id else ""
-    by = "" if actor else " by operator"
-    audit.record(
+    record_organisation_change(
         db,
-        Action.ORGANISATION_CHANGE,
-        actor=actor,
-        organisation_id=channel.organisation_id,
+        actor,
+        channel.organisation_id,
+        f"{channel.kind} {what}{owner}",
         target=_channel_target(channel),
-        detail=f"{channel.kind} {what}{owner}{by}",
     )
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from reporting import db
+from reporting.exceptions import Unavailable
 from reporting.models import RevokedSession
 
 logger = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ def revoke(session_id: str) -> None:
         )
 
 
-class RevocationsUnreadable(Exception):
+class RevocationsUnreadable(Unavailable):
     """The database could not say whether a session id was ended."""
 
 
@@ -97,4 +98,3 @@ def lookup(session_id: str) -> bool:
         raise RevocationsUnreadable from error
     _outage.answered()
     return found is not None
-

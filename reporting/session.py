@@ -21,6 +21,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
 from crypto import SecretBox
+from crypto.instance_keys import SESSION_COOKIE, derive_instance_key
 from crypto.tokens import new_secret_hex
 from reporting import revocation
 
@@ -55,7 +56,7 @@ class SealedSessionInterface(SessionInterface):
     """Seal the session with ChaCha20-Poly1305 under a key derived from SECRET_KEY."""
 
     def __init__(self, secret_key: str, idle_seconds: int, clock: Any = time.time) -> None:
-        self._box = SecretBox(secret_key.encode("utf-8"), "session")
+        self._box = SecretBox(derive_instance_key(secret_key, SESSION_COOKIE), "session")
         self._idle = idle_seconds
         self._clock = clock
 

@@ -20,17 +20,14 @@ from crypto import (
     Recipient,
     derive_keys,
     generate_codename,
-    parse_recipient,
-    reply_recipients,
 )
 from protocol import (
     AttachmentInfo,
     encode,
     followup_document,
-    reply_document,
     report_document,
 )
-from reporting.blobs import BlobStore, BlobWriter
+from reporting.blobs import BlobStore, BlobWriter, discarded_on_failure
 from reporting.db import CommitUncertain, Database
 from reporting.models import (
     Attachment,
@@ -41,7 +38,6 @@ from reporting.models import (
     Organisation,
     Report,
 )
-from reporting.organisations import recipients_of
 from reporting.outbox import plan_deliveries
 
 MAX_FILENAME_CHARS = 255
@@ -99,11 +95,8 @@ def _write_document(
     store: BlobStore, recipients: Sequence[Recipient], document: Mapping[str, Any]
 ) -> BlobWriter:
     writer = store.writer(recipients, pad_byte=b" ")
-    try:
+    with discarded_on_failure([writer]):
         writer.write(encode(document))
-    except BaseException:
-        writer.abort()
-        raise
     return writer
 
 
@@ -142,47 +135,43 @@ def store_report(
     `derive` lets the web app run the Argon2id in its bounded pool (reporting/derivations.py);
     if it refuses, the uploads already received are discarded and nothing is stored.
     """
-    writers = [u.sink for u in uploads]
     try:
-        codename = generate_codename()
-        keys = (derive or derive_keys)(codename, codename_salt)
-        document = report_document(fields, _attachment_infos(uploads), interface_language)
-        urgent = document.get("urgent") is True  # the same answer in clear as in the document
-        writers.append(_write_document(store, recipients, document))
-        blobs = commit_all(writers)
-        with database.transaction() as db:
-            db.add_all(blobs)
-            db.flush()
-            report = Report(
-                organisation_id=organisation.id,
-                lookup_id=keys.lookup_id,
-                reporter_recipient=str(keys.identity.recipient),
-                consent=_consent(fields),
-                urgent=urgent,
-            )
-            message = Message(
-                seq=0,
-                kind=MessageKind.REPORT,
-                document_blob_id=writers[-1].id,
-                attachments=_attachments(uploads),
-            )
-            report.messages.append(message)
-            db.add(report)
-            db.flush()
-            report_id = report.id
-            owner = db.get_one(Organisation, organisation.id)
-            deliveries = plan_deliveries(db, owner, message, _delivery_order(writers))
-            owner.urgent_notice_due = owner.urgent_notice_due or urgent
-            db.flush()
-            delivery_ids = [d.id for d in deliveries]
+        with discarded_on_failure(u.sink for u in uploads) as writers:
+            codename = generate_codename()
+            keys = (derive or derive_keys)(codename, codename_salt)
+            document = report_document(fields, _attachment_infos(uploads), interface_language)
+            urgent = document.get("urgent") is True  # the same answer in clear as in the document
+            writers.append(_write_document(store, recipients, document))
+            blobs = commit_all(writers)
+            with database.transaction() as db:
+                db.add_all(blobs)
+                db.flush()
+                report = Report(
+                    organisation_id=organisation.id,
+                    lookup_id=keys.lookup_id,
+                    reporter_recipient=str(keys.identity.recipient),
+                    consent=_consent(fields),
+                    urgent=urgent,
+                )
+                message = Message(
+                    seq=0,
+                    kind=MessageKind.REPORT,
+                    document_blob_id=writers[-1].id,
+                    attachments=_attachments(uploads),
+                )
+                report.messages.append(message)
+                db.add(report)
+                db.flush()
+                report_id = report.id
+                owner = db.get_one(Organisation, organisation.id)
+                deliveries = plan_deliveries(db, owner, message, _delivery_order(writers))
+                owner.urgent_notice_due = owner.urgent_notice_due or urgent
+                db.flush()
+                delivery_ids = [d.id for d in deliveries]
     except CommitUncertain as uncertain:
-        # Its rows may be stored: the blobs stay (an orphan sweep takes them if not), and the
-        # reporter is shown the codename to try later.
+        # Its rows may be stored: the blobs stay, and the reporter is shown the codename to
+        # try later.
         uncertain.codename = codename
-        raise
-    except BaseException:
-        for writer in writers:
-            writer.abort()
         raise
     return Receipt(report_id, codename, str(keys.identity), delivery_ids, urgent)
 
@@ -193,41 +182,6 @@ def next_seq(db: Any, report_id: str) -> int:
     return 0 if last is None else last + 1
 
 
-def _store_message(
-    database: Database,
-    report_id: str,
-    kind: MessageKind,
-    writers: Sequence[BlobWriter],
-    uploads: Sequence[Upload],
-) -> Stored:
-    try:
-        blobs = commit_all(writers)
-        with database.transaction() as db:
-            db.add_all(blobs)
-            db.flush()
-            message = Message(
-                report_id=report_id,
-                seq=next_seq(db, report_id),
-                kind=kind,
-                document_blob_id=writers[-1].id,
-                attachments=_attachments(uploads),
-            )
-            db.add(message)
-            db.flush()
-            deliveries = []
-            if kind is not MessageKind.REPLY:  # replies go to the reporter, not to the NGO
-                owner = db.get_one(Report, report_id).organisation
-                deliveries = plan_deliveries(db, owner, message, _delivery_order(writers))
-                db.flush()
-            return Stored(message.id, [d.id for d in deliveries])
-    except CommitUncertain:
-        raise  # its rows may be stored: the blobs stay (an orphan sweep takes them if not)
-    except BaseException:
-        for writer in writers:
-            writer.abort()
-        raise
-
-
 def store_followup(
     database: Database,
     store: BlobStore,
@@ -236,28 +190,25 @@ def store_followup(
     text: str,
     uploads: Sequence[Upload],
 ) -> Stored:
-    """Encrypt and store a reporter's follow-up to the organisation's keys."""
-    writers = [u.sink for u in uploads]
-    try:
+    """Encrypt and store a reporter's follow-up to the organisation's keys, with its
+    deliveries to the organisation's channels."""
+    with discarded_on_failure(u.sink for u in uploads) as writers:
         document = followup_document(text, _attachment_infos(uploads))
         writers.append(_write_document(store, recipients, document))
-    except BaseException:
-        for writer in writers:
-            writer.abort()
-        raise
-    return _store_message(database, report_id, MessageKind.FOLLOWUP, writers, uploads)
-
-
-def store_reply(database: Database, store: BlobStore, report: Report, text: str) -> Stored:
-    """Encrypt a reply to the reporter's key and the organisation's keys, and store it.
-
-    Caseworkers' replies are encrypted by their client (caseworker_messages.py); this
-    server-side one serves tests and operators' tools.
-    """
-    with database.sessions() as db:  # the caller's session may hold unflushed changes
-        organisation = db.get_one(Organisation, report.organisation_id)
-        recipients = reply_recipients(
-            parse_recipient(report.reporter_recipient), recipients_of(organisation)
-        )
-    writer = _write_document(store, recipients, reply_document(text))
-    return _store_message(database, report.id, MessageKind.REPLY, [writer], [])
+        blobs = commit_all(writers)
+        with database.transaction() as db:
+            db.add_all(blobs)
+            db.flush()
+            message = Message(
+                report_id=report_id,
+                seq=next_seq(db, report_id),
+                kind=MessageKind.FOLLOWUP,
+                document_blob_id=writers[-1].id,
+                attachments=_attachments(uploads),
+            )
+            db.add(message)
+            db.flush()
+            owner = db.get_one(Report, report_id).organisation
+            deliveries = plan_deliveries(db, owner, message, _delivery_order(writers))
+            db.flush()
+            return Stored(message.id, [d.id for d in deliveries])

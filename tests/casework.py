@@ -10,12 +10,23 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 import crypto
 from crypto import passwords, totp
+from protocol import encode, reply_document
+from protocol.padding import pad
 from reporting import accounts, create_app, db, migrate, signin
-from reporting.models import Caseworker, Organisation, OrganisationRecipient, Role
-from reporting.organisations import create_organisation, find_organisation
+from reporting.caseworker_messages import store_client_message
+from reporting.models import (
+    Caseworker,
+    MessageKind,
+    Organisation,
+    OrganisationRecipient,
+    Report,
+    Role,
+)
+from reporting.organisations import create_organisation, find_organisation, recipients_of
 
 PASSWORD = "a long enough passphrase"
 
@@ -131,3 +142,42 @@ def api_app(tmp_path: Path, database_url: str, **config: Any) -> Flask:
     )
     migrate.upgrade(database_url)
     return app
+
+
+def store_client_reply(
+    app: Flask, report_id: str, text: str, recipients: list[Any] | None = None
+) -> str:
+    """A caseworker's reply, stored the way production stores every reply: padded and
+    encrypted as the caseworker client does (to the reporter's key and the organisation's
+    keys, unless `recipients` says otherwise) and handed to
+    `caseworker_messages.store_client_message` by a caseworker of the organisation (one
+    without a key is made if needed). Returns the message's id."""
+    with app.app_context():
+        report = db.session().get_one(Report, report_id)
+        organisation = report.organisation
+        actor_id = db.session().scalar(
+            select(Caseworker.id).where(
+                Caseworker.organisation_id == organisation.id, Caseworker.username == "replier"
+            )
+        )
+        organisation_name = organisation.name
+    if actor_id is None:
+        actor_id = make_account(app, "replier", organisation_name, with_key=False).id
+    with app.app_context():
+        session = db.session()
+        report = session.get_one(Report, report_id)
+        if recipients is None:
+            recipients = crypto.reply_recipients(
+                crypto.parse_recipient(report.reporter_recipient),
+                recipients_of(report.organisation),
+            )
+        plaintext = pad(encode(reply_document(text)), b" ")
+        message = store_client_message(
+            db.database(),
+            app.extensions["blobs"],
+            session.get_one(Caseworker, actor_id),
+            report,
+            MessageKind.REPLY,
+            crypto.encrypt(plaintext, recipients),
+        )
+        return message.id

@@ -21,7 +21,7 @@ from crypto.inspect import binary_age_file, check_age_file
 from protocol import encode, note_document, reply_document, status_note_document
 from protocol.padding import is_padded, pad
 from reporting import db
-from reporting.models import Blob, ChannelKind, Delivery, DeliveryChannel, Message, Report
+from reporting.models import Blob, ChannelKind, Delivery, DeliveryChannel, Report
 from tests.casework import Account, api_app, api_token, make_account
 from tests.portal import codename_from, come_back, submit_report
 from tests.test_api import assert_json_error, audit_actions, call, snapshot
@@ -335,19 +335,3 @@ def test_a_message_just_under_the_limit_is_accepted(
         json={"ciphertext": ciphertext},
     )
     assert response.status_code == 201
-
-
-def test_the_server_side_reply_reaches_both_reporter_and_organisation(
-    app: Flask, client: FlaskClient, case: Case
-) -> None:
-    from reporting.submissions import store_reply
-
-    with app.app_context():
-        report = db.session().get_one(Report, case.report_id)
-        stored = store_reply(db.database(), app.extensions["blobs"], report, "Thank you.")
-        blob_id = db.session().get_one(Message, stored.message_id).document_blob_id
-    ciphertext = app.extensions["blobs"].path(blob_id).read_bytes()
-    assert json.loads(crypto.decrypt(ciphertext, [case.alice.identity]))["text"] == "Thank you."
-    assert "Thank you." in reporter_page(app, case.codename)
-    with pytest.raises(crypto.NoIdentityMatchError):
-        crypto.decrypt(ciphertext, [crypto.generate_identity()])

@@ -6,7 +6,7 @@ import pytest
 
 from crypto.chain import GENESIS, Chain
 
-KEY = b"an instance secret of enough length"
+KEY = b"a derived key of thirty-two byte"
 FIELDS = ["7", "2026-01-01T10:00:00", "org", "actor", "login", "target", "detail"]
 
 
@@ -16,8 +16,8 @@ def test_link_is_a_keyed_mac_of_the_previous_mac_and_the_fields() -> None:
     assert len(mac) == 64 and mac == mac.lower() and int(mac, 16) >= 0
     assert chain.link(GENESIS, FIELDS) == mac  # deterministic
     assert Chain(KEY).check(GENESIS, FIELDS, mac)
-    assert Chain(b"another instance secret, other key").link(GENESIS, FIELDS) != mac
-    assert not Chain(b"another instance secret, other key").check(GENESIS, FIELDS, mac)
+    assert Chain(b"another derived key, 32 bytes...").link(GENESIS, FIELDS) != mac
+    assert not Chain(b"another derived key, 32 bytes...").check(GENESIS, FIELDS, mac)
 
 
 @pytest.mark.parametrize("index", range(len(FIELDS)))
@@ -69,7 +69,8 @@ def test_check_compares_the_whole_mac() -> None:
         assert not chain.check(GENESIS, FIELDS, mac[:position] + flipped + mac[position + 1 :])
 
 
-def test_a_short_secret_is_refused_and_the_key_is_never_shown() -> None:
-    with pytest.raises(ValueError, match="at least 16 bytes"):
-        Chain(b"short")
+def test_a_key_of_the_wrong_size_is_refused_and_the_key_is_never_shown() -> None:
+    for wrong in (b"short", KEY + b"!"):
+        with pytest.raises(ValueError, match="must be 32 bytes"):
+            Chain(wrong)
     assert repr(Chain(KEY)) == "Chain()"

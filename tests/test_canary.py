@@ -34,7 +34,7 @@ from reporting import create_app, db, migrate
 from reporting.cli import DEMO_ORGANISATION, bootstrap_demo
 from reporting.models import Delivery, Report
 from reporting.queue import NOTIFY_URGENT_TASK
-from reporting.submissions import store_reply
+from tests.casework import store_client_reply
 from tests.delivery_fixtures import RunningReceiver, add_webhook
 from tests.portal import (
     codename_from,
@@ -290,8 +290,8 @@ def test_canary_never_stored_in_clear(
     # The reporter's address, forwarded address and browser are nowhere, even in the logs.
     # A caseworker's reply with the canary, which the reporter reads on the case page.
     with app.app_context():
-        report = db.session().query(Report).one()
-        store_reply(db.database(), app.extensions["blobs"], report, f"{canary} reply")
+        report_id = db.session().query(Report).one().id
+    store_client_reply(app, report_id, f"{canary} reply")
     assert f"{canary} reply" in client.get("/case").text
 
     # Nothing in clear anywhere, and no temporary file was even opened for an upload.

@@ -343,7 +343,7 @@ def test_registering_a_key_replaces_the_previous_one(app: Flask, client: FlaskCl
     [
         ("AGE-SECRET-KEY-PQ-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ", "secret key"),
         ("age-secret-key-1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq", "secret key"),
-        ("not a key", "Not an age public key"),
+        ("not a key", "not an age public key"),
     ],
 )
 def test_a_secret_key_or_junk_is_refused_and_not_echoed(

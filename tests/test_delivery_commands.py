@@ -255,9 +255,27 @@ def test_retention(runner: FlaskCliRunner, app: Flask, organisation: Caseworker)
     assert result.exit_code == 0, result.output
     assert "30 days" in result.output
     assert _organisation(app).retention_days == 30
-    for bad in ("0", "-5", "soon"):
+    for bad in ("0", "-5", "soon", "3651"):
         _fails(runner.invoke(args=["org", "retention", ORG, bad]), "DAYS", code=2)
     assert _organisation(app).retention_days == 30
+
+
+def test_notices_and_retention_are_audited_as_the_admin_page_does(
+    runner: FlaskCliRunner, app: Flask, organisation: Caseworker
+) -> None:
+    """The commands change settings through the admin page's function, so an operator's
+    change leaves the same content-free entry (no address), marked as the operator's."""
+    assert runner.invoke(args=["org", "retention", ORG, "30"]).exit_code == 0
+    assert runner.invoke(args=["org", "notify", ORG, "alerts@ngo.example"]).exit_code == 0
+    assert runner.invoke(args=["org", "retention", ORG, "30"]).exit_code == 0  # no change
+    with app.app_context():
+        entries = db.session().scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
+        details = [(e.action, e.actor_id, e.detail) for e in entries]
+    assert details == [
+        ("organisation_change", None, "retention_days=30 by operator"),
+        ("organisation_change", None, "notify=on by operator"),
+    ]
+    assert all(e.organisation_id == _organisation(app).id for e in entries)
 
 
 @pytest.mark.parametrize(

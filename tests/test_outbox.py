@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 import crypto
 from reporting import create_app, db, migrate
-from reporting.models import Delivery, DeliveryState, Report
+from reporting.models import Delivery, DeliveryState, Message, MessageKind, Report
 from reporting.outbox import retry_dead
-from reporting.submissions import store_reply
+from tests.casework import store_client_reply
 from tests.delivery_fixtures import TEST_DELIVERY, RunningReceiver, add_webhook, running_receiver
 from tests.portal import (
     Caseworker,
@@ -104,13 +104,18 @@ def test_followups_are_delivered_and_replies_are_not(
     data = {"csrf_token": csrf_token(client, "/case"), "message": "More news."}
     assert post_form(client, "/case/followup", data).status_code == 302
     with app.app_context():
-        report = db.session().scalars(select(Report)).one()
-        store_reply(db.database(), app.extensions["blobs"], report, "a reply")
-    kinds = []
+        report_id = db.session().scalars(select(Report.id)).one()
+    reply_id = store_client_reply(app, report_id, "a reply")  # as the API stores replies
     with app.app_context():
-        for row in db.session().scalars(select(Delivery)):
-            kinds.append(str(row.message_id) and row.part)
-    assert len(_deliveries(app)) == 2  # the report's document and the follow-up's
+        kinds = {
+            (message.kind, delivery.part)
+            for delivery in db.session().scalars(select(Delivery))
+            for message in [db.session().get_one(Message, delivery.message_id)]
+        }
+        assert db.session().get_one(Message, reply_id).kind == MessageKind.REPLY
+    # The report's document and the follow-up's; nothing for the reply.
+    assert kinds == {(MessageKind.REPORT, 0), (MessageKind.FOLLOWUP, 0)}
+    assert reply_id not in {d.message_id for d in _deliveries(app)}
 
 
 def test_no_channel_no_deliveries(app: Flask) -> None:

@@ -115,10 +115,10 @@ def test_a_partner_is_added_with_its_keys(
 @pytest.mark.parametrize(
     ("case", "message"),
     [
-        ("secret", "Line 2 is a private key"),
-        ("secret-classic", "Line 1 is a private key"),
+        ("secret", "Line 2: That is a private key"),
+        ("secret-classic", "Line 1: That is a private key"),
         ("none", "at least one public key"),
-        ("malformed", "Line 2 is not an age public key"),
+        ("malformed", "Line 2: This is not an age public key"),
         ("mixed", "mix post-quantum"),
         ("no-name", "This field is required"),
         ("taken", "already a partner named"),

@@ -36,7 +36,9 @@ def test_purpose_and_secret_separate_boxes() -> None:
     assert SecretBox(b"another secret of sixteen+ bytes", "session").open(sealed) is None
 
 
-def test_short_secret_is_refused_and_repr_hides_keys() -> None:
+def test_a_key_of_the_wrong_size_is_refused_and_repr_hides_keys() -> None:
     with pytest.raises(ValueError):
         SecretBox(b"short", "session")
+    with pytest.raises(ValueError):
+        SecretBox(SECRET + b"!", "session")
     assert SECRET.decode() not in repr(SecretBox(SECRET, "session"))

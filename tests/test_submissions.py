@@ -18,7 +18,8 @@ from reporting import db
 from reporting.casefile import case_view
 from reporting.models import Attachment, Blob, Message, Report, ReportStatus
 from reporting.organisations import find_organisation, recipients_of
-from reporting.submissions import Upload, store_reply, store_report
+from reporting.submissions import Upload, store_report
+from tests.casework import store_client_reply
 from tests.portal import (
     Caseworker,
     add_caseworker,
@@ -176,8 +177,9 @@ def test_the_case_page_shows_status_note_and_replies_in_order(
     with app.app_context():
         store = app.extensions["blobs"]
         report = db.session().scalars(select(Report)).one()
-        store_reply(db.database(), store, report, "First reply: are you safe?")
-        store_reply(db.database(), store, report, "Second reply:\n<b>not bold</b>")
+    store_client_reply(app, report.id, "First reply: are you safe?")
+    store_client_reply(app, report.id, "Second reply:\n<b>not bold</b>")
+    with app.app_context():
         note = store.writer([reporter.recipient], pad_byte=b" ")
         note.write(encode(status_note_document("We contacted a lawyer.")))
         note.commit()
@@ -207,11 +209,9 @@ def test_a_reply_the_reporter_cannot_read_is_shown_as_unreadable(
     client = app.test_client()
     submit_report(client)
     with app.app_context():
-        store = app.extensions["blobs"]
-        report = db.session().scalars(select(Report)).one()
-        stranger = crypto.generate_identity()
-        report.reporter_recipient = str(stranger.recipient)  # as if encrypted to another key
-        store_reply(db.database(), store, report, "not for you")
+        report_id = db.session().scalars(select(Report.id)).one()
+    stranger = crypto.generate_identity()  # as if encrypted to another key
+    store_client_reply(app, report_id, "not for you", recipients=[stranger.recipient])
     response = client.get("/case")
     assert response.status_code == 200 and "not for you" not in response.text
     assert _count(app, Message) == 2

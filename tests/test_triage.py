@@ -274,8 +274,8 @@ def test_lookups_are_scoped_to_the_organisation(
         attachment = report.messages[0].attachments[0].blob_id
         assert triage.locate_blob(session, report, document)[1] == f"{mine}-0-0.age"  # type: ignore[index]
         assert triage.locate_blob(session, report, attachment)[1] == f"{mine}-0-1.age"  # type: ignore[index]
-        assert triage.find_blob(session, report, other.messages[0].document_blob_id) is None
-        assert triage.find_blob(session, report, "not a blob") is None
+        assert triage.locate_blob(session, report, other.messages[0].document_blob_id) is None
+        assert triage.locate_blob(session, report, "not a blob") is None
         with pytest.raises(LookupError):
             triage.update_triage(session, me, other, status="closed")
 
@@ -400,7 +400,7 @@ def test_status_note_is_encrypted_to_the_reporter_and_the_organisation(
     with app.app_context():
         me = db.session().get_one(Caseworker, alice.id)
         report = db.session().get_one(Report, report_id)
-        triage.set_status_note(db.database(), store, me, report, "  We have called a lawyer.  ")
+        triage.apply_triage(db.database(), store, me, report, note="  We have called a lawyer.  ")
         first = report.status_note_blob_id  # the caller's copy is refreshed
         assert first is not None
     for identity in (reporter, alice.identity, bob.identity):
@@ -414,7 +414,7 @@ def test_status_note_is_encrypted_to_the_reporter_and_the_organisation(
     with app.app_context():
         me = db.session().get_one(Caseworker, alice.id)
         report = db.session().get_one(Report, report_id)
-        triage.set_status_note(db.database(), store, me, report, "Second note")
+        triage.apply_triage(db.database(), store, me, report, note="Second note")
         second = report.status_note_blob_id
     assert second and second != first and not store.path(first).exists()
     assert _note_text(app, second, reporter) == "Second note"
@@ -422,7 +422,7 @@ def test_status_note_is_encrypted_to_the_reporter_and_the_organisation(
     with app.app_context():
         me = db.session().get_one(Caseworker, alice.id)
         report = db.session().get_one(Report, report_id)
-        triage.set_status_note(db.database(), store, me, report, None)
+        triage.apply_triage(db.database(), store, me, report, note=None)
         assert report.status_note_blob_id is None
         assert db.session().get(Blob, second) is None
     assert not store.path(second).exists()

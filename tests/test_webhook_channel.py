@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from crypto import webhooks
-from worker.channels import webhook
-from worker.channels.webhook import DeliveryOutcome, WebhookPolicy, WebhookTarget, post_ciphertext
+from worker.channels import Outcome, webhook
+from worker.channels.webhook import WebhookPolicy, WebhookTarget, post_ciphertext
 
 LOOPBACK = WebhookPolicy(
     connect_timeout=2, read_timeout=2, allowed_networks=(ipaddress.ip_network("127.0.0.0/8"),)
@@ -107,7 +107,7 @@ def fake_dns(monkeypatch: pytest.MonkeyPatch, name: str, *answers: str) -> list[
 
 
 def post(url: str, body: bytes | Path = b"age-ciphertext", policy: WebhookPolicy = LOOPBACK,
-         **kwargs: object) -> DeliveryOutcome:  # fmt: skip
+         **kwargs: object) -> Outcome:  # fmt: skip
     return post_ciphertext(WebhookTarget(url, SECRET), "msg_1", body, EXTRA, policy, **kwargs)
 
 
@@ -118,7 +118,7 @@ def test_delivery_is_signed_and_exact(serve, tmp_path: Path, as_path: bool) -> N
     source = tmp_path / "blob.age"
     source.write_bytes(body)
     outcome = post(f"http://127.0.0.1:{server.port}/hook?t=1", source if as_path else body)
-    assert outcome == DeliveryOutcome(True, False, "")
+    assert outcome == Outcome(True, False, "")
     [(path, headers, received)] = server.requests
     assert path == "/hook?t=1" and received == body
     headers = {k.lower(): v for k, v in headers.items()}
@@ -154,7 +154,7 @@ def test_redirects_are_refused_and_not_followed(serve, status: int) -> None:
     elsewhere = serve(200)
     server = serve(status, {"Location": f"http://127.0.0.1:{elsewhere.port}/steal"})
     outcome = post(f"http://127.0.0.1:{server.port}/")
-    assert outcome == DeliveryOutcome(False, False, f"redirect refused (HTTP {status})")
+    assert outcome == Outcome(False, False, f"redirect refused (HTTP {status})")
     assert len(server.requests) == 1 and elsewhere.requests == []
 
 
@@ -169,14 +169,14 @@ def test_a_silent_server_times_out() -> None:
         policy = WebhookPolicy(1, 0.5, LOOPBACK.allowed_networks)
         started = time.monotonic()
         outcome = post(f"http://127.0.0.1:{listener.getsockname()[1]}/", policy=policy)
-        assert outcome == DeliveryOutcome(False, True, "timeout")
+        assert outcome == Outcome(False, True, "timeout")
         assert time.monotonic() - started < 0.5 + 1.5
 
 
 def test_a_closed_port_is_refused_and_retryable() -> None:
     with socket.create_server(("127.0.0.1", 0)) as probe:
         port = probe.getsockname()[1]
-    assert post(f"http://127.0.0.1:{port}/") == DeliveryOutcome(False, True, "connection refused")
+    assert post(f"http://127.0.0.1:{port}/") == Outcome(False, True, "connection refused")
 
 
 def test_loopback_needs_the_policy(serve) -> None:
@@ -184,7 +184,7 @@ def test_loopback_needs_the_policy(serve) -> None:
     for host in ("127.0.0.1", "2130706433", "0x7f.1"):  # spellings resolve first
         outcome = post(f"http://{host}:{server.port}/", policy=WebhookPolicy())
         refused = "address 127.0.0.1 is private (not in REPORTING_WEBHOOK_ALLOWED_NETWORKS)"
-        assert outcome == DeliveryOutcome(False, False, refused), host
+        assert outcome == Outcome(False, False, refused), host
     assert server.requests == []
 
 
@@ -220,7 +220,7 @@ def test_a_name_resolving_privately_is_refused(monkeypatch, no_connect) -> None:
 def test_dns_rebinding_connects_to_the_checked_address(monkeypatch, no_connect) -> None:
     asked = fake_dns(monkeypatch, "ngo.example", "93.184.216.34", "127.0.0.1")
     outcome = post("http://ngo.example:8080/hook")
-    assert outcome == DeliveryOutcome(False, True, "connection refused")
+    assert outcome == Outcome(False, True, "connection refused")
     assert asked == ["ngo.example"] and no_connect == [("93.184.216.34", 8080)]
 
 
@@ -233,7 +233,7 @@ def test_dns_rebinding_connects_to_the_checked_address(monkeypatch, no_connect) 
      ("http://ngo.example/a b", "invalid URL")],
 )  # fmt: skip
 def test_bad_urls_are_refused(no_connect, url: str, error: str) -> None:
-    assert post(url) == DeliveryOutcome(False, False, error)
+    assert post(url) == Outcome(False, False, error)
     assert no_connect == []
 
 
@@ -246,7 +246,7 @@ def test_bad_headers_are_refused(serve, extra: dict[str, str]) -> None:
     server = serve(200)
     target = WebhookTarget(f"http://127.0.0.1:{server.port}/", SECRET)
     outcome = post_ciphertext(target, "msg_1", b"x", extra, LOOPBACK)
-    assert outcome == DeliveryOutcome(False, False, "invalid header")
+    assert outcome == Outcome(False, False, "invalid header")
     assert server.requests == []
 
 
@@ -291,7 +291,7 @@ def test_a_self_signed_server_is_a_tls_error(serve, tmp_path: Path, monkeypatch)
     server = serve(200, tls=context)
     fake_dns(monkeypatch, "ngo.example", "127.0.0.1")
     outcome = post(f"https://ngo.example:{server.port}/")
-    assert outcome == DeliveryOutcome(False, False, "TLS error (certificate)")
+    assert outcome == Outcome(False, False, "TLS error (certificate)")
     assert server.requests == []
 
 

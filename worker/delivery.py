@@ -11,13 +11,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
 
 from sqlalchemy import Connection, or_, select, update
 
 from protocol.dates import today
-from protocol.headers import delivery_headers
-from reporting.addresses import parse_networks
 from reporting.blobs import BlobStore
 from reporting.config import DeliverySettings
 from reporting.db import Database
@@ -30,17 +27,13 @@ from reporting.models import (
     Organisation,
 )
 from reporting.models.common import new_id
+from worker import channels
+from worker.channels import Outcome
 
 RETRYABLE_STATES = (DeliveryState.PENDING, DeliveryState.FAILED)
 # Jitter spreads retries out; it needs no cryptographic randomness.
 _JITTER = random.Random()  # noqa: S311
 MAX_ERROR_CHARS = 200
-
-
-class Outcome(NamedTuple):
-    delivered: bool
-    retryable: bool
-    error: str
 
 
 @dataclass(frozen=True)
@@ -137,61 +130,14 @@ def claim(database: Database, delivery_id: str, lease_seconds: int) -> Claimed |
 
 
 def send(claimed: Claimed, settings: DeliverySettings, store: BlobStore) -> Outcome:
-    """Hand the ciphertext to its channel; any unexpected error is a retryable failure."""
+    """Hand the ciphertext to its channel (worker/channels/); any unexpected error is a
+    retryable failure."""
     try:
-        if claimed.kind is ChannelKind.WEBHOOK:
-            return _send_webhook(claimed, settings, store)
-        return _send_email(claimed, settings, store)
+        return channels.deliver(claimed, settings, store.read(claimed.blob_id))
     except OSError as error:
         return Outcome(False, True, f"{type(error).__name__}"[:MAX_ERROR_CHARS])
     except ValueError as error:  # a channel refusing its configuration: an operator must act
         return Outcome(False, False, f"refused: {error}"[:MAX_ERROR_CHARS])
-
-
-def _send_webhook(claimed: Claimed, settings: DeliverySettings, store: BlobStore) -> Outcome:
-    from worker.channels.webhook import WebhookPolicy, WebhookTarget, post_ciphertext
-
-    policy = WebhookPolicy(
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
-        allowed_networks=parse_networks(settings.allowed_networks),
-    )
-    result = post_ciphertext(
-        WebhookTarget(claimed.target, claimed.secret),
-        claimed.idempotency_id,
-        store.read(claimed.blob_id),
-        delivery_headers(
-            claimed.organisation,
-            claimed.report_id,
-            claimed.message_id,
-            claimed.message_kind,
-            claimed.part,
-        ),
-        policy,
-    )
-    return Outcome(result.delivered, result.retryable, result.error)
-
-
-def _send_email(claimed: Claimed, settings: DeliverySettings, store: BlobStore) -> Outcome:
-    from worker.channels.email import parse_smtp_url, send_ciphertext
-
-    if not settings.smtp_url:
-        return Outcome(False, False, "no SMTP server configured (REPORTING_SMTP_URL)")
-    what = "document" if claimed.part == 0 else f"attachment {claimed.part}"
-    result = send_ciphertext(
-        parse_smtp_url(settings.smtp_url),
-        claimed.target,
-        f"[{claimed.organisation}] new encrypted {claimed.message_kind} {what}",
-        (
-            "An encrypted item arrived through the reporting service.\n\n"
-            f"Report reference: {claimed.report_id}\nItem: {claimed.idempotency_id}\n\n"
-            "The attachment is an age file; decrypt it on a caseworker's own computer, "
-            "for example: age -d -i key.txt file.age\n"
-        ),
-        f"{claimed.idempotency_id}.age",
-        store.read(claimed.blob_id),
-    )
-    return Outcome(result.delivered, result.retryable, result.error)
 
 
 def record(

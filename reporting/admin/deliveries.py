@@ -127,8 +127,13 @@ def save_settings() -> Any:
     if not form.validate_on_submit():
         return _delivery_page(settings=form, error="Please check the settings.", status=INVALID)
     try:
+        actor = admin()
         changed = update_settings(
-            db.session(), admin(), form.retention_days.data or 0, form.notify_email.data or ""
+            db.session(),
+            actor.organisation,
+            actor,
+            form.retention_days.data or 0,
+            form.notify_email.data or "",
         )
     except AdminError as error:
         return _delivery_page(

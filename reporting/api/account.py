@@ -13,9 +13,9 @@ from reporting.api.bodies import json_object, string_field
 from reporting.api.errors import fail
 from reporting.api.shapes import caseworker_json
 from reporting.audit import Action, record
-from reporting.keys import KeyRefused, register_recipient
+from reporting.keys import register_recipient
 from reporting.models import Caseworker, DeliveryChannel, Partner, TriageTag
-from reporting.organisations import recipients_of
+from reporting.organisations import KeyRefused, recipients_of
 from reporting.signin import (
     api_caseworker,
     api_token,

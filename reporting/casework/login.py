@@ -29,6 +29,7 @@ from reporting.casework.account_forms import (
     RevokeTokenForm,
 )
 from reporting.models import Caseworker
+from reporting.organisations import KeyRefused
 from reporting.session import renew_session
 
 # Half-way through an invitation: the password is set, the authenticator not yet confirmed.
@@ -235,7 +236,7 @@ def change_key() -> Any:
         dbs = db.session()
         try:
             keys.register_recipient(dbs, _me(), form.recipient.data or "")
-        except keys.KeyRefused as error:
+        except KeyRefused as error:
             dbs.rollback()
             form.recipient.errors = [error.message]
         else:

@@ -13,7 +13,6 @@ from reporting.triage.listing import (
     Filters,
     ReportSummary,
     colleagues,
-    find_blob,
     find_report,
     list_reports,
     locate_blob,
@@ -23,7 +22,7 @@ from reporting.triage.listing import (
     summarise,
     tag_names,
 )
-from reporting.triage.notes import MAX_NOTE_CHARS, apply_triage, set_status_note
+from reporting.triage.notes import MAX_NOTE_CHARS, apply_triage, replace_status_note
 
 __all__ = [
     "MAX_NOTE_CHARS",
@@ -34,14 +33,13 @@ __all__ = [
     "TriageError",
     "apply_triage",
     "colleagues",
-    "find_blob",
     "find_report",
     "list_reports",
     "locate_blob",
     "mark_read",
     "parse_filters",
     "record_download",
-    "set_status_note",
+    "replace_status_note",
     "summarise",
     "tag_names",
     "update_triage",

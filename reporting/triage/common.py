@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from reporting.exceptions import Refused
 from reporting.models.common import ID_LENGTH
 
 
@@ -16,13 +17,8 @@ UNSET: Final[Any] = _Unset()
 """Leaves a triage field as it is (None means "clear it")."""
 
 
-class TriageError(ValueError):
+class TriageError(Refused, ValueError):
     """A refused triage change or filter: `message` is for people, `field` names the input."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def choice(kind: Any, value: Any, name: str) -> Any:

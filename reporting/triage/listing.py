@@ -279,12 +279,6 @@ def locate_blob(db: Session, report: Report, blob_id: str) -> tuple[Blob, str] |
     return None if blob is None or name is None else (blob, name)
 
 
-def find_blob(db: Session, report: Report, blob_id: str) -> Blob | None:
-    """A blob of this report, or None (another report's, or no such blob)."""
-    located = locate_blob(db, report, blob_id)
-    return None if located is None else located[0]
-
-
 def record_download(db: Session, actor: Caseworker, report: Report, blob_id: str) -> None:
     """Who fetched which ciphertext of which report."""
     record(db, Action.DOWNLOAD, actor=actor, target=report.id, detail=f"blob={blob_id}")

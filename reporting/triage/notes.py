@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import Session, object_session
 
 from crypto import EncryptionError, parse_recipient, reply_recipients
 from protocol import encode, status_note_document
 from reporting.audit import Action, record
-from reporting.blobs import BlobStore, BlobWriter
+from reporting.blobs import BlobStore, BlobWriter, discarded_on_failure
 from reporting.db import Database
 from reporting.models import Blob, Caseworker, Report
 from reporting.organisations import recipients_of
@@ -33,13 +33,29 @@ def _note_writer(store: BlobStore, report: Report, text: str) -> BlobWriter:
         writer = store.writer(recipients, pad_byte=b" ")  # aborts itself if this fails
     except EncryptionError as error:
         raise TriageError(f"The note could not be encrypted: {error}", "note") from None
-    try:
+    with discarded_on_failure([writer]):
         writer.write(encode(status_note_document(text)))
         writer.commit()
-    except BaseException:
-        writer.abort()
-        raise
     return writer
+
+
+def replace_status_note(
+    db: Session, actor: Caseworker, report: Report, blob_id: str | None
+) -> str | None:
+    """Show the reporter the note in blob `blob_id` (None: no note), audited, in the caller's
+    transaction: the one way a status note changes, whether the server encrypted it (the web
+    form) or the caseworker client did (the API).
+
+    Returns the old note's blob id, whose file the caller deletes once the change committed.
+    """
+    old = report.status_note_blob_id
+    report.status_note_blob_id = blob_id
+    db.flush()
+    if old is not None:
+        db.execute(delete(Blob).where(Blob.id == old))
+    detail = "status_note=set" if blob_id else "status_note=removed"
+    record(db, Action.REPLY, actor=actor, target=report.id, detail=detail)
+    return old
 
 
 def apply_triage(
@@ -59,39 +75,23 @@ def apply_triage(
     text = None if note is UNSET or note is None else note.strip()
     if text is not None and len(text) > MAX_NOTE_CHARS:
         raise TriageError(f"The note is longer than {MAX_NOTE_CHARS} characters.", "note")
-    writer: BlobWriter | None = None
     old_blob = None
-    try:
-        with database.transaction() as db:
-            mine = db.get_one(Report, report.id)
-            me = db.get_one(Caseworker, actor.id)
-            changed = update_triage(db, me, mine, **fields)
-            if note is not UNSET and (text or mine.status_note_blob_id):
-                if text:
-                    writer = _note_writer(store, mine, text)
-                    db.add(Blob(id=writer.id, size=writer.stored_size))
-                old_blob = mine.status_note_blob_id
-                mine.status_note_blob_id = writer.id if writer else None
-                db.flush()
-                if old_blob:
-                    db.execute(delete(Blob).where(Blob.id == old_blob))
-                detail = "status_note=set" if writer else "status_note=removed"
-                record(db, Action.REPLY, actor=me, target=mine.id, detail=detail)
-                changed.append("status_note")
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
+    with discarded_on_failure() as written, database.transaction() as db:
+        mine = db.get_one(Report, report.id)
+        me = db.get_one(Caseworker, actor.id)
+        changed = update_triage(db, me, mine, **fields)
+        if note is not UNSET and (text or mine.status_note_blob_id):
+            new_blob = None
+            if text:
+                writer = _note_writer(store, mine, text)
+                written.append(writer)
+                db.add(Blob(id=writer.id, size=writer.stored_size))
+                new_blob = writer.id
+            old_blob = replace_status_note(db, me, mine, new_blob)
+            changed.append("status_note")
     if old_blob:
         store.remove(old_blob)
     session = object_session(report)
     if session is not None:
         session.expire(report)  # the caller's copy predates this transaction
     return changed
-
-
-def set_status_note(
-    database: Database, store: BlobStore, actor: Caseworker, report: Report, text: str | None
-) -> None:
-    """Replace (or, with None or blank text, remove) the note the reporter sees."""
-    apply_triage(database, store, actor, report, note=text)

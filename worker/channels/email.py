@@ -3,7 +3,7 @@
 The server is a blind courier: it mails only ciphertext, and the subject and body
 are the caller's fixed wording. TLS is always verified against the system's CAs,
 and a password never crosses an unencrypted connection. Failures come back as an
-`EmailOutcome` (never an exception) so the Celery task can decide whether to retry;
+`Outcome` (never an exception) so the Celery task can decide whether to retry;
 its `error` is a short fixed phrase without addresses, content or credentials.
 """
 
@@ -16,11 +16,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from typing import NamedTuple
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from crypto.armoring import armor
 from reporting.addresses import check_email_address
+from worker.channels import ChannelRefused, Outcome
+
+if TYPE_CHECKING:
+    from reporting.config import DeliverySettings
+    from worker.delivery import Claimed
 
 SECURITY_MODES = ("starttls", "ssl", "none")
 _SCHEMES = {"smtp": ("starttls", 587), "smtps": ("ssl", 465), "smtp+insecure": ("none", 25)}
@@ -109,24 +114,12 @@ def parse_smtp_url(url: str) -> SmtpSettings:
     )
 
 
-class EmailOutcome(NamedTuple):
-    delivered: bool
-    retryable: bool
-    error: str  # short, fixed wording: no content, address or password
-
-
-class _Refused(Exception):
-    """Our own refusal to go on (for example: no TLS for the password); never retried."""
-
-
 def _tls_context() -> ssl.SSLContext:
     """Certificates and host names are always verified (tests replace this to trust their CA)."""
     return ssl.create_default_context()
 
 
-def send_notification(
-    settings: SmtpSettings, to: str, subject: str, body_text: str
-) -> EmailOutcome:
+def send_notification(settings: SmtpSettings, to: str, subject: str, body_text: str) -> Outcome:
     """Mail a plain-text notice. The caller writes `subject` and `body_text` from fixed
     wording: they must hold nothing from a report, since they travel and rest in clear.
     """
@@ -140,7 +133,7 @@ def send_ciphertext(
     body_text: str,
     attachment_name: str,
     ciphertext: bytes,
-) -> EmailOutcome:
+) -> Outcome:
     """Mail a binary age file, armored, as the attachment `attachment_name` (e.g. "<id>.age").
 
     The caller writes `subject` and `body_text` from fixed wording: they must hold
@@ -172,7 +165,7 @@ def _message(settings: SmtpSettings, to: str, subject: str, body_text: str) -> E
     return message
 
 
-def _send(settings: SmtpSettings, message: EmailMessage, to: str) -> EmailOutcome:
+def _send(settings: SmtpSettings, message: EmailMessage, to: str) -> Outcome:
     try:
         _submit(settings, message, to)
     except Exception as exc:
@@ -180,7 +173,7 @@ def _send(settings: SmtpSettings, message: EmailMessage, to: str) -> EmailOutcom
         if outcome is None:
             raise
         return outcome
-    return EmailOutcome(delivered=True, retryable=False, error="")
+    return Outcome(delivered=True, retryable=False, error="")
 
 
 def _submit(settings: SmtpSettings, message: EmailMessage, to: str) -> None:
@@ -197,12 +190,12 @@ def _submit(settings: SmtpSettings, message: EmailMessage, to: str) -> None:
         smtp.ehlo()
         if settings.security == "starttls":
             if not smtp.has_extn("starttls"):  # never fall back to clear text
-                raise _Refused("SMTP server offers no STARTTLS")
+                raise ChannelRefused("SMTP server offers no STARTTLS")
             smtp.starttls(context=context)
             smtp.ehlo()
         if settings.username is not None and settings.password is not None:
             if not isinstance(smtp.sock, ssl.SSLSocket):  # belt and braces to __post_init__
-                raise _Refused("SMTP refused to send credentials without TLS")
+                raise ChannelRefused("SMTP refused to send credentials without TLS")
             smtp.login(settings.username, settings.password)
         smtp.send_message(message, from_addr=settings.sender, to_addrs=[to])
     except BaseException:
@@ -216,21 +209,21 @@ def _submit(settings: SmtpSettings, message: EmailMessage, to: str) -> None:
         smtp.close()
 
 
-def _reply(code: int, what: str) -> EmailOutcome:
+def _reply(code: int, what: str) -> Outcome:
     """4xx replies are temporary by definition (RFC 5321); everything else is not."""
-    return EmailOutcome(False, 400 <= code < 500, f"SMTP {code} {what}")
+    return Outcome(False, 400 <= code < 500, f"SMTP {code} {what}")
 
 
-def _failure(exc: BaseException) -> EmailOutcome | None:
+def _failure(exc: BaseException) -> Outcome | None:
     """Map an exception to an outcome; None for a programming error, which should raise."""
-    if isinstance(exc, _Refused):
-        return EmailOutcome(False, False, str(exc))
+    if isinstance(exc, ChannelRefused):
+        return Outcome(False, False, str(exc))
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         code = min(code for code, _ in exc.recipients.values())
         return _reply(code, "recipient refused")
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         temporary = 400 <= exc.smtp_code < 500  # 454: temporary authentication failure
-        return EmailOutcome(False, temporary, "SMTP auth failed")
+        return Outcome(False, temporary, "SMTP auth failed")
     if isinstance(exc, smtplib.SMTPSenderRefused):
         return _reply(exc.smtp_code, "sender refused")
     if isinstance(exc, smtplib.SMTPDataError):
@@ -238,21 +231,43 @@ def _failure(exc: BaseException) -> EmailOutcome | None:
     if isinstance(exc, smtplib.SMTPResponseException):
         return _reply(exc.smtp_code, "error")
     if isinstance(exc, smtplib.SMTPNotSupportedError):
-        return EmailOutcome(False, False, "SMTP server lacks a needed extension (AUTH?)")
+        return Outcome(False, False, "SMTP server lacks a needed extension (AUTH?)")
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         # smtplib reports a read timeout as a disconnection; the timeout is its context.
         timeout = isinstance(exc.__context__, TimeoutError)
-        return EmailOutcome(False, True, "SMTP timeout" if timeout else "SMTP server disconnected")
+        return Outcome(False, True, "SMTP timeout" if timeout else "SMTP server disconnected")
     if isinstance(exc, smtplib.SMTPException):
-        return EmailOutcome(False, False, "SMTP error")  # e.g. no usable AUTH mechanism
+        return Outcome(False, False, "SMTP error")  # e.g. no usable AUTH mechanism
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return EmailOutcome(False, False, "SMTP TLS certificate verification failed")
+        return Outcome(False, False, "SMTP TLS certificate verification failed")
     if isinstance(exc, ssl.SSLError):
-        return EmailOutcome(False, True, "SMTP TLS error")
+        return Outcome(False, True, "SMTP TLS error")
     if isinstance(exc, TimeoutError):
-        return EmailOutcome(False, True, "SMTP timeout")
+        return Outcome(False, True, "SMTP timeout")
     if isinstance(exc, ConnectionRefusedError):
-        return EmailOutcome(False, True, "SMTP connection refused")
+        return Outcome(False, True, "SMTP connection refused")
     if isinstance(exc, OSError):
-        return EmailOutcome(False, True, "SMTP connection failed")
+        return Outcome(False, True, "SMTP connection failed")
     return None
+
+
+def deliver(item: Claimed, settings: DeliverySettings, ciphertext: bytes) -> Outcome:
+    """The channel interface (worker/channels/__init__.py): mail the armored ciphertext to
+    the channel's address, with fixed wording that names the item and nothing of its content.
+    """
+    if not settings.smtp_url:
+        return Outcome(False, False, "no SMTP server configured (REPORTING_SMTP_URL)")
+    what = "document" if item.part == 0 else f"attachment {item.part}"
+    return send_ciphertext(
+        parse_smtp_url(settings.smtp_url),
+        item.target,
+        f"[{item.organisation}] new encrypted {item.message_kind} {what}",
+        (
+            "An encrypted item arrived through the reporting service.\n\n"
+            f"Report reference: {item.report_id}\nItem: {item.idempotency_id}\n\n"
+            "The attachment is an age file; decrypt it on a caseworker's own computer, "
+            "for example: age -d -i key.txt file.age\n"
+        ),
+        f"{item.idempotency_id}.age",
+        ciphertext,
+    )

@@ -22,11 +22,17 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from crypto import webhooks
-from reporting.addresses import AddressRefused, IPNetwork, resolve_checked
+from protocol.headers import delivery_headers
+from reporting.addresses import AddressRefused, IPNetwork, parse_networks, resolve_checked
+from worker.channels import ChannelRefused, Outcome
+
+if TYPE_CHECKING:
+    from reporting.config import DeliverySettings
+    from worker.delivery import Claimed
 
 log = logging.getLogger(__name__)
 
@@ -53,49 +59,37 @@ class WebhookPolicy:
     allowed_networks: tuple[IPNetwork, ...] = ()
 
 
-class DeliveryOutcome(NamedTuple):
-    """What the worker needs: done, try again later, or stop and tell an operator."""
-
-    delivered: bool
-    retryable: bool
-    error: str
-
-
-class _Refused(Exception):
-    """A delivery we will not attempt; retrying cannot help, an operator must."""
-
-
 def _resolve(host: str, port: int, policy: WebhookPolicy) -> list[str]:
     """Every address of `host`, each checked (reporting/addresses.py, as when the channel
     was added); a refused one is a delivery no retry can fix."""
     try:
         return resolve_checked(host, port, policy.allowed_networks)
     except AddressRefused as refused:
-        raise _Refused(str(refused)) from None
+        raise ChannelRefused(str(refused)) from None
     except UnicodeError:  # a label the IDNA codec rejects, e.g. longer than 63 characters
-        raise _Refused("invalid URL") from None
+        raise ChannelRefused("invalid URL") from None
 
 
 def _check_header(name: str, value: str) -> None:
     if not _TOKEN.match(name) or any(c in value for c in "\r\n\0"):
-        raise _Refused("invalid header")
+        raise ChannelRefused("invalid header")
 
 
 def _parse(url: str) -> tuple[str, str, int, str]:
     """Scheme, host, port and request path of an acceptable URL."""
     if not url.isascii() or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
-        raise _Refused("invalid URL")
+        raise ChannelRefused("invalid URL")
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise _Refused("invalid URL") from None
+        raise ChannelRefused("invalid URL") from None
     if parts.scheme not in ("http", "https"):
-        raise _Refused("scheme refused")
+        raise ChannelRefused("scheme refused")
     if "@" in parts.netloc:
-        raise _Refused("credentials in URL refused")
+        raise ChannelRefused("credentials in URL refused")
     if not parts.hostname:
-        raise _Refused("invalid URL")
+        raise ChannelRefused("invalid URL")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80), path
 
@@ -108,7 +102,7 @@ def post_ciphertext(
     policy: WebhookPolicy,
     *,
     now: Callable[[], float] = time.time,
-) -> DeliveryOutcome:
+) -> Outcome:
     """Deliver `body` once; never raises for network or receiver trouble.
 
     Only a Path that cannot be read raises (OSError): that is our fault, not the receiver's.
@@ -124,18 +118,18 @@ def post_ciphertext(
         for name, value in extra_headers.items():
             _check_header(name, value)
             if name.lower() in _OWN_HEADERS:
-                raise _Refused("invalid header")
+                raise ChannelRefused("invalid header")
         payload = body.read_bytes() if isinstance(body, Path) else bytes(body)
         try:
             signed = webhooks.headers(target.secret, message_id, int(now()), payload)
         except webhooks.WebhookSignatureError:
-            raise _Refused("invalid webhook secret") from None
+            raise ChannelRefused("invalid webhook secret") from None
         addresses = _resolve(host, port, policy)
         outcome = _send(scheme, host, port, path, addresses, payload, signed, extra_headers, policy)
-    except _Refused as refused:
-        outcome = DeliveryOutcome(False, False, str(refused))
+    except ChannelRefused as refused:
+        outcome = Outcome(False, False, str(refused))
     except socket.gaierror:
-        outcome = DeliveryOutcome(False, True, "DNS lookup failed")
+        outcome = Outcome(False, True, "DNS lookup failed")
     log.debug("webhook to %s: %s", host, outcome.error or "delivered")
     return outcome
 
@@ -143,7 +137,7 @@ def post_ciphertext(
 def _send(
     scheme: str, host: str, port: int, path: str, addresses: list[str], payload: bytes,
     signed: Mapping[str, str], extra_headers: Mapping[str, str], policy: WebhookPolicy,
-) -> DeliveryOutcome:  # fmt: skip
+) -> Outcome:  # fmt: skip
     """Connect to a checked address, send, and classify what comes back."""
     literal = ":" in host
     host_header = f"[{host}]" if literal else host
@@ -172,18 +166,18 @@ def _send(
             response.read(RESPONSE_LIMIT)
         return _classify(response.status)
     except ssl.SSLCertVerificationError:
-        return DeliveryOutcome(False, False, "TLS error (certificate)")
+        return Outcome(False, False, "TLS error (certificate)")
     except ssl.SSLError:
-        return DeliveryOutcome(False, True, "TLS error")
+        return Outcome(False, True, "TLS error")
     except TimeoutError:
-        return DeliveryOutcome(False, True, "timeout")
+        return Outcome(False, True, "timeout")
     except ConnectionRefusedError:
-        return DeliveryOutcome(False, True, "connection refused")
+        return Outcome(False, True, "connection refused")
     except (ConnectionError, http.client.HTTPException):
-        return DeliveryOutcome(False, True, "connection lost")
+        return Outcome(False, True, "connection lost")
     except OSError as error:
         code = errno.errorcode.get(error.errno or 0, "?")
-        return DeliveryOutcome(False, True, f"network error ({code})")
+        return Outcome(False, True, f"network error ({code})")
     finally:
         if sock is not None:
             sock.close()
@@ -197,10 +191,26 @@ def _connect(addresses: list[str], port: int, timeout: float) -> tuple[socket.so
     return socket.create_connection((addresses[-1], port), timeout=timeout), addresses[-1]
 
 
-def _classify(status: int) -> DeliveryOutcome:
+def _classify(status: int) -> Outcome:
     """2xx and 409 (already received this webhook-id) are done; 408/429/5xx may pass later."""
     if 200 <= status < 300 or status == 409:
-        return DeliveryOutcome(True, False, "")
+        return Outcome(True, False, "")
     if 300 <= status < 400:
-        return DeliveryOutcome(False, False, f"redirect refused (HTTP {status})")
-    return DeliveryOutcome(False, status in (408, 429) or 500 <= status < 600, f"HTTP {status}")
+        return Outcome(False, False, f"redirect refused (HTTP {status})")
+    return Outcome(False, status in (408, 429) or 500 <= status < 600, f"HTTP {status}")
+
+
+def deliver(item: Claimed, settings: DeliverySettings, ciphertext: bytes) -> Outcome:
+    """The channel interface (worker/channels/__init__.py): POST to the organisation's URL,
+    signed with its secret, with the delivery headers that say what the item is."""
+    policy = WebhookPolicy(
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        allowed_networks=parse_networks(settings.allowed_networks),
+    )
+    headers = delivery_headers(
+        item.organisation, item.report_id, item.message_id, item.message_kind, item.part
+    )
+    return post_ciphertext(
+        WebhookTarget(item.target, item.secret), item.idempotency_id, ciphertext, headers, policy
+    )
