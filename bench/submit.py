@@ -31,7 +31,7 @@ Measured, in order, in the same run:
 
     python bench/submit.py [--quick] [--postgres-url URL] [--tmpdir DIR]
 
-`--quick` is a smoke run of a few seconds per phase (tests/test_bench_submit.py runs it);
+`--quick` is a smoke run of a few seconds per phase (tests/processes/test_bench_submit.py runs it);
 its figures are too short to judge by. Progress goes to stderr, results to stdout; the last
 line is the verdict. Processes, the schema and temp folders are removed on exit.
 """

@@ -1,0 +1,339 @@
+"""Canary: what a reporter writes never exists in clear on the server (invariant 1).
+
+A unique string goes into every field of a report, a 5 MB attachment, a
+follow-up and a caseworker's reply. Afterwards it must not appear in any file
+under the instance folder, in any database row, in Redis, in the logs or in a
+temporary file, and no temporary file may even be opened for an upload; while
+the right key (and only the right key) decrypts each blob back to it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+import werkzeug.formparser
+from flask import Flask, request
+from sqlalchemy import inspect, select, text
+
+import crypto
+from crypto.webhooks import new_secret
+from protocol import catalogue
+from protocol.catalogue import Kind
+from reporting import create_app, db
+from reporting.cli import DEMO_ORGANISATION, bootstrap_demo
+from reporting.models import Delivery, Report
+from reporting.submissions import store_reply
+from tests.support import databases, tools
+from tests.support.delivery_fixtures import RunningReceiver, add_webhook
+from tests.support.portal import (
+    codename_from,
+    come_back,
+    csrf_token,
+    file_part,
+    multipart,
+    post_form,
+    report_fields,
+)
+
+REDIS_TEST_URL = "redis://127.0.0.1:6379/14"
+ATTACHMENT_BYTES = 5 * 1024 * 1024
+
+
+@pytest.fixture
+def canary() -> str:
+    return f"CANARY-{uuid.uuid4().hex}-金丝雀"
+
+
+@pytest.fixture
+def temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private temp folder, and a record of every temporary file opened through tempfile."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    monkeypatch.setenv("TMPDIR", str(folder))
+    return folder
+
+
+TEMPFILE_FUNCTIONS = ("TemporaryFile", "NamedTemporaryFile", "SpooledTemporaryFile", "mkstemp")
+
+
+@pytest.fixture
+def opened_temp_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Werkzeug's default sink is a SpooledTemporaryFile (on disk via O_TMPFILE, invisible),
+    so scanning the folder is not enough: record every temp file the server side opens,
+    through tempfile and through the names Werkzeug's form parser imported from it."""
+    calls: list[str] = []
+    for module in (tempfile, werkzeug.formparser):
+        for name in TEMPFILE_FUNCTIONS:
+            original = getattr(module, name, None)
+            if original is None:
+                continue
+
+            def spy(*args: Any, _original: Any = original, _name: str = name, **kw: Any) -> Any:
+                calls.append(_name)
+                return _original(*args, **kw)
+
+            monkeypatch.setattr(module, name, spy)
+    return calls
+
+
+def test_the_temp_file_spy_sees_werkzeugs_default_spooling(
+    tmp_path: Path, opened_temp_files: list[str]
+) -> None:
+    """Without our request class, a 600 KB upload is spooled: the spy must notice."""
+    plain = Flask(__name__)
+
+    @plain.post("/")
+    def upload() -> str:
+        return str(len(request.files["f"].read()))
+
+    body, content_type = multipart({"f": file_part(b"x" * 600_000)})
+    response = plain.test_client().post("/", data=body, content_type=content_type)
+    assert response.text == "600000"
+    assert "SpooledTemporaryFile" in opened_temp_files
+
+
+@pytest.fixture
+def redis_db(require_tool: Any) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(REDIS_TEST_URL)
+    tools.require_redis(REDIS_TEST_URL)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def canary_app(tmp_path: Path, database_url: str, redis_db: redis.Redis, temp_dir: Path) -> Flask:
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": tmp_path / "instance",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": REDIS_TEST_URL,
+        }
+    )
+    databases.migrate_fresh(database_url)
+    return app
+
+
+def text_inputs() -> dict[str, str]:
+    """Every free-text input of the report form (its posted name) and the catalogue path its
+    answer is stored under; a repeated group's first entry stands for all of them."""
+    inputs = {}
+    for field in catalogue.walk():
+        if field.retired or not field.form_name:
+            continue
+        if field.kind not in (Kind.TEXT, Kind.LONG_TEXT, Kind.DATE):
+            continue
+        parent = field.path.rpartition(".")[0]
+        group = catalogue.field(parent) if parent else None
+        name = (
+            f"{group.form_name}-0-{field.form_name}"
+            if group and group.max_entries
+            else field.form_name
+        )
+        inputs[name] = field.path
+    return inputs
+
+
+def answer(document: dict[str, Any], path: str) -> str:
+    """The stored answer at a catalogue path (a repeated group's first entry)."""
+    value: Any = document
+    for key in path.split("."):
+        value = value[0] if isinstance(value, list) else value
+        value = value[key]
+    return str(value)
+
+
+def _needles(canary: str) -> list[bytes]:
+    """The canary as it could appear on disk: UTF-8, its ASCII half, UTF-16, JSON-escaped."""
+    ascii_part = canary.split("-金")[0]
+    return [
+        canary.encode("utf-8"),
+        ascii_part.encode("ascii"),
+        canary.encode("utf-16-le"),
+        json.dumps(canary).encode("ascii"),
+    ]
+
+
+# Who the reporter is, as the network and browser would tell: kept nowhere (invariant 4).
+REMOTE_ADDR = "203.0.113.77"
+FORWARDED_FOR = "198.51.100.23"
+USER_AGENT = "Mozilla/5.0 (CanaryPhone; UA-7d1e4f)"
+IDENTIFYING = {
+    "REMOTE_ADDR": REMOTE_ADDR,
+    "HTTP_X_FORWARDED_FOR": FORWARDED_FOR,
+    "HTTP_USER_AGENT": USER_AGENT,
+}
+
+
+def _assert_absent(data: bytes, canary: str, where: str) -> None:
+    for needle in _needles(canary):
+        assert needle not in data, f"the canary is in clear in {where}"
+    for value in IDENTIFYING.values():
+        assert value.encode() not in data, f"{value!r} is stored in {where}"
+
+
+def _scan_files(root: Path, canary: str) -> int:
+    count = 0
+    for path in root.rglob("*"):
+        if path.is_file():
+            _assert_absent(path.read_bytes(), canary, str(path))
+            count += 1
+    return count
+
+
+def _scan_database(app: Flask, canary: str) -> int:
+    rows = 0
+    with app.app_context():
+        engine = db.database().engine
+        with engine.connect() as connection:
+            for table in inspect(connection).get_table_names():
+                for row in connection.execute(text(f'SELECT * FROM "{table}"')):
+                    _assert_absent(repr(tuple(row)).encode("utf-8"), canary, f"table {table}")
+                    _assert_absent(str(tuple(row)).encode("utf-8"), canary, f"table {table}")
+                    rows += 1
+    return rows
+
+
+def _redis_values(client: redis.Redis, key: bytes) -> list[bytes]:
+    kind = client.type(key)
+    if kind == b"string":
+        return [client.get(key) or b""]
+    if kind == b"list":
+        return list(client.lrange(key, 0, -1))
+    if kind == b"hash":
+        return [b for pair in client.hgetall(key).items() for b in pair]
+    if kind == b"set":
+        return list(client.smembers(key))
+    if kind == b"zset":
+        return list(client.zrange(key, 0, -1))
+    raise AssertionError(f"unexpected Redis type {kind!r}")
+
+
+def _scan_redis(client: redis.Redis, canary: str) -> int:
+    keys = list(client.scan_iter())
+    for key in keys:
+        _assert_absent(key, canary, "a Redis key")
+        for value in _redis_values(client, key):
+            _assert_absent(value, canary, f"Redis value of {key!r}")
+    return len(keys)
+
+
+def test_canary_never_stored_in_clear(
+    canary_app: Flask,
+    canary: str,
+    temp_dir: Path,
+    opened_temp_files: list[str],
+    redis_db: redis.Redis,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    app = canary_app
+    # The demo set-up of `make run`: its caseworker key is what must read everything back.
+    demo_key_path = bootstrap_demo(app)
+    assert demo_key_path is not None
+    [demo_key] = crypto.parse_identities(demo_key_path.read_text())
+    # A webhook channel, so delivery tasks are queued in Redis (no worker takes them here).
+    add_webhook(
+        app, DEMO_ORGANISATION, RunningReceiver("https://ngo.example/", new_secret(), temp_dir)
+    )
+    client = app.test_client()
+    client.environ_base.update(IDENTIFYING)
+    attachment = (canary.encode("utf-8") + os.urandom(4096)) * (ATTACHMENT_BYTES // 4200)
+
+    # A report with the canary in every text field of the catalogue and in a 5 MB attachment.
+    typed = {name: canary for name in text_inputs()}
+    fields = report_fields(
+        **{**typed, "narrative": f"{canary} They told my father I must come back. " * 3}
+    )
+    fields["attachments"] = [file_part(attachment, f"{canary}.bin", "application/octet-stream")]
+    response = post_form(client, "/report", {"csrf_token": csrf_token(client, "/report"), **fields})
+    assert response.status_code == 200, response.text[:500]
+    codename = codename_from(response)
+
+    # A follow-up with the canary and a file, after coming back with the codename.
+    client = app.test_client()
+    client.environ_base.update(IDENTIFYING)
+    assert come_back(client, codename).status_code == 302
+    followup = {
+        "csrf_token": csrf_token(client, "/case"),
+        "message": f"{canary} and they came again to my parents' home last week.",
+        "attachments": [file_part(canary.encode() * 100, "more.txt")],
+    }
+    assert post_form(client, "/case/followup", followup).status_code == 302
+
+    # The reporter's address, forwarded address and browser are nowhere, even in the logs.
+    # A caseworker's reply with the canary, which the reporter reads on the case page.
+    with app.app_context():
+        report = db.session().query(Report).one()
+        store_reply(db.database(), app.extensions["blobs"], report, f"{canary} reply")
+    assert f"{canary} reply" in client.get("/case").text
+
+    # Nothing in clear anywhere, and no temporary file was even opened for an upload.
+    assert opened_temp_files == []
+    assert _scan_files(Path(app.instance_path), canary) >= 6
+    assert _scan_files(temp_dir, canary) == 0
+    assert _scan_database(app, canary) >= 6
+    scanned = _scan_redis(redis_db, canary)
+    assert scanned >= 2  # the rate-limit counters, and the queue of delivery tasks
+    queued = redis_db.lrange("reporting", 0, -1)
+    assert len(queued) == 2 + 2  # report document and file, follow-up document and file
+    with app.app_context():
+        delivery_ids = set(db.session().scalars(select(Delivery.id)))
+    for raw in queued:  # a task message holds a delivery id and nothing else
+        envelope = json.loads(raw)
+        args, kwargs, _ = json.loads(base64.b64decode(envelope["body"]))
+        assert len(args) == 1 and args[0] in delivery_ids and kwargs == {}
+    captured = capfd.readouterr()
+    _assert_absent((captured.out + captured.err).encode("utf-8"), canary, "stdout/stderr")
+    _assert_absent(caplog.text.encode("utf-8"), canary, "the logs")
+
+    # The caseworker's key opens the report, follow-up, files and reply; the reporter's key
+    # only the reply.
+    plaintexts = _decrypt_all_readable(app, demo_key)
+    documents = [json.loads(p) for p in plaintexts.values() if p.startswith(b"{")]
+    report_doc = next(d for d in documents if d["kind"] == "report")
+    for path in text_inputs().values():
+        assert canary in answer(report_doc, path), path
+    info = report_doc["attachments"][0]
+    assert info["filename"] == f"{canary}.bin" and info["size"] == len(attachment)
+    stored = plaintexts[info["blob"]]
+    assert stored[: info["size"]] == attachment and set(stored[info["size"] :]) <= {0}
+    assert any(d["kind"] == "followup" and canary in d["text"] for d in documents)
+    # The reply is encrypted to the reporter and to the organisation's keys.
+    assert [d["text"] for d in documents if d["kind"] == "reply"] == [f"{canary} reply"]
+
+    reporter = crypto.parse_identity(_reporter_identity(app, codename))
+    replies = _decrypt_all_readable(app, reporter)
+    assert [json.loads(p)["text"] for p in replies.values()] == [f"{canary} reply"]
+
+    # Only the right keys: a stranger's key opens nothing.
+    assert _decrypt_all_readable(app, crypto.generate_identity()) == {}
+
+
+def _decrypt_all_readable(app: Flask, identity: Any) -> dict[str, bytes]:
+    store = app.extensions["blobs"]
+    opened = {}
+    for blob_id in store.ids():
+        try:
+            opened[blob_id] = crypto.decrypt(store.path(blob_id).read_bytes(), [identity])
+        except crypto.NoIdentityMatchError:
+            continue
+    return opened
+
+
+def _reporter_identity(app: Flask, codename: str) -> str:
+    return str(crypto.derive_keys(codename, app.config["SETTINGS"].codename_salt).identity)
