@@ -21,8 +21,7 @@ from crypto.tokens import token_digest
 from reporting import accounts, audit, db, login_throttle, signin
 from reporting.models import AuditEntry, Caseworker, LoginThrottle, Role
 from reporting.organisations import create_organisation, find_organisation
-from tests.app.test_casework_login import is_signed_in, login
-from tests.support.casework import PASSWORD, make_account, sign_in
+from tests.support.casework import PASSWORD, is_signed_in, login, make_account, sign_in
 from tests.support.enrolment import create_admin
 from tests.support.portal import csrf_token
 from tests.support.processes import ROOT, clean_environ

@@ -5,7 +5,6 @@ it, stored as given, read by the reporter (replies, the status note) or by no re
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,9 +21,16 @@ from protocol import encode, note_document, reply_document, status_note_document
 from protocol.padding import is_padded, pad
 from reporting import db
 from reporting.models import Blob, ChannelKind, Delivery, DeliveryChannel, Message, Report
-from tests.app.test_api import assert_json_error, audit_actions, call, snapshot
+from tests.support.api import (
+    assert_json_error,
+    audit_actions,
+    call,
+    reporter_page,
+    shown_messages,
+    snapshot,
+)
 from tests.support.casework import Account, api_app, api_token, make_account
-from tests.support.portal import codename_from, come_back, submit_report
+from tests.support.portal import codename_from, submit_report
 
 
 @pytest.fixture
@@ -73,19 +79,6 @@ def client_ciphertext(
         report = call(client, "GET", f"/reports/{case.report_id}", case.token).get_json()
         recipients.append(crypto.parse_recipient(report["reporter_recipient"]))
     return crypto.encrypt(pad(document(kind, text), b" "), recipients, armor=True).decode("ascii")
-
-
-def reporter_page(app: Flask, codename: str) -> str:
-    """The case page as the reporter sees it on coming back with the codename."""
-    reporter = app.test_client()
-    assert come_back(reporter, codename).status_code == 302
-    page = reporter.get("/case")
-    assert page.status_code == 200
-    return page.text
-
-
-def shown_messages(page: str) -> list[str]:
-    return re.findall(r'class="message message-(\w+)"', page)
 
 
 def test_a_reply_from_the_client_reaches_the_reporter(

@@ -21,9 +21,9 @@ import crypto
 from reporting import create_app, derivations
 from reporting.config import Limits
 from reporting.derivations import DERIVATION_NICENESS, DerivationBusy, DerivationPool
-from tests.app.test_bad_input import assert_error_page, assert_nothing_more_stored, stored_state
 from tests.support import databases
 from tests.support.portal import add_caseworker, codename_from, come_back, file_part, submit_report
+from tests.support.refusals import assert_error_page, assert_nothing_more_stored, stored_state
 
 SALT = b"s" * 16
 BUSY = "The service is very busy right now. Nothing was stored. Please try again in a minute."

@@ -23,7 +23,7 @@ import pytest
 import redis
 import werkzeug.formparser
 from flask import Flask, request
-from sqlalchemy import inspect, select, text
+from sqlalchemy import select
 
 import crypto
 from crypto.webhooks import new_secret
@@ -44,8 +44,15 @@ from tests.support.portal import (
     post_form,
     report_fields,
 )
+from tests.support.scans import (
+    IDENTIFYING,
+    REDIS_TEST_URL,
+    assert_absent,
+    scan_database,
+    scan_files,
+    scan_redis,
+)
 
-REDIS_TEST_URL = "redis://127.0.0.1:6379/14"
 ATTACHMENT_BYTES = 5 * 1024 * 1024
 
 
@@ -156,81 +163,6 @@ def answer(document: dict[str, Any], path: str) -> str:
     return str(value)
 
 
-def _needles(canary: str) -> list[bytes]:
-    """The canary as it could appear on disk: UTF-8, its ASCII half, UTF-16, JSON-escaped."""
-    ascii_part = canary.split("-金")[0]
-    return [
-        canary.encode("utf-8"),
-        ascii_part.encode("ascii"),
-        canary.encode("utf-16-le"),
-        json.dumps(canary).encode("ascii"),
-    ]
-
-
-# Who the reporter is, as the network and browser would tell: kept nowhere (invariant 4).
-REMOTE_ADDR = "203.0.113.77"
-FORWARDED_FOR = "198.51.100.23"
-USER_AGENT = "Mozilla/5.0 (CanaryPhone; UA-7d1e4f)"
-IDENTIFYING = {
-    "REMOTE_ADDR": REMOTE_ADDR,
-    "HTTP_X_FORWARDED_FOR": FORWARDED_FOR,
-    "HTTP_USER_AGENT": USER_AGENT,
-}
-
-
-def _assert_absent(data: bytes, canary: str, where: str) -> None:
-    for needle in _needles(canary):
-        assert needle not in data, f"the canary is in clear in {where}"
-    for value in IDENTIFYING.values():
-        assert value.encode() not in data, f"{value!r} is stored in {where}"
-
-
-def _scan_files(root: Path, canary: str) -> int:
-    count = 0
-    for path in root.rglob("*"):
-        if path.is_file():
-            _assert_absent(path.read_bytes(), canary, str(path))
-            count += 1
-    return count
-
-
-def _scan_database(app: Flask, canary: str) -> int:
-    rows = 0
-    with app.app_context():
-        engine = db.database().engine
-        with engine.connect() as connection:
-            for table in inspect(connection).get_table_names():
-                for row in connection.execute(text(f'SELECT * FROM "{table}"')):
-                    _assert_absent(repr(tuple(row)).encode("utf-8"), canary, f"table {table}")
-                    _assert_absent(str(tuple(row)).encode("utf-8"), canary, f"table {table}")
-                    rows += 1
-    return rows
-
-
-def _redis_values(client: redis.Redis, key: bytes) -> list[bytes]:
-    kind = client.type(key)
-    if kind == b"string":
-        return [client.get(key) or b""]
-    if kind == b"list":
-        return list(client.lrange(key, 0, -1))
-    if kind == b"hash":
-        return [b for pair in client.hgetall(key).items() for b in pair]
-    if kind == b"set":
-        return list(client.smembers(key))
-    if kind == b"zset":
-        return list(client.zrange(key, 0, -1))
-    raise AssertionError(f"unexpected Redis type {kind!r}")
-
-
-def _scan_redis(client: redis.Redis, canary: str) -> int:
-    keys = list(client.scan_iter())
-    for key in keys:
-        _assert_absent(key, canary, "a Redis key")
-        for value in _redis_values(client, key):
-            _assert_absent(value, canary, f"Redis value of {key!r}")
-    return len(keys)
-
-
 def test_canary_never_stored_in_clear(
     canary_app: Flask,
     canary: str,
@@ -284,10 +216,10 @@ def test_canary_never_stored_in_clear(
 
     # Nothing in clear anywhere, and no temporary file was even opened for an upload.
     assert opened_temp_files == []
-    assert _scan_files(Path(app.instance_path), canary) >= 6
-    assert _scan_files(temp_dir, canary) == 0
-    assert _scan_database(app, canary) >= 6
-    scanned = _scan_redis(redis_db, canary)
+    assert scan_files(Path(app.instance_path), canary) >= 6
+    assert scan_files(temp_dir, canary) == 0
+    assert scan_database(app, canary) >= 6
+    scanned = scan_redis(redis_db, canary)
     assert scanned >= 2  # the rate-limit counters, and the queue of delivery tasks
     queued = redis_db.lrange("reporting", 0, -1)
     assert len(queued) == 2 + 2  # report document and file, follow-up document and file
@@ -298,8 +230,8 @@ def test_canary_never_stored_in_clear(
         args, kwargs, _ = json.loads(base64.b64decode(envelope["body"]))
         assert len(args) == 1 and args[0] in delivery_ids and kwargs == {}
     captured = capfd.readouterr()
-    _assert_absent((captured.out + captured.err).encode("utf-8"), canary, "stdout/stderr")
-    _assert_absent(caplog.text.encode("utf-8"), canary, "the logs")
+    assert_absent((captured.out + captured.err).encode("utf-8"), canary, "stdout/stderr")
+    assert_absent(caplog.text.encode("utf-8"), canary, "the logs")
 
     # The caseworker's key opens the report, follow-up, files and reply; the reporter's key
     # only the reply.

@@ -17,26 +17,20 @@ from crypto import passwords
 from reporting import accounts, db, signin
 from reporting.models import ApiToken, AuditEntry, Caseworker, LoginThrottle, OrganisationRecipient
 from reporting.session import SealedSessionInterface
-from tests.support.casework import PASSWORD, Account, api_token, make_account, sign_in
+from tests.support.casework import (
+    ACCOUNT,
+    LOGIN,
+    PASSWORD,
+    Account,
+    api_token,
+    is_signed_in,
+    login,
+    make_account,
+    sign_in,
+)
 from tests.support.portal import csrf_token
 
-LOGIN = "/casework/login"
-ACCOUNT = "/casework/account"
 NEW_PASSWORD = "another long passphrase"
-
-
-def login(
-    client: FlaskClient,
-    username: str,
-    password: str,
-    code: str,
-    query: str = "",
-) -> TestResponse:
-    token = csrf_token(client, LOGIN)
-    return client.post(
-        LOGIN + query,
-        data={"csrf_token": token, "username": username, "password": password, "code": code},
-    )
 
 
 def post_account_form(
@@ -54,12 +48,6 @@ def post_account_form(
 def audit_rows(app: Flask) -> list[AuditEntry]:
     with app.app_context():
         return list(db.session().scalars(select(AuditEntry).order_by(AuditEntry.seq)))
-
-
-def is_signed_in(client: FlaskClient) -> bool:
-    response = client.get(ACCOUNT)
-    assert response.status_code in (200, 302)
-    return response.status_code == 200
 
 
 def test_login_with_password_and_code_opens_the_account_page(

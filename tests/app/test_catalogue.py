@@ -23,8 +23,8 @@ from caseworker_client.escalate import build_package, redactable
 from protocol import catalogue, fieldtable
 from protocol.catalogue import Choice, Field, Kind
 from reporting.reporter.report_form import report_form
+from tests.support.client_cache import REPORT_ID, Cache, invoke
 from tests.support.portal import Caseworker, submit_report
-from tests.unit.test_client_local import REPORT_ID, Cache, invoke
 
 METHOD = Field(
     "synthetic_method",

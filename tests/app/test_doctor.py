@@ -19,8 +19,8 @@ from reporting.doctor import Finding, Severity
 from reporting.models import Organisation, OrganisationRecipient
 from reporting.organisations import create_organisation
 from reporting.uploads import EncryptingRequest
-from tests.processes.test_deploy import DEPLOY, env_example
 from tests.support.databases import fresh_database
+from tests.support.deploy import DEPLOY, env_example
 from tests.support.portal import add_caseworker
 
 GUNICORN_CONFIG = DEPLOY / "gunicorn.conf.py"

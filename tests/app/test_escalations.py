@@ -32,27 +32,28 @@ from reporting.models import (
     Partner,
     Report,
 )
-from tests.app.test_api import (
+from tests.support import tools
+from tests.support.api import (
     World,
     assert_json_error,
     audit_actions,
     call,
     file_report,
     make_world,
+    reporter_page,
+    shown_messages,
     snapshot,
 )
-from tests.app.test_api_messages import reporter_page, shown_messages
-from tests.app.test_canary import (
-    REDIS_TEST_URL,
-    _assert_absent,
-    _scan_database,
-    _scan_files,
-    _scan_redis,
-)
-from tests.support import tools
 from tests.support.casework import api_app
 from tests.support.delivery_fixtures import TEST_DELIVERY, running_receiver
 from tests.support.portal import file_part, multipart
+from tests.support.scans import (
+    REDIS_TEST_URL,
+    assert_absent,
+    scan_database,
+    scan_files,
+    scan_redis,
+)
 from worker import delivery
 
 
@@ -547,15 +548,15 @@ def test_canary_in_replies_notes_and_escalations_is_never_in_clear(
     )
     assert response.status_code == 201, response.text
 
-    _assert_absent(response.data, canary, "the API's answer")
-    assert _scan_files(Path(app.instance_path), canary) >= 7
-    assert _scan_database(app, canary) > 0
-    assert _scan_redis(redis_db, canary) >= 1
+    assert_absent(response.data, canary, "the API's answer")
+    assert scan_files(Path(app.instance_path), canary) >= 7
+    assert scan_database(app, canary) > 0
+    assert scan_redis(redis_db, canary) >= 1
     queued = redis_db.lrange("reporting", 0, -1)
     assert len(queued) == 2  # the escalation's document and file, by delivery id only
     captured = capfd.readouterr()
-    _assert_absent((captured.out + captured.err).encode("utf-8"), canary, "stdout/stderr")
-    _assert_absent(caplog.text.encode("utf-8"), canary, "the logs")
+    assert_absent((captured.out + captured.err).encode("utf-8"), canary, "stdout/stderr")
+    assert_absent(caplog.text.encode("utf-8"), canary, "the logs")
 
     # Only the right keys: the reporter reads the reply and status note; the organisation
     # reads those and the note; only the partner reads the escalation; a stranger nothing.

@@ -22,7 +22,6 @@ import crypto
 from reporting import db
 from reporting.casefile import read_document
 from reporting.models import AuditEntry, Blob, Report, ReportStatus, Severity, TriageTag
-from tests.app.test_canary import _scan_database, _scan_files
 from tests.support.casework import Account, api_app, make_account, sign_in
 from tests.support.portal import (
     Caseworker,
@@ -33,6 +32,7 @@ from tests.support.portal import (
     post_form,
     submit_report,
 )
+from tests.support.scans import scan_database, scan_files
 
 RECEIVING = "Test organisation"
 OTHER = "Other organisation"
@@ -406,8 +406,8 @@ def test_canary_status_note_is_never_stored_in_clear(
     note = report_row(app, report.id)["note"]
     assert note is not None
 
-    assert _scan_files(Path(app.instance_path), canary) >= 2  # the report and the note
-    assert _scan_database(app, canary) >= 5
+    assert scan_files(Path(app.instance_path), canary) >= 2  # the report and the note
+    assert scan_database(app, canary) >= 5
     captured = capfd.readouterr()
     for text in (caplog.text, captured.out, captured.err):
         assert canary not in text and canary.split("-金")[0] not in text

@@ -23,15 +23,15 @@ from werkzeug.test import TestResponse
 
 import crypto
 from protocol.padding import pad
-from tests.app.test_bad_input import (
+from tests.support.casework import api_token, bearer, sign_in
+from tests.support.fuzzing import forms_on
+from tests.support.portal import NARRATIVE, Caseworker, csrf_token, submit_report
+from tests.support.refusals import (
     assert_error_page,
     assert_nothing_stored,
     assert_refused,
     page_text,
 )
-from tests.support.casework import api_token, bearer, sign_in
-from tests.support.fuzzing import forms_on
-from tests.support.portal import NARRATIVE, Caseworker, csrf_token, submit_report
 from tests.support.world import World, build_world, fill_url, routes, snapshot
 
 NOT_AS_SENT = "This form was not sent the way the page sends it"

@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 from caseworker_client.cli import main as client_main
 from reporting import accounts, db, migrate
 from reporting.models import Caseworker, Role
-from tests.app.test_admin import ORG, OTHER, admin_app, errors_shown, post, signed_in
+from tests.support.admin import ORG, OTHER, admin_app, errors_shown, post, signed_in
 from tests.support.casework import Account, make_account
 from tests.support.portal import csrf_token
 from tests.support.processes import free_port

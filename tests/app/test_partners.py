@@ -34,7 +34,7 @@ from reporting.models import (
     Partner,
     Report,
 )
-from tests.app.test_admin import (
+from tests.support.admin import (
     People,
     admin_app,
     audit_count,

@@ -5,9 +5,7 @@ example that names every setting the app reads, at its real default."""
 from __future__ import annotations
 
 import re
-import shlex
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,12 +17,16 @@ from reporting.config import load_settings
 from reporting.db import Base
 from reporting.doctor import check_onion
 from tests.support.databases import fresh_database
+from tests.support.deploy import (
+    DEPLOY,
+    ROOT,
+    env_example,
+    localised,
+    unit_settings,
+)
 from tests.support.processes import Processes
 
-ROOT = Path(__file__).resolve().parents[2]
-DEPLOY = ROOT / "deploy"
 UNITS = sorted((DEPLOY / "systemd").glob("*.service"))
-INSTALL_PREFIX = "/opt/reporting"
 SANDBOX = {
     "User": "reporting",
     "ProtectSystem": "strict",
@@ -38,44 +40,6 @@ SANDBOX = {
     "UMask": "0077",
     "EnvironmentFile": "/etc/reporting/reporting.env",
 }
-
-
-def unit_settings(path: Path) -> dict[str, list[str]]:
-    """A unit's [Service] section: each key with all its values, in order."""
-    values: dict[str, list[str]] = {}
-    section = None
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if not line or line.startswith(("#", ";")):
-            continue
-        if line.startswith("["):
-            section = line
-        elif section == "[Service]":
-            key, _, value = line.partition("=")
-            values.setdefault(key, []).append(value)
-    return values
-
-
-def localised(text: str) -> str:
-    """Unit text with the install prefix pointed at this checkout and its virtualenv."""
-    return text.replace(f"{INSTALL_PREFIX}/.venv", sys.prefix).replace(INSTALL_PREFIX, str(ROOT))
-
-
-def exec_start(name: str) -> list[str]:
-    """The command a unit runs, as it would run from this checkout."""
-    (command,) = unit_settings(DEPLOY / "systemd" / name)["ExecStart"]
-    return shlex.split(localised(command))
-
-
-def env_example() -> tuple[dict[str, str], dict[str, str]]:
-    """deploy/env.example's settings: (set, commented out at their defaults)."""
-    active: dict[str, str] = {}
-    defaults: dict[str, str] = {}
-    for line in (DEPLOY / "env.example").read_text(encoding="utf-8").splitlines():
-        match = re.fullmatch(r"(# )?([A-Z][A-Z0-9_]*)=(.*)", line)
-        if match:
-            (defaults if match.group(1) else active)[match.group(2)] = match.group(3)
-    return active, defaults
 
 
 def torrc_services() -> tuple[dict[str, str], list[dict[str, list[str]]]]:

@@ -43,7 +43,7 @@ from reporting import create_app, db, migrate
 from reporting.config import DeliverySettings
 from reporting.models import Role, TriageTag
 from reporting.organisations import find_organisation
-from tests.app.test_admin import post, signed_in
+from tests.support.admin import post, signed_in
 from tests.support.casework import Account, make_account
 from tests.support.portal import multipart
 from tests.support.processes import Process, Processes, RedisServer, clean_environ, free_port

@@ -25,8 +25,8 @@ from sqlalchemy import select
 import crypto
 from reporting import create_app, db
 from reporting.models import Delivery, DeliveryState, Report
-from tests.processes.test_deploy import DEPLOY, env_example, exec_start
 from tests.support.delivery_fixtures import RunningReceiver, add_webhook, running_receiver
+from tests.support.deploy import DEPLOY, env_example, exec_start
 from tests.support.portal import (
     NARRATIVE,
     Caseworker,

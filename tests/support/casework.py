@@ -10,13 +10,20 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 import crypto
 from crypto import passwords, totp
 from reporting import accounts, create_app, db, signin
-from reporting.models import Caseworker, Organisation, OrganisationRecipient, Role
+from reporting.models import (
+    Caseworker,
+    Organisation,
+    OrganisationRecipient,
+    Role,
+)
 from reporting.organisations import create_organisation, find_organisation
 from tests.support import databases
+from tests.support.portal import csrf_token
 
 PASSWORD = "a long enough passphrase"
 
@@ -132,3 +139,29 @@ def api_app(tmp_path: Path, database_url: str, **config: Any) -> Flask:
     )
     databases.migrate_fresh(database_url)
     return app
+
+
+LOGIN = "/casework/login"
+
+
+ACCOUNT = "/casework/account"
+
+
+def login(
+    client: FlaskClient,
+    username: str,
+    password: str,
+    code: str,
+    query: str = "",
+) -> TestResponse:
+    token = csrf_token(client, LOGIN)
+    return client.post(
+        LOGIN + query,
+        data={"csrf_token": token, "username": username, "password": password, "code": code},
+    )
+
+
+def is_signed_in(client: FlaskClient) -> bool:
+    response = client.get(ACCOUNT)
+    assert response.status_code in (200, 302)
+    return response.status_code == 200

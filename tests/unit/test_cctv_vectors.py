@@ -2,20 +2,14 @@
 
 Each failure vector must raise the matching DecryptionError subclass, so that a
 low-level failure is never masked by a higher-level one; the plaintext released
-before a payload failure must hash to the vector's `payload:`.
-
-The vectors are not part of this repository. They are read from the folder named by
-`$AGE_TESTVECTORS`, or else from `shared/testvectors/age` in the folder that holds the
-checkout's folder (where the development machines keep them).
+before a payload failure must hash to the vector's `payload:` (tests/support/age_vectors.py
+says where the vectors are read from).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
-import zlib
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -31,9 +25,7 @@ from crypto import (
     parse_identity,
 )
 from crypto.format import Source, encode_header, parse_header
-
-DEFAULT_VECTORS = Path(__file__).resolve().parents[3] / "shared/testvectors/age"
-VECTORS = Path(os.environ.get("AGE_TESTVECTORS", DEFAULT_VECTORS))
+from tests.support.age_vectors import all_vectors, load
 
 EXPECT = {
     "armor failure": ArmorError,
@@ -42,47 +34,6 @@ EXPECT = {
     "HMAC failure": MACError,
     "payload failure": PayloadError,
 }
-
-
-@dataclass
-class Vector:
-    name: str
-    expect: str
-    body: bytes
-    payload: str | None = None
-    identities: list[str] = field(default_factory=list)
-    passphrases: list[str] = field(default_factory=list)
-    armored: bool = False
-
-
-def load(path: Path) -> Vector:
-    raw = path.read_bytes()
-    head, body = raw.split(b"\n\n", 1)
-    vec = Vector(path.name, "", body)
-    compressed = False
-    for line in head.decode().splitlines():
-        key, value = line.split(": ", 1)
-        if key == "expect":
-            vec.expect = value
-        elif key == "payload":
-            vec.payload = value
-        elif key == "identity":
-            vec.identities.append(value)
-        elif key == "passphrase":
-            vec.passphrases.append(value)
-        elif key == "armored":
-            vec.armored = value == "yes"
-        elif key == "compressed":
-            compressed = value == "zlib"
-    if compressed:
-        vec.body = zlib.decompress(vec.body)
-    return vec
-
-
-def all_vectors() -> list[Path]:
-    paths = sorted(p for p in VECTORS.iterdir() if p.name != "README.md")
-    assert len(paths) == 143, f"expected the 143 CCTV vectors in {VECTORS}"
-    return paths
 
 
 def test_vectors_present() -> None:

@@ -25,7 +25,7 @@ from caseworker_client.escalate import (
 )
 from caseworker_client.partner_files import seal_attachment
 from protocol import AttachmentInfo, followup_document, report_document
-from tests.unit.test_client_local import Cache
+from tests.support.client_cache import Cache
 
 FIELDS: dict[str, Any] = {
     "methods": ["association_or_station"],

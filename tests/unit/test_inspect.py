@@ -12,7 +12,7 @@ import crypto
 from crypto import ArmorError, HeaderError, PayloadError, ScryptRecipient
 from crypto.inspect import AgeFileCheck, binary_age_file, check_age_file
 from crypto.stream import ENCRYPTED_CHUNK_SIZE
-from tests.unit.test_cctv_vectors import all_vectors, load
+from tests.support.age_vectors import all_vectors, load
 
 CHUNK = 64 * 1024
 

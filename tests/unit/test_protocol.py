@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 import protocol
 from protocol import AttachmentInfo, DocumentError, catalogue, padded_size
+from tests.support.documents import V1_REPORT
 
 FIELDS = {
     "categories": ["pressure_to_return", "online"],
@@ -113,21 +114,6 @@ def test_a_reader_refuses_another_kind(kind: str) -> None:
 def test_unknown_schemas_are_refused(schema: Any) -> None:
     with pytest.raises(DocumentError, match="schema"):
         protocol.read({**protocol.reply_document("hello"), "schema": schema})
-
-
-# A report exactly as reporting/v1 stored them (before reporting/v2 existed).
-V1_REPORT: dict[str, Any] = {
-    "schema": "reporting/v1", "kind": "report", "written_on": "2026-11-28",
-    "categories": ["police_station", "livelihood", "relatives_detained"],
-    "narrative": "They called my mother again and asked about my work.",
-    "where": {"country": "NL", "city": "Utrecht"},
-    "when": {"from": "2025-03", "to": "", "note": ""},
-    "who": {"people": "Mr Wang", "affiliation": "", "station_address": ""},
-    "family": [{"relation": "mother", "location": "Fuzhou", "what_happened": "questioned"}],
-    "attachments": [{"blob": "ab" * 16, "filename": "a.png", "content_type": "image/png",
-                     "size": 10}],
-    "consent": "anonymised", "reply_language": "zh_Hans", "interface_language": "zh_Hans",
-}  # fmt: skip
 
 
 def test_a_v1_report_reads_upgraded_to_v2_in_memory() -> None:

@@ -3,7 +3,7 @@
 A newcomer with a fresh clone has only what is in it, so the README, the docs and the
 code's comments must point at `docs/design.md` (and other files of the repository), never
 at a sibling folder such as `../shared/`. The one exception is the CCTV test-vector
-loader in `tests/unit/test_cctv_vectors.py`, whose default folder lies outside the checkout and is
+loader in `tests/support/age_vectors.py`, whose default folder lies outside the checkout and is
 documented there (and overridable with `$AGE_TESTVECTORS`); it is data for a test, not
 documentation.
 """
@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 THIS = Path(__file__).resolve()
-VECTOR_LOADER = ROOT / "tests" / "unit" / "test_cctv_vectors.py"
+VECTOR_LOADER = ROOT / "tests" / "support" / "age_vectors.py"
 SKIPPED_FOLDERS = {".git", ".venv", "node_modules", "instance", "build", "__pycache__"}
 TEXT_SUFFIXES = {
     ".py", ".md", ".html", ".txt", ".toml", ".cfg", ".sh", ".conf", ".service", ".acl",
