@@ -499,7 +499,7 @@ def start_gunicorn(stack: ExitStack, env: dict[str, str], work: Path) -> tuple[P
 
     def healthy() -> bool:
         with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
-            return response.status == 200
+            return bool(response.status == 200)  # urlopen's answer is Any to mypy
 
     wait_until(gunicorn, healthy)
     return gunicorn, base
