@@ -9,13 +9,13 @@ import re
 import subprocess
 import sys
 
-from tests.support.databases import POSTGRES_SERVER, _postgres_or_skip
+from tests.support.databases import POSTGRES_SERVER, require_postgres
 from tests.support.processes import ROOT, clean_environ
 from tests.support.tools import require_tool
 
 
 def test_quick_run_prints_every_figure_and_a_verdict() -> None:
-    _postgres_or_skip()
+    require_postgres()
     require_tool("redis-server")
     run = subprocess.run(
         [sys.executable, "bench/submit.py", "--quick", "--postgres-url", POSTGRES_SERVER],

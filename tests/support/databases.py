@@ -20,7 +20,8 @@ BACKENDS = ["sqlite", "postgresql"]
 POSTGRES_SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://127.0.0.1:5432/test")
 
 
-def _postgres_or_skip() -> None:
+def require_postgres() -> None:
+    """Skip when PostgreSQL is not reachable locally, but fail in CI, where .ci/run starts it."""
     try:
         engine = create_engine(POSTGRES_SERVER)
         with engine.connect():
@@ -37,7 +38,7 @@ def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
         return
-    _postgres_or_skip()
+    require_postgres()
     schema = f"test_{uuid.uuid4().hex}"
     admin = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
