@@ -73,6 +73,7 @@ def caseworker_row(app: Flask, username: str) -> Caseworker:
         return found
 
 
+@pytest.mark.slow
 def test_an_invitation_sets_a_password_enrols_totp_and_shows_recovery_codes(
     app: Flask, client: FlaskClient
 ) -> None:
@@ -122,6 +123,7 @@ def test_an_invitation_sets_a_password_enrols_totp_and_shows_recovery_codes(
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("password", "confirm", "message"),
     [
@@ -177,6 +179,7 @@ def test_enrolment_belongs_to_the_browser_that_set_the_password(
     assert client.get("/casework/enrol").status_code == 200
 
 
+@pytest.mark.slow
 def test_a_new_invitation_starts_over_and_ends_what_the_account_had(
     app: Flask, client: FlaskClient
 ) -> None:
@@ -235,6 +238,7 @@ def test_stale_throttle_counters_are_forgotten(app: Flask) -> None:
 # `flask caseworker create-admin`: a real process, as an operator would run it.
 
 
+@pytest.mark.slow
 def test_create_admin_enrols_at_the_terminal(
     app: Flask, runner: FlaskCliRunner, database_url: str, tmp_path: Path
 ) -> None:

@@ -184,6 +184,7 @@ def _send(client: FlaskClient, method: str, path: str, token: bool = True) -> Te
     return post(client, path) if token else client.post(path, data={})
 
 
+@pytest.mark.slow
 def test_not_signed_in_goes_to_the_login_page(app: Flask, org_rows: dict[str, Any]) -> None:
     client = app.test_client()
     before = audit_count(app)
@@ -198,6 +199,7 @@ def test_not_signed_in_goes_to_the_login_page(app: Flask, org_rows: dict[str, An
     assert audit_count(app) == before
 
 
+@pytest.mark.slow
 def test_not_signed_in_post_with_a_token_goes_to_the_login_page(
     app: Flask, org_rows: dict[str, Any]
 ) -> None:
@@ -210,6 +212,7 @@ def test_not_signed_in_post_with_a_token_goes_to_the_login_page(
             assert "/casework/login" in response.headers["Location"], path
 
 
+@pytest.mark.slow
 def test_a_caseworker_gets_403_on_every_admin_route(
     app: Flask, people: People, org_rows: dict[str, Any]
 ) -> None:
@@ -221,6 +224,7 @@ def test_a_caseworker_gets_403_on_every_admin_route(
     assert get_caseworker(app, people.alice.id).active
 
 
+@pytest.mark.slow
 def test_another_organisations_admin_gets_404_for_our_ids(
     app: Flask, people: People, org_rows: dict[str, Any]
 ) -> None:
@@ -245,6 +249,7 @@ def test_another_organisations_admin_gets_404_for_our_ids(
     assert audit_count(app) == before
 
 
+@pytest.mark.slow
 def test_every_admin_post_needs_the_csrf_token(
     app: Flask, admin_client: FlaskClient, org_rows: dict[str, Any]
 ) -> None:
@@ -277,6 +282,7 @@ def test_the_caseworkers_page_lists_accounts(admin_client: FlaskClient, people: 
     assert re.findall(r"<td>([^<]*)</td>", boss)[:5] == ["", "admin", "yes", "no", "yes"]
 
 
+@pytest.mark.slow
 def test_invite_shows_the_link_once(app: Flask, admin_client: FlaskClient) -> None:
     response = post(
         admin_client,
@@ -329,6 +335,7 @@ def test_a_bad_invitation_is_refused(
     assert audit_count(app) == before
 
 
+@pytest.mark.slow
 def test_disabling_ends_sessions_and_tokens_and_drops_the_key(
     app: Flask, people: People, admin_client: FlaskClient
 ) -> None:
@@ -457,6 +464,7 @@ def test_keys_are_listed_with_whose_and_whether_used(
     assert "Remove" not in page  # a caseworker's key is theirs to change
 
 
+@pytest.mark.slow
 def test_an_organisation_key_is_added_and_used(
     app: Flask, people: People, admin_client: FlaskClient
 ) -> None:
@@ -509,6 +517,7 @@ def test_a_bad_organisation_key_is_refused(
     assert audit_count(app) == before
 
 
+@pytest.mark.slow
 def test_removing_an_organisation_key(
     app: Flask, people: People, admin_client: FlaskClient
 ) -> None:
@@ -537,6 +546,7 @@ def test_removing_an_organisation_key(
 # Tags
 
 
+@pytest.mark.slow
 def test_tags_are_added_renamed_and_deleted(
     app: Flask, people: People, admin_client: FlaskClient
 ) -> None:
@@ -696,6 +706,7 @@ def _states(app: Flask) -> dict[str, tuple[DeliveryState, int]]:
         return {d.id: (d.state, d.attempts) for d in db.session().scalars(select(Delivery))}
 
 
+@pytest.mark.slow
 def test_dead_deliveries_are_listed_for_the_own_organisation_only(
     admin_client: FlaskClient, dead: dict[str, str]
 ) -> None:
@@ -706,6 +717,7 @@ def test_dead_deliveries_are_listed_for_the_own_organisation_only(
     assert dead["delivered"] not in page
 
 
+@pytest.mark.slow
 def test_retrying_one_dead_delivery(
     app: Flask, admin_client: FlaskClient, dead: dict[str, str]
 ) -> None:
@@ -728,6 +740,7 @@ def test_retrying_one_dead_delivery(
     assert _states(app)[dead["delivered"]][0] == DeliveryState.DELIVERED
 
 
+@pytest.mark.slow
 def test_retrying_all_touches_only_the_own_organisation(
     app: Flask, admin_client: FlaskClient, dead: dict[str, str]
 ) -> None:

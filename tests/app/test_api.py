@@ -78,6 +78,7 @@ def test_login_issues_a_token_that_opens_the_api(app: Flask, client: FlaskClient
     assert body["token"] not in str(stored)  # only its digest is kept
 
 
+@pytest.mark.slow
 def test_a_refused_login_says_the_same_whether_or_not_the_account_exists(
     app: Flask, client: FlaskClient
 ) -> None:
@@ -101,6 +102,7 @@ def test_a_refused_login_says_the_same_whether_or_not_the_account_exists(
     assert count(app, ApiToken) == 1
 
 
+@pytest.mark.slow
 def test_too_many_failures_lock_the_name(app: Flask, client: FlaskClient) -> None:
     alice = make_account(app, "alice")
     for _ in range(app.config["SETTINGS"].limits.login_failures):
@@ -109,6 +111,7 @@ def test_too_many_failures_lock_the_name(app: Flask, client: FlaskClient) -> Non
     assert count(app, ApiToken) == 0
 
 
+@pytest.mark.slow
 def test_a_disabled_account_cannot_log_in_and_its_tokens_stop(
     app: Flask, client: FlaskClient, world: World
 ) -> None:
@@ -128,6 +131,7 @@ def test_a_malformed_login_is_a_bad_request(client: FlaskClient, body: Any) -> N
     assert_json_error(client.post(f"{API}/login", json=body), 400, "bad_request")
 
 
+@pytest.mark.slow
 def test_logout_revokes_the_token_used(app: Flask, client: FlaskClient, world: World) -> None:
     other = api_token(app, world.alice)
     response = call(client, "POST", "/logout", world.token)
@@ -140,6 +144,7 @@ def test_logout_revokes_the_token_used(app: Flask, client: FlaskClient, world: W
 # Who am I, my key, my organisation.
 
 
+@pytest.mark.slow
 def test_me(client: FlaskClient, world: World) -> None:
     body = call(client, "GET", "/me", world.token).get_json()
     assert body == {
@@ -152,6 +157,7 @@ def test_me(client: FlaskClient, world: World) -> None:
     }
 
 
+@pytest.mark.slow
 def test_registering_a_key_replaces_the_old_one_for_new_reports(
     app: Flask, client: FlaskClient, world: World
 ) -> None:
@@ -186,6 +192,7 @@ def test_registering_a_key_replaces_the_old_one_for_new_reports(
         crypto.decrypt(ciphertext, [world.alice.identity])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("make_value", "status", "code", "words"),
     [
@@ -219,6 +226,7 @@ def test_a_key_that_cannot_be_used_is_refused(
     assert snapshot(app) == before
 
 
+@pytest.mark.slow
 def test_a_colleagues_key_is_refused(app: Flask, client: FlaskClient, world: World) -> None:
     before = snapshot(app)
     response = call(
@@ -232,6 +240,7 @@ def test_a_colleagues_key_is_refused(app: Flask, client: FlaskClient, world: Wor
     assert snapshot(app) == before
 
 
+@pytest.mark.slow
 def test_the_organisation_lists_keys_tags_colleagues_and_partners(
     app: Flask, client: FlaskClient, world: World
 ) -> None:
@@ -290,6 +299,7 @@ def test_the_organisation_lists_keys_tags_colleagues_and_partners(
 # Reports.
 
 
+@pytest.mark.slow
 def test_the_list_shows_only_the_organisations_reports(client: FlaskClient, world: World) -> None:
     body = call(client, "GET", "/reports", world.token).get_json()
     assert [r["id"] for r in body["reports"]] == [world.report.report_id]
@@ -305,6 +315,7 @@ def test_the_list_shows_only_the_organisations_reports(client: FlaskClient, worl
     assert [r["id"] for r in mallory["reports"]] == [world.other_report.report_id]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
@@ -322,6 +333,7 @@ def test_filters(client: FlaskClient, world: World, query: str, expected: int) -
     assert body["counts"]["total"] == 1  # counts are the organisation's, whatever the filter
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("query", "field"), [("status=open", "status"), ("severity=urgent", "severity")]
 )
@@ -332,6 +344,7 @@ def test_an_invalid_filter_names_its_field(
     assert body["fields"] == [field]
 
 
+@pytest.mark.slow
 def test_fetching_a_report_marks_it_read_for_this_caseworker_only(
     app: Flask, client: FlaskClient, world: World
 ) -> None:
@@ -350,6 +363,7 @@ def test_fetching_a_report_marks_it_read_for_this_caseworker_only(
     assert bobs["unread"] is True
 
 
+@pytest.mark.slow
 def test_a_blob_downloads_as_the_stored_age_file_and_is_audited(
     app: Flask, client: FlaskClient, world: World
 ) -> None:
@@ -376,6 +390,7 @@ def test_a_blob_downloads_as_the_stored_age_file_and_is_audited(
     assert downloads == [f"blob={b}" for b in blobs]
 
 
+@pytest.mark.slow
 def test_triage_fields_are_set_and_audited(app: Flask, client: FlaskClient, world: World) -> None:
     with app.app_context(), db.database().transaction() as dbs:
         dbs.add(TriageTag(organisation_id=world.alice.organisation_id, name="family"))
@@ -418,6 +433,7 @@ def test_triage_fields_are_set_and_audited(app: Flask, client: FlaskClient, worl
     assert [r["id"] for r in listed["reports"]] == [world.report.report_id]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("change", "field"),
     [
@@ -513,6 +529,7 @@ def _spoil(app: Flask, world: World, how: str) -> None:
             accounts.set_password(dbs, alice, "another long passphrase")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "spoil", ["none", "garbage", "expired", "revoked", "disabled", "password", "cookie"]
 )
@@ -538,6 +555,7 @@ def test_every_endpoint_needs_a_live_token(
     assert snapshot(app) == before
 
 
+@pytest.mark.slow
 def test_another_organisations_report_is_not_found(
     app: Flask, client: FlaskClient, world: World
 ) -> None:
@@ -553,6 +571,7 @@ def test_another_organisations_report_is_not_found(
     assert snapshot(app) == before
 
 
+@pytest.mark.slow
 def test_a_blob_of_another_report_is_not_found(
     app: Flask, client: FlaskClient, world: World
 ) -> None:
@@ -584,6 +603,7 @@ def test_a_blob_of_another_report_is_not_found(
 # Errors are JSON everywhere under /api/.
 
 
+@pytest.mark.slow
 def test_unknown_urls_and_methods_answer_in_json(client: FlaskClient, world: World) -> None:
     assert_json_error(client.get(f"{API}/nothing-here"), 404, "not_found")
     assert_json_error(client.get("/api/v2/reports"), 404, "not_found")

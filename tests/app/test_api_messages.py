@@ -81,6 +81,7 @@ def client_ciphertext(
     return crypto.encrypt(pad(document(kind, text), b" "), recipients, armor=True).decode("ascii")
 
 
+@pytest.mark.slow
 def test_a_reply_from_the_client_reaches_the_reporter(
     app: Flask, client: FlaskClient, case: Case
 ) -> None:
@@ -126,6 +127,7 @@ def test_a_reply_from_the_client_reaches_the_reporter(
     assert bobs["reports"][0]["unread"] is True
 
 
+@pytest.mark.slow
 def test_a_note_is_for_caseworkers_only(app: Flask, client: FlaskClient, case: Case) -> None:
     text = "Internal: possibly the same station as case 12."
     ciphertext = client_ciphertext(client, case, "note", text, to_reporter=False)
@@ -148,6 +150,7 @@ def test_a_note_is_for_caseworkers_only(app: Flask, client: FlaskClient, case: C
     assert ("note", case.alice.id, f"message={message['id']}") in audit_actions(app)
 
 
+@pytest.mark.slow
 def test_the_status_note_is_set_replaced_and_removed(
     app: Flask, client: FlaskClient, case: Case
 ) -> None:
@@ -330,6 +333,7 @@ def test_a_message_just_under_the_limit_is_accepted(
     assert response.status_code == 201
 
 
+@pytest.mark.slow
 def test_the_server_side_reply_reaches_both_reporter_and_organisation(
     app: Flask, client: FlaskClient, case: Case
 ) -> None:

@@ -83,6 +83,7 @@ def _to_login(rule: Rule, response: Any) -> bool:
     return response.status_code == 302 and "/casework/login" in location
 
 
+@pytest.mark.slow
 def test_every_route_needs_a_login(app: Flask, world: World) -> None:
     def send(method: str, url: str) -> Any:
         # A fresh anonymous session with a valid CSRF token, so it is the login check
@@ -98,6 +99,7 @@ def _with_csrf(client: FlaskClient) -> dict[str, str]:
     return {"csrf_token": csrf_token(client, "/casework/account")}
 
 
+@pytest.mark.slow
 def test_another_organisation_reaches_nothing(app: Flask, world: World) -> None:
     client = app.test_client()
     sign_in(client, world.mallory)
@@ -128,6 +130,7 @@ def _set_active(app: Flask, account: Account, active: bool) -> None:
         session.execute(update(Caseworker).where(Caseworker.id == account.id).values(active=active))
 
 
+@pytest.mark.slow
 def test_an_expired_session_or_token_opens_nothing(
     app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -148,6 +151,7 @@ def test_an_expired_session_or_token_opens_nothing(
     _each_refused(app, _protected(app), world.ids, send, _to_login)
 
 
+@pytest.mark.slow
 def test_a_disabled_account_opens_nothing(app: Flask, world: World) -> None:
     token = api_token(app, world.ada)
 
@@ -164,6 +168,7 @@ def test_a_disabled_account_opens_nothing(app: Flask, world: World) -> None:
     _each_refused(app, _protected(app), world.ids, send, _to_login)
 
 
+@pytest.mark.slow
 def test_a_caseworker_is_no_admin(app: Flask, world: World) -> None:
     client = app.test_client()
     sign_in(client, world.bob)
@@ -178,6 +183,7 @@ def test_a_caseworker_is_no_admin(app: Flask, world: World) -> None:
     )
 
 
+@pytest.mark.slow
 def test_every_form_needs_its_csrf_token(app: Flask, world: World) -> None:
     client = app.test_client()
     sign_in(client, world.ada)

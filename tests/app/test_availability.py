@@ -111,6 +111,7 @@ def test_pool_runs_at_most_its_size_and_refuses_the_rest_at_once(gate: Gate) -> 
     pool.close()
 
 
+@pytest.mark.slow
 def test_a_waiting_request_waits_a_bounded_time(gate: Gate) -> None:
     pool = DerivationPool(1, waiting=1, wait_seconds=0.2, derive=gate.derive)
     codename = crypto.generate_codename()
@@ -134,6 +135,7 @@ def test_derivations_run_nicer_than_the_threads_that_serve_pages(gate: Gate) -> 
     pool.close()
 
 
+@pytest.mark.slow
 def test_many_threads_never_hold_more_derivations_than_the_pool(gate: Gate) -> None:
     pool = DerivationPool(2, waiting=30, wait_seconds=60, derive=gate.derive)
     gate.open.set()
@@ -149,6 +151,7 @@ def test_many_threads_never_hold_more_derivations_than_the_pool(gate: Gate) -> N
 # --- Through the reporter pages -----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_full_pool_gives_a_readable_busy_page_and_stores_nothing(
     tmp_path: Path, database_url: str, gate: Gate
 ) -> None:
@@ -215,6 +218,7 @@ def _attempt(client: FlaskClient, codename: str) -> int:
     return come_back(client, codename).status_code
 
 
+@pytest.mark.slow
 def test_codename_flood_from_one_session_does_not_lock_out_others(
     tmp_path: Path, database_url: str, gate: Gate
 ) -> None:
@@ -232,6 +236,7 @@ def test_codename_flood_from_one_session_does_not_lock_out_others(
     assert _attempt(app.test_client(), codename) == 302
 
 
+@pytest.mark.slow
 def test_malformed_codenames_cost_nothing_and_count_against_no_one(
     tmp_path: Path, database_url: str, gate: Gate
 ) -> None:
@@ -250,6 +255,7 @@ def test_malformed_codenames_cost_nothing_and_count_against_no_one(
     assert _attempt(flooder, codename) == 302
 
 
+@pytest.mark.slow
 def test_session_limits_recover_within_their_window(
     tmp_path: Path, database_url: str, gate: Gate
 ) -> None:

@@ -238,6 +238,7 @@ def test_bad_csrf_token_is_refused(
     assert_nothing_stored(app)
 
 
+@pytest.mark.slow
 def test_replayed_submission_is_refused(app: Flask, caseworker: Caseworker) -> None:
     client = app.test_client()
     data = {"csrf_token": csrf_token(client, "/report"), **report_fields()}
@@ -254,6 +255,7 @@ def test_replayed_submission_is_refused(app: Flask, caseworker: Caseworker) -> N
 # --- Uploads over the limits -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_file_over_the_per_file_limit(
     make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -272,6 +274,7 @@ def test_file_over_the_per_file_limit(
     assert_nothing_stored(app)
 
 
+@pytest.mark.slow
 def test_too_many_files(make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch) -> None:
     app = make_app(LIMITS=SMALL_LIMITS)
     writers = record_writers(app, monkeypatch)
@@ -292,6 +295,7 @@ def _over_the_total_limit(client: FlaskClient) -> bytes:
     return body
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("transfer", ["content-length", "chunked"])
 def test_body_over_the_submission_limit(make_app: Callable[..., Flask], transfer: str) -> None:
     # Only LIMITS is given: MAX_CONTENT_LENGTH must follow Limits.max_submission_bytes.
@@ -473,6 +477,7 @@ ODD_ACCEPT_LANGUAGES = [
 ]
 
 
+@pytest.mark.slow
 def test_odd_accept_language_gives_english(app: Flask) -> None:
     client = app.test_client()
     for header in ODD_ACCEPT_LANGUAGES:
@@ -485,6 +490,7 @@ def test_odd_accept_language_gives_english(app: Flask) -> None:
 # --- Coming back with a wrong codename ---------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("codename", "status", "phrase"),
     [
@@ -554,6 +560,7 @@ def _flip(cookie: str) -> str:
     return cookie[:middle] + ("A" if cookie[middle] != "A" else "B") + cookie[middle + 1 :]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "tamper",
     [
@@ -595,6 +602,7 @@ def test_tampered_session_cookie_is_no_session(
 TOO_MANY = "Too many reports or follow-ups have been sent in a short time"
 
 
+@pytest.mark.slow
 def test_second_report_from_the_same_session_is_rate_limited(
     make_app: Callable[..., Flask],
 ) -> None:
@@ -608,6 +616,7 @@ def test_second_report_from_the_same_session_is_rate_limited(
     assert_nothing_more_stored(app, before)
 
 
+@pytest.mark.slow
 def test_one_session_over_its_limit_does_not_refuse_another(
     make_app: Callable[..., Flask],
 ) -> None:

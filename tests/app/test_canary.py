@@ -163,6 +163,7 @@ def answer(document: dict[str, Any], path: str) -> str:
     return str(value)
 
 
+@pytest.mark.slow
 def test_canary_never_stored_in_clear(
     canary_app: Flask,
     canary: str,

@@ -96,6 +96,7 @@ def test_login_goes_back_only_to_local_casework_pages(
         assert location == expected
 
 
+@pytest.mark.slow
 def test_wrong_password_wrong_code_and_unknown_name_get_the_same_answer(
     app: Flask, client: FlaskClient
 ) -> None:
@@ -120,6 +121,7 @@ def test_wrong_password_wrong_code_and_unknown_name_get_the_same_answer(
         assert "nobody" not in text and "password" not in text
 
 
+@pytest.mark.slow
 def test_a_code_is_accepted_once(app: Flask, client: FlaskClient) -> None:
     account = make_account(app)
     code = account.code()
@@ -131,6 +133,7 @@ def test_a_code_is_accepted_once(app: Flask, client: FlaskClient) -> None:
     assert not is_signed_in(other)
 
 
+@pytest.mark.slow
 def test_a_recovery_code_works_once(app: Flask, client: FlaskClient) -> None:
     account = make_account(app)
     with app.app_context(), db.database().transaction() as session:
@@ -146,6 +149,7 @@ def _lock(client: FlaskClient, username: str) -> None:
         assert login(client, username, "wrong password here", "123456").status_code == 403
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("exists", [True, False])
 def test_five_failures_lock_the_name_whether_or_not_it_exists(
     app: Flask, client: FlaskClient, exists: bool
@@ -163,6 +167,7 @@ def test_five_failures_lock_the_name_whether_or_not_it_exists(
         assert username not in rows[0].key
 
 
+@pytest.mark.slow
 def test_a_locked_name_refuses_the_right_password_until_the_lock_ends(
     app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -179,6 +184,7 @@ def test_a_locked_name_refuses_the_right_password_until_the_lock_ends(
     assert login(client, account.username, account.password, account.code()).status_code == 302
 
 
+@pytest.mark.slow
 def test_failures_spread_over_more_than_the_window_do_not_lock(
     app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -237,6 +243,7 @@ def test_logout_ends_the_session_and_a_copy_of_its_cookie(app: Flask, client: Fl
     assert [e.action for e in audit_rows(app)] == ["login", "logout"]
 
 
+@pytest.mark.slow
 def test_a_disabled_account_is_refused_and_its_session_stops(
     app: Flask, client: FlaskClient
 ) -> None:
@@ -250,6 +257,7 @@ def test_a_disabled_account_is_refused_and_its_session_stops(
     assert answer.status_code == 403 and accounts.LOGIN_REFUSED in answer.text
 
 
+@pytest.mark.slow
 def test_password_change_keeps_this_session_and_ends_the_others_and_tokens(
     app: Flask, client: FlaskClient
 ) -> None:
@@ -365,6 +373,7 @@ def test_a_key_change_needs_the_current_password(app: Flask, client: FlaskClient
         assert db.session().scalar(select(LoginThrottle)) is not None  # it counts as a failure
 
 
+@pytest.mark.slow
 def test_new_recovery_codes_are_shown_once_and_replace_the_old(
     app: Flask, client: FlaskClient
 ) -> None:
@@ -430,6 +439,7 @@ POSTS: list[tuple[str, dict[str, Any]]] = [
 ]  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("path", "data"), POSTS)
 def test_every_form_needs_the_csrf_token(
     app: Flask, client: FlaskClient, path: str, data: dict[str, Any]

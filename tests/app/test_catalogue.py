@@ -58,6 +58,7 @@ def opened(cache: Cache) -> tuple[dict, list]:
     return detail, messages
 
 
+@pytest.mark.slow
 def test_a_synthetic_field_reaches_document_show_escalation_and_stats(
     synthetic: None, tmp_path: Path
 ) -> None:
@@ -100,6 +101,7 @@ def test_a_synthetic_field_reaches_document_show_escalation_and_stats(
     assert "闽A" not in stats.output and "plate" not in stats.output
 
 
+@pytest.mark.slow
 def test_a_synthetic_field_is_asked_for_and_stored_encrypted(
     synthetic: None, app: Flask, client: FlaskClient, caseworker: Caseworker
 ) -> None:

@@ -40,6 +40,7 @@ def test_migrations_match_the_models(app: Flask) -> None:
         assert compare_metadata(context, Base.metadata) == []
 
 
+@pytest.mark.slow
 def test_downgrade_removes_every_table(app: Flask, database_url: str) -> None:
     migrate.downgrade(database_url, "base")
     with app.app_context():
@@ -109,6 +110,7 @@ def test_demo_report_decrypts_with_the_demo_key(app: Flask, runner: FlaskCliRunn
     assert b'"kind":"report"' in crypto.decrypt(Path(path).read_bytes(), [identity])
 
 
+@pytest.mark.slow
 def test_reports_list_shows_metadata_and_paths_only(
     app: Flask, runner: FlaskCliRunner, caseworker
 ) -> None:
@@ -150,6 +152,7 @@ def test_blobs_sweep_removes_only_old_orphans_and_stale_temporaries(
     assert not stale.exists() and fresh.exists()
 
 
+@pytest.mark.slow
 def test_upgrading_a_database_that_has_reports(app: Flask, database_url: str, caseworker) -> None:
     """Columns added by later migrations need defaults for the rows already there."""
     submit_report(app.test_client())

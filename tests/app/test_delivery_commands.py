@@ -323,6 +323,7 @@ def test_list_with_no_deliveries(runner: FlaskCliRunner) -> None:
     assert result.output.strip() == "no deliveries"
 
 
+@pytest.mark.slow
 def test_list_counts_by_state_and_shows_dead_ones_without_content(
     runner: FlaskCliRunner, outbox: dict[str, str]
 ) -> None:
@@ -348,6 +349,7 @@ def test_list_counts_by_state_and_shows_dead_ones_without_content(
     _fails(runner.invoke(args=["deliveries", "list", "--state", "lost"]), "lost", code=2)
 
 
+@pytest.mark.slow
 def test_retry_one_dead_delivery(
     runner: FlaskCliRunner, app: Flask, outbox: dict[str, str]
 ) -> None:
@@ -372,6 +374,7 @@ def test_retry_one_dead_delivery(
     assert _deliveries(app)[outbox["delivered"]].state == DeliveryState.DELIVERED
 
 
+@pytest.mark.slow
 def test_retry_all_dead(runner: FlaskCliRunner, app: Flask, outbox: dict[str, str]) -> None:
     result = runner.invoke(args=["deliveries", "retry", "--all-dead"])
     assert result.exit_code == 0, result.output
@@ -387,5 +390,6 @@ def test_retry_all_dead(runner: FlaskCliRunner, app: Flask, outbox: dict[str, st
     }
 
 
+@pytest.mark.slow
 def test_retry_needs_ids_or_all_dead(runner: FlaskCliRunner, outbox: dict[str, str]) -> None:
     _fails(runner.invoke(args=["deliveries", "retry"]), "--all-dead")

@@ -164,6 +164,7 @@ def _assert_no_canary(message: EmailMessage, raw: bytes) -> None:
         assert canary.encode() not in raw, canary
 
 
+@pytest.mark.slow
 def test_each_blob_is_mailed_once_armored_and_content_free(
     app: Flask, smtp: Smtp, caseworker: Caseworker
 ) -> None:
@@ -207,6 +208,7 @@ def test_each_blob_is_mailed_once_armored_and_content_free(
     assert all(d.state == "delivered" and d.attempts == 1 for d in _deliveries(app))
 
 
+@pytest.mark.slow
 def test_a_permanent_refusal_kills_the_delivery_at_once(
     app: Flask, smtp: Smtp, caseworker: Caseworker
 ) -> None:
@@ -219,6 +221,7 @@ def test_a_permanent_refusal_kills_the_delivery_at_once(
     assert smtp.mailbox.envelopes == []
 
 
+@pytest.mark.slow
 def test_a_temporary_refusal_is_retried(app: Flask, smtp: Smtp, caseworker: Caseworker) -> None:
     smtp.mailbox.rcpt_reply = "451 4.3.0 try again later"
     _submit(app)
@@ -239,6 +242,7 @@ def test_a_temporary_refusal_is_retried(app: Flask, smtp: Smtp, caseworker: Case
     assert len(smtp.mailbox.envelopes) == 2
 
 
+@pytest.mark.slow
 def test_without_smtp_an_email_delivery_is_dead_with_a_reason(
     app: Flask, smtp: Smtp, caseworker: Caseworker
 ) -> None:
@@ -249,6 +253,7 @@ def test_without_smtp_an_email_delivery_is_dead_with_a_reason(
     assert smtp.mailbox.envelopes == []
 
 
+@pytest.mark.slow
 def test_an_address_the_channel_refuses_makes_the_delivery_dead(
     app: Flask, smtp: Smtp, caseworker: Caseworker
 ) -> None:
@@ -296,12 +301,14 @@ def organisations(app: Flask, caseworker: Caseworker) -> Caseworker:
     return caseworker
 
 
+@pytest.mark.slow
 def test_a_submission_makes_a_notice_due(app: Flask, caseworker: Caseworker) -> None:
     assert _organisation(app, caseworker.organisation_name).notification_due is False
     _submit(app)
     assert _organisation(app, caseworker.organisation_name).notification_due is True
 
 
+@pytest.mark.slow
 def test_one_content_free_notice_per_organisation_that_asked(
     app: Flask, smtp: Smtp, organisations: Caseworker
 ) -> None:
@@ -326,6 +333,7 @@ def test_one_content_free_notice_per_organisation_that_asked(
     assert len(smtp.mailbox.envelopes) == 1
 
 
+@pytest.mark.slow
 def test_a_refused_notice_stays_due(app: Flask, smtp: Smtp, organisations: Caseworker) -> None:
     _submit(app)
     smtp.mailbox.rcpt_reply = "451 4.3.0 try again later"
@@ -336,6 +344,7 @@ def test_a_refused_notice_stays_due(app: Flask, smtp: Smtp, organisations: Casew
     assert _organisation(app, organisations.organisation_name).notification_due is False
 
 
+@pytest.mark.slow
 def test_without_smtp_no_notice_is_sent_and_the_flag_stays(
     app: Flask, smtp: Smtp, organisations: Caseworker
 ) -> None:
@@ -345,6 +354,7 @@ def test_without_smtp_no_notice_is_sent_and_the_flag_stays(
     assert _organisation(app, organisations.organisation_name).notification_due is True
 
 
+@pytest.mark.slow
 def test_one_bad_notice_address_does_not_stop_the_others(
     app: Flask, smtp: Smtp, organisations: Caseworker
 ) -> None:

@@ -43,6 +43,7 @@ def bare_app(tmp_path: Path) -> Flask:
 # --- Debug mode ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_debug_mode_is_unsafe(tmp_path: Path, bare_app: Flask) -> None:
     debug_app = create_app({"INSTANCE_PATH": tmp_path / "debug", "DEBUG": True})
     assert unsafe_problems(doctor.check_debug(debug_app, {})) == [
@@ -366,6 +367,7 @@ def production_app(tmp_path: Path, private_app: Flask) -> Iterator[Flask]:
         yield app
 
 
+@pytest.mark.slow
 def test_the_command_passes_a_production_configuration(production_app: Flask) -> None:
     result = production_app.test_cli_runner().invoke(
         args=["doctor", "--gunicorn-config", str(GUNICORN_CONFIG)]
@@ -374,6 +376,7 @@ def test_the_command_passes_a_production_configuration(production_app: Flask) ->
     assert result.output == "Nothing unsafe found.\n"
 
 
+@pytest.mark.slow
 def test_the_command_exits_1_and_says_what_to_do(
     production_app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -389,6 +392,7 @@ def test_the_command_exits_1_and_says_what_to_do(
     assert all(line.startswith("  What to do: ") for line in lines[1::2])
 
 
+@pytest.mark.slow
 def test_a_missing_gunicorn_config_is_a_warning(production_app: Flask, tmp_path: Path) -> None:
     result = production_app.test_cli_runner().invoke(
         args=["doctor", "--gunicorn-config", str(tmp_path / "nowhere.py")]

@@ -156,6 +156,7 @@ def channels_of(app: Flask, partner_id: int | None, enabled: bool = True) -> set
         )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("consent", ["anonymised", "full"])
 def test_an_escalation_goes_to_the_partners_channels_only(
     app: Flask, client: FlaskClient, partner_key: Any, consent: str
@@ -243,6 +244,7 @@ def test_an_escalation_goes_to_the_partners_channels_only(
     assert changes == ["status_change"]
 
 
+@pytest.mark.slow
 def test_new_reports_are_never_delivered_to_partner_channels(
     app: Flask, world: World, legal_aid: int
 ) -> None:
@@ -265,6 +267,7 @@ def test_new_reports_are_never_delivered_to_partner_channels(
     assert not {r.channel_id for r in rows} & channels_of(app, legal_aid)
 
 
+@pytest.mark.slow
 def test_the_portal_keeps_the_reporters_consent_in_clear(app: Flask) -> None:
     from tests.support.casework import make_account
     from tests.support.portal import submit_report
@@ -277,6 +280,7 @@ def test_the_portal_keeps_the_reporters_consent_in_clear(app: Flask) -> None:
     assert sorted(str(c) for c in kept) == ["anonymised", "full", "none"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("consent", ["none", None])
 def test_do_not_share_blocks_the_escalation(
     app: Flask, client: FlaskClient, partner_key: Any, consent: str | None
@@ -301,6 +305,7 @@ def test_do_not_share_blocks_the_escalation(
     assert snapshot(app) == before
 
 
+@pytest.mark.slow
 def test_a_partner_without_a_channel_is_refused(
     app: Flask, client: FlaskClient, world: World, partner_key: Any
 ) -> None:
@@ -317,6 +322,7 @@ def test_a_partner_without_a_channel_is_refused(
     assert snapshot(app) == before
 
 
+@pytest.mark.slow
 def test_another_organisations_partner_is_not_found(
     app: Flask, client: FlaskClient, world: World, partner_key: Any
 ) -> None:
@@ -333,6 +339,7 @@ def test_another_organisations_partner_is_not_found(
     assert snapshot(app) == before
 
 
+@pytest.mark.slow
 def test_another_organisations_report_cannot_be_escalated(
     app: Flask, client: FlaskClient, world: World, legal_aid: int, partner_key: Any
 ) -> None:
@@ -348,6 +355,7 @@ def _cut(data: bytes) -> bytes:
     return data[: check_age_file(data).header_size + 20]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("document", "attachments"),
     [
@@ -377,6 +385,7 @@ def test_what_is_not_a_binary_age_file_is_refused_and_nothing_stored(
     assert snapshot(app) == before
 
 
+@pytest.mark.slow
 def test_malformed_escalation_requests_are_refused(
     app: Flask, client: FlaskClient, world: World, legal_aid: int, partner_key: Any
 ) -> None:
@@ -404,6 +413,7 @@ def test_malformed_escalation_requests_are_refused(
     assert snapshot(app) == before
 
 
+@pytest.mark.slow
 def test_an_escalation_over_the_request_limit_is_refused(
     tmp_path: Path, database_url: str, partner_key: Any
 ) -> None:
@@ -428,6 +438,7 @@ def test_an_escalation_over_the_request_limit_is_refused(
     assert escalate(client, world, partner, package(partner_key)).status_code == 201
 
 
+@pytest.mark.slow
 def test_the_worker_delivers_an_escalation_to_the_partner(
     app: Flask, client: FlaskClient, world: World, partner_key: Any, tmp_path: Path
 ) -> None:
@@ -485,6 +496,7 @@ def redis_db(require_tool: Any) -> Iterator[redis.Redis]:
     client.close()
 
 
+@pytest.mark.slow
 def test_canary_in_replies_notes_and_escalations_is_never_in_clear(
     tmp_path: Path,
     database_url: str,

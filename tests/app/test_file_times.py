@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from flask import Flask
 
 from crypto import webhooks
@@ -59,6 +60,7 @@ def embedded_app_with_a_webhook(instance: Path) -> Flask:
     return app
 
 
+@pytest.mark.slow
 def test_every_file_and_folder_shows_only_the_day(tmp_path: Path) -> None:
     instance = tmp_path / "instance"
     app = embedded_app_with_a_webhook(instance)

@@ -396,6 +396,7 @@ class Tally:
     seconds: dict[str, float] = field(default_factory=dict)  # in the app, by endpoint
 
 
+@pytest.mark.slow
 def test_every_route_is_a_target(fuzz_app: Flask) -> None:
     """A POST route no page shows a form for, or an API route missing from API_FIELDS,
     would go unfuzzed: name it here by adding its page or its fields."""
@@ -410,6 +411,7 @@ def test_every_route_is_a_target(fuzz_app: Flask) -> None:
     assert not missing, "\n".join(missing)
 
 
+@pytest.mark.slow
 def test_no_request_gets_a_5xx_or_half_stores(fuzz_app: Flask, database_url: str) -> None:
     examples = _examples(database_url)
     if examples <= 0:

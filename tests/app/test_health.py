@@ -64,6 +64,7 @@ def test_instance_folder_defaults_to_working_directory(
     assert app.debug is False
 
 
+@pytest.mark.slow
 def test_dev_server_writes_no_access_log(tmp_path: Path) -> None:
     port = free_port()
     env = {

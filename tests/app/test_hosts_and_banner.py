@@ -34,6 +34,7 @@ def dev_server(app: Flask) -> Iterator[int]:
         thread.join()
 
 
+@pytest.mark.slow
 def test_the_development_server_sends_no_server_banner(tmp_path: Path) -> None:
     app = create_app({"INSTANCE_PATH": tmp_path / "instance"})
     with (

@@ -84,6 +84,7 @@ def test_catalog_is_used(app: Flask, code: str, quick_exit: str) -> None:
         assert gettext("Quick exit") == quick_exit
 
 
+@pytest.mark.slow
 def test_session_choice_overrides_header(app: Flask) -> None:
     with app.test_request_context(headers={"Accept-Language": "zh-TW"}):
         session[i18n.SESSION_KEY] = "zh_Hans"

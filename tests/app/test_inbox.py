@@ -134,6 +134,7 @@ def download_links(page: str) -> list[str]:
     return re.findall(r'href="(/casework/reports/[0-9a-f]{32}/blobs/[0-9a-f]{32}\.age)"', page)
 
 
+@pytest.mark.slow
 def test_every_page_needs_a_login(app: Flask, alice: Account) -> None:
     report = submit(app)
     client = app.test_client()
@@ -157,6 +158,7 @@ def test_every_page_needs_a_login(app: Flask, alice: Account) -> None:
     assert [a for a, *_ in audit(app)] == []
 
 
+@pytest.mark.slow
 def test_inbox_lists_counts_and_read_markers(app: Flask, alice: Account, mallory: Account) -> None:
     first = submit(app)
     second = submit(app)
@@ -190,6 +192,7 @@ def test_inbox_lists_counts_and_read_markers(app: Flask, alice: Account, mallory
     assert [a for a, *_ in audit(app)] == ["view", "view"]
 
 
+@pytest.mark.slow
 def test_filters_and_counts_per_status(app: Flask, alice: Account, mallory: Account) -> None:
     closed = submit(app)
     fresh = submit(app)
@@ -223,6 +226,7 @@ def test_filters_and_counts_per_status(app: Flask, alice: Account, mallory: Acco
         assert "Error:" in page.text and "/casework/reports/" not in page.text
 
 
+@pytest.mark.slow
 def test_the_triage_form_changes_and_audits(app: Flask, org: Caseworker, alice: Account) -> None:
     bob = make_account(app, "bob", organisation_name=org.organisation_name)
     report = submit(app)
@@ -262,6 +266,7 @@ def test_the_triage_form_changes_and_audits(app: Flask, org: Caseworker, alice: 
     assert row["severity"] is None and row["assignee"] is None and row["tags"] == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "bad",
     [
@@ -292,6 +297,7 @@ def test_bad_triage_values_are_refused_and_change_nothing(
     assert [a for a, *_ in audit(app)] == ["view"]  # the page view that gave the token
 
 
+@pytest.mark.slow
 def test_the_triage_form_needs_its_csrf_token(app: Flask, alice: Account) -> None:
     report = submit(app)
     client = browser(app, alice)
@@ -306,6 +312,7 @@ def test_the_triage_form_needs_its_csrf_token(app: Flask, alice: Account) -> Non
     assert report_row(app, report.id)["note"] is None
 
 
+@pytest.mark.slow
 def test_the_status_note_reaches_the_reporter_and_the_organisation(
     app: Flask, org: Caseworker, alice: Account
 ) -> None:
@@ -338,6 +345,7 @@ def test_the_status_note_reaches_the_reporter_and_the_organisation(
     assert not app.extensions["blobs"].path(note).exists()
 
 
+@pytest.mark.slow
 def test_downloads_are_the_stored_bytes_and_audited(
     app: Flask, alice: Account, mallory: Account
 ) -> None:
@@ -369,6 +377,7 @@ def test_downloads_are_the_stored_bytes_and_audited(
     assert len(audit(app)) == entries
 
 
+@pytest.mark.slow
 def test_another_organisations_caseworker_gets_404(
     app: Flask, alice: Account, mallory: Account
 ) -> None:
@@ -390,6 +399,7 @@ def test_another_organisations_caseworker_gets_404(
     assert audit(app) == []
 
 
+@pytest.mark.slow
 def test_canary_status_note_is_never_stored_in_clear(
     app: Flask,
     org: Caseworker,

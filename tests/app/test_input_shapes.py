@@ -120,6 +120,7 @@ def sweep(client: FlaskClient, pages: list[str]) -> list[str]:
     return failures
 
 
+@pytest.mark.slow
 def test_reporter_forms_refuse_every_field_in_another_shape(
     app: Flask, caseworker: Caseworker
 ) -> None:
@@ -132,6 +133,7 @@ def test_reporter_forms_refuse_every_field_in_another_shape(
     assert snapshot(app, VOLATILE_TABLES) == before
 
 
+@pytest.mark.slow
 def test_caseworker_and_admin_forms_refuse_every_field_in_another_shape(app: Flask) -> None:
     world = build_world(app, app.test_client())
     visitor = app.test_client()
@@ -191,6 +193,7 @@ def test_json_posted_to_a_form_is_refused(app: Flask, caseworker: Caseworker, bo
     assert_nothing_stored(app)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("value", ["ada\x00", "\ufffdada"], ids=["nul", "undecodable"])
 def test_login_with_unstorable_text_is_refused_on_the_field(app: Flask, value: str) -> None:
     """PostgreSQL refuses NUL in text: the lookup of such a name was a 500."""
@@ -213,6 +216,7 @@ def test_login_with_unstorable_text_is_refused_on_the_field(app: Flask, value: s
 # --- URLs --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_unreadable_or_oversized_url_parts(app: Flask) -> None:
     world = build_world(app, app.test_client())
     client = app.test_client()
@@ -270,6 +274,7 @@ def test_api_refuses_json_it_cannot_read_or_store(app: Flask, body: bytes, phras
     assert snapshot(app, VOLATILE_TABLES) == before
 
 
+@pytest.mark.slow
 def test_api_refuses_unstorable_text_deep_in_a_body(app: Flask) -> None:
     world = build_world(app, app.test_client())
     token = api_token(app, world.ada)
@@ -323,6 +328,7 @@ def test_escalation_parts_in_another_shape_are_refused(app: Flask) -> None:
 # --- Names that SQL's lower() does not fold ----------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("page", "field", "first", "second"),
     [

@@ -49,6 +49,7 @@ def submit_with_attachment(app: Flask) -> None:
     assert page.status_code == 200
 
 
+@pytest.mark.slow
 def test_a_submission_leaves_only_private_files(tmp_path: Path, loose_umask: None) -> None:
     instance = tmp_path / "instance"
     app = embedded_app(instance)
@@ -63,6 +64,7 @@ def test_a_submission_leaves_only_private_files(tmp_path: Path, loose_umask: Non
     assert doctor.check_files(app.config["SETTINGS"]) == []
 
 
+@pytest.mark.slow
 def test_files_made_before_with_loose_modes_are_closed_at_start(
     tmp_path: Path, loose_umask: None
 ) -> None:

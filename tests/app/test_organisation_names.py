@@ -67,6 +67,7 @@ def test_an_admin_learns_nothing_of_another_organisations_names(app: Flask) -> N
     assert again.status_code == 400 and "is taken" in errors_shown(again.text)
 
 
+@pytest.mark.slow
 def test_the_login_names_the_organisation(app: Flask) -> None:
     ours = make_account(app, "alice", ORG)
     theirs = make_account(app, "alice", OTHER, password="their own long passphrase")
@@ -101,6 +102,7 @@ def test_the_api_login_names_the_organisation(app: Flask) -> None:
     assert answer.get_json()["caseworker"]["organisation"]["name"] == ORG
 
 
+@pytest.mark.slow
 def test_a_lock_holds_one_name_of_one_organisation(app: Flask) -> None:
     ours = make_account(app, "alice", ORG)
     theirs = make_account(app, "alice", OTHER)
@@ -143,6 +145,7 @@ def test_the_migration_keeps_accounts_and_frees_names_per_organisation(
     engine.dispose()
 
 
+@pytest.mark.slow
 def test_the_client_logs_in_naming_the_organisation(app: Flask, tmp_path: Path) -> None:
     ours = make_account(app, "alice", ORG)
     make_account(app, "alice", OTHER)

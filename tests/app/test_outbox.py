@@ -77,6 +77,7 @@ def _attempt_all(app: Flask) -> list[DeliveryState | None]:
         ]
 
 
+@pytest.mark.slow
 def test_a_report_is_delivered_once_per_blob_and_decrypts(
     app: Flask, webhook_caseworker: Caseworker, receiver: RunningReceiver
 ) -> None:
@@ -102,6 +103,7 @@ def test_a_report_is_delivered_once_per_blob_and_decrypts(
     assert all(d.due_at is None and d.lease_until is None for d in after)
 
 
+@pytest.mark.slow
 def test_followups_are_delivered_and_replies_are_not(
     app: Flask, webhook_caseworker: Caseworker
 ) -> None:
@@ -119,12 +121,14 @@ def test_followups_are_delivered_and_replies_are_not(
     assert len(_deliveries(app)) == 2  # the report's document and the follow-up's
 
 
+@pytest.mark.slow
 def test_no_channel_no_deliveries(app: Flask) -> None:
     add_caseworker(app)
     submit_report(app.test_client())
     assert _deliveries(app) == []
 
 
+@pytest.mark.slow
 def test_failures_back_off_then_die_and_an_operator_can_retry(app: Flask, tmp_path: Path) -> None:
     caseworker = add_caseworker(app)
     with running_receiver(tmp_path / "failing", fail_rate=1.0) as failing:
@@ -160,6 +164,7 @@ def _make_due(app: Flask) -> None:
                 row.due_at = row.due_at - timedelta(hours=1)
 
 
+@pytest.mark.slow
 def test_a_refused_address_is_dead_at_once(app: Flask, tmp_path: Path) -> None:
     caseworker = add_caseworker(app)
     with running_receiver(tmp_path / "r") as running:
@@ -170,6 +175,7 @@ def test_a_refused_address_is_dead_at_once(app: Flask, tmp_path: Path) -> None:
         assert "private" in _deliveries(app)[0].last_error
 
 
+@pytest.mark.slow
 def test_a_receiver_that_already_has_it_counts_as_delivered(
     app: Flask, webhook_caseworker: Caseworker, receiver: RunningReceiver
 ) -> None:
@@ -184,6 +190,7 @@ def test_a_receiver_that_already_has_it_counts_as_delivered(
     assert len(receiver.stored()) == 1
 
 
+@pytest.mark.slow
 def test_claims_are_exclusive_and_leases_expire(app: Flask, webhook_caseworker: Caseworker) -> None:
     submit_report(app.test_client())
     [row] = _deliveries(app)
@@ -214,6 +221,7 @@ def test_the_backoff_grows_with_jitter_and_a_ceiling() -> None:
     assert waits[-1] >= TEST_DELIVERY.backoff_max_seconds / 2
 
 
+@pytest.mark.slow
 def test_an_attempt_whose_lease_was_taken_over_records_nothing(
     app: Flask, webhook_caseworker: Caseworker
 ) -> None:
@@ -240,6 +248,7 @@ def test_an_attempt_whose_lease_was_taken_over_records_nothing(
     assert after.state == "delivered" and after.attempts == 1 and after.last_error == ""
 
 
+@pytest.mark.slow
 def test_relaxed_durability_stays_inside_the_workers_own_transactions(
     app: Flask, webhook_caseworker: Caseworker
 ) -> None:

@@ -300,6 +300,7 @@ def test_a_bad_webhook_url_is_refused(app: Flask, admin_client: FlaskClient, url
     assert audit_count(app) == before
 
 
+@pytest.mark.slow
 def test_partner_email_and_switching_channels(app: Flask, admin_client: FlaskClient) -> None:
     partner_id = _add_partner(admin_client)
     data = {"email-address": "intake@legal.example"}
@@ -362,6 +363,7 @@ def test_the_organisations_own_channels(
     assert secret not in page
 
 
+@pytest.mark.slow
 def test_reports_never_go_to_a_partners_channels(app: Flask, admin_client: FlaskClient) -> None:
     from tests.support.portal import submit_report
 
@@ -397,6 +399,7 @@ def test_a_partner_without_escalations_is_deleted(app: Flask, admin_client: Flas
     )
 
 
+@pytest.mark.slow
 def test_a_partner_with_escalations_is_kept_and_its_channels_disabled(
     app: Flask, admin_client: FlaskClient
 ) -> None:

@@ -82,12 +82,14 @@ def test_keys_are_counted_separately(subject: Subject) -> None:
     assert subject.limiter.hit("b", 1, 60)
 
 
+@pytest.mark.slow
 def test_window_expires(subject: Subject) -> None:
     assert [subject.limiter.hit("k", 2, 1) for _ in range(3)] == [True, True, False]
     subject.advance(1)
     assert [subject.limiter.hit("k", 2, 1) for _ in range(3)] == [True, True, False]
 
 
+@pytest.mark.slow
 def test_refused_hits_do_not_extend_the_window(subject: Subject) -> None:
     assert subject.limiter.hit("k", 1, 2)
     subject.advance(1)

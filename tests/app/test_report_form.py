@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -34,6 +35,7 @@ def test_the_page_asks_about_each_relative_with_flags_off(client: FlaskClient) -
         assert f'id="family-{n}-harms-0"' in page and f'name="family-{n}-country"' in page
 
 
+@pytest.mark.slow
 def test_relatives_are_stored_with_their_flags(
     app: Flask, client: FlaskClient, caseworker: Caseworker
 ) -> None:

@@ -178,6 +178,7 @@ def _records(app: Flask) -> list[PurgeRecord]:
         return list(session.scalars(select(PurgeRecord).order_by(PurgeRecord.id)))
 
 
+@pytest.mark.slow
 def test_expired_closed_read_reports_are_purged_and_nothing_else(
     app: Flask, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -213,6 +214,7 @@ def test_expired_closed_read_reports_are_purged_and_nothing_else(
     assert len(_records(app)) == 1
 
 
+@pytest.mark.slow
 def test_an_unread_expired_report_is_kept_counted_and_warned_about(
     app: Flask, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -234,6 +236,7 @@ def test_an_unread_expired_report_is_kept_counted_and_warned_about(
         assert report_id not in text and report_id not in caplog.text
 
 
+@pytest.mark.slow
 def test_the_purge_record_and_logs_hold_nothing_from_the_reports(
     app: Flask, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -256,6 +259,7 @@ def test_the_purge_record_and_logs_hold_nothing_from_the_reports(
             assert secret not in str(log_record.args)
 
 
+@pytest.mark.slow
 def test_a_purged_report_leaves_no_trace_in_the_sqlite_file(app: Flask, database_url: str) -> None:
     if not database_url.startswith("sqlite"):
         pytest.skip("SQLite's secure_delete; PostgreSQL's dead tuples are VACUUM's business")

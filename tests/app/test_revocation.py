@@ -100,6 +100,7 @@ def token_status(app: Flask, token: str) -> int:
     return app.test_client().get("/api/v1/me", headers=headers).status_code
 
 
+@pytest.mark.slow
 def test_copies_are_refused_after_a_restart(tmp_path: Path, database_url: str) -> None:
     """The embedded default (SQLite, no Redis: `make run`) and PostgreSQL alike."""
     first = start_app(tmp_path, database_url)

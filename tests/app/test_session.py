@@ -110,6 +110,7 @@ def test_idle_sessions_end_and_activity_renews_them(app: Flask, clock: Clock) ->
     assert client.get_cookie(COOKIE) is None  # the expired cookie was deleted
 
 
+@pytest.mark.slow
 def test_case_page_after_idle_timeout_asks_for_the_codename(
     app: Flask, clock: Clock, caseworker
 ) -> None:
@@ -125,6 +126,7 @@ def test_case_page_after_idle_timeout_asks_for_the_codename(
     assert client.get("/case").status_code == 200
 
 
+@pytest.mark.slow
 def test_logout_ends_the_session(app: Flask, caseworker) -> None:
     client = app.test_client()
     submit_report(client)
@@ -139,6 +141,7 @@ def test_logout_ends_the_session(app: Flask, caseworker) -> None:
     assert client.get("/case").status_code == 302
 
 
+@pytest.mark.slow
 def test_a_replayed_report_is_refused_and_stores_nothing_more(app: Flask, caseworker) -> None:
     client = app.test_client()
     token = csrf_token(client, "/report")
@@ -155,6 +158,7 @@ def test_a_replayed_report_is_refused_and_stores_nothing_more(app: Flask, casewo
         assert db.session().scalar(select(func.count()).select_from(Report)) == 1
 
 
+@pytest.mark.slow
 def test_a_replayed_followup_is_refused(app: Flask, caseworker) -> None:
     client = app.test_client()
     submit_report(client)

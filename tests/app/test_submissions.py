@@ -57,6 +57,7 @@ def _count(app: Flask, model: Any) -> int:
         return int(db.session().scalar(select(func.count()).select_from(model)))
 
 
+@pytest.mark.slow
 def test_a_report_with_several_files_is_stored_encrypted_and_complete(
     app: Flask, caseworker: Caseworker
 ) -> None:
@@ -107,6 +108,7 @@ def test_a_report_with_several_files_is_stored_encrypted_and_complete(
     assert _count(app, Blob) == 4 == len(list(app.extensions["blobs"].ids()))
 
 
+@pytest.mark.slow
 def test_a_failed_transaction_deletes_the_blobs_it_wrote(
     app: Flask, caseworker: Caseworker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -141,6 +143,7 @@ def test_a_failed_transaction_deletes_the_blobs_it_wrote(
     assert _count(app, Report) == 1 and _count(app, Attachment) == 1
 
 
+@pytest.mark.slow
 def test_followups_go_to_the_organisations_current_keys(app: Flask, caseworker: Caseworker) -> None:
     client = app.test_client()
     submit_report(client)
@@ -165,6 +168,7 @@ def test_followups_go_to_the_organisations_current_keys(app: Flask, caseworker: 
     assert "Your information was sent securely" in client.get("/case").text
 
 
+@pytest.mark.slow
 def test_the_case_page_shows_status_note_and_replies_in_order(
     app: Flask, caseworker: Caseworker
 ) -> None:
@@ -199,6 +203,7 @@ def test_the_case_page_shows_status_note_and_replies_in_order(
     assert view.messages[0].text is None
 
 
+@pytest.mark.slow
 def test_a_reply_the_reporter_cannot_read_is_shown_as_unreadable(
     app: Flask, caseworker: Caseworker
 ) -> None:
@@ -215,6 +220,7 @@ def test_a_reply_the_reporter_cannot_read_is_shown_as_unreadable(
     assert _count(app, Message) == 2
 
 
+@pytest.mark.slow
 def test_the_codename_is_shown_once_and_stored_nowhere(app: Flask, caseworker: Caseworker) -> None:
     client = app.test_client()
     codename = codename_from(submit_report(client))
@@ -236,6 +242,7 @@ def test_add_caseworker_helper_makes_distinct_organisations(app: Flask) -> None:
     assert str(first.identity) != str(second.identity)
 
 
+@pytest.mark.slow
 def test_a_followup_goes_to_the_organisation_that_holds_its_report(
     app: Flask, database_url: str, tmp_path
 ) -> None:

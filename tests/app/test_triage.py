@@ -451,6 +451,7 @@ def test_a_refused_triage_change_stores_no_note(app: Flask, alice: Account) -> N
     assert audit_details(app) == []
 
 
+@pytest.mark.slow
 def test_a_classic_key_organisation_notes_to_the_reporter_only(app: Flask) -> None:
     """age cannot mix a classic (age1…) key into a post-quantum file, and the reporter's
     key is post-quantum: an organisation with classic keys still answers the reporter,

@@ -69,6 +69,7 @@ def test_home_folder_follows_xdg_and_is_made_private(tmp_path: Path) -> None:
     assert mode(loose) == 0o700
 
 
+@pytest.mark.slow
 def test_passphrase_identity_round_trip(tmp_path: Path) -> None:
     home = tmp_path / "home"
     result = invoke(home, "keygen", "--passphrase", input=f"{PASSPHRASE}\n")
@@ -98,6 +99,7 @@ def test_missing_identity_says_how_to_make_one(tmp_path: Path) -> None:
         load_identities(tmp_path / "none.txt", lambda: "")
 
 
+@pytest.mark.slow
 @pytest.mark.needs_age
 def test_stock_age_opens_the_passphrase_protected_identity(
     tmp_path: Path, require_tool: Callable[[str], str]

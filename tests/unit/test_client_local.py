@@ -154,6 +154,7 @@ def test_list_offline_shows_cached_metadata(cache: Cache) -> None:
     assert row.split() == [REPORT_ID[:10], "2026-11-28", "new", "-", "alice", "family", "yes"]
 
 
+@pytest.mark.slow
 def test_stats_counts_and_writes_a_png(cache: Cache, tmp_path: Path) -> None:
     cache.write("r3port0000000000000000000002", country="DE", month="2026-10")
     png = tmp_path / "chart.png"

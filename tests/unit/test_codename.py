@@ -68,6 +68,7 @@ def test_incomplete_or_unknown_codenames_are_invalid(text: str) -> None:
     assert not is_valid_codename(text)
 
 
+@pytest.mark.slow
 def test_derivation_is_deterministic_and_normalised() -> None:
     first = derive_keys(CODENAME, SALT)
     again = derive_keys("  " + CODENAME.upper().replace(" ", "   "), SALT)
@@ -76,6 +77,7 @@ def test_derivation_is_deterministic_and_normalised() -> None:
     assert len(bytes.fromhex(first.lookup_id)) == 32
 
 
+@pytest.mark.slow
 def test_derivation_depends_on_codename_and_instance_salt() -> None:
     base = derive_keys(CODENAME, SALT)
     other_codename = derive_keys(CODENAME.replace("abacus", "abdomen"), SALT)
@@ -86,6 +88,7 @@ def test_derivation_depends_on_codename_and_instance_salt() -> None:
     assert len(identities) == 3
 
 
+@pytest.mark.slow
 def test_default_identity_is_post_quantum_and_decrypts_replies() -> None:
     keys = derive_keys(CODENAME, SALT)
     assert isinstance(keys.identity, MLKEM768X25519Identity)

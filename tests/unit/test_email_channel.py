@@ -283,6 +283,7 @@ def test_closed_port_is_retryable() -> None:
     assert outcome == (False, True, "SMTP connection refused")
 
 
+@pytest.mark.slow
 def test_silent_server_times_out_retryably() -> None:
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))

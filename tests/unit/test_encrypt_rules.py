@@ -191,6 +191,7 @@ def write_in_pieces(data: bytes, sizes: Iterator[int], recipient: X25519Recipien
     return sink.getvalue()
 
 
+@pytest.mark.slow
 def test_one_byte_writes_across_a_chunk_boundary(x25519: X25519Identity) -> None:
     data = data_of(CHUNK + 40)
     ciphertext = write_in_pieces(data, iter(lambda: 1, None), x25519.recipient)

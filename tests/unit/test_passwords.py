@@ -15,10 +15,12 @@ def test_the_costs_are_pinned_at_the_issue_s_minimum_or_above() -> None:
     assert passwords.hash_password("a long enough passphrase").startswith(PINNED)
 
 
+@pytest.mark.slow
 def test_hashes_are_salted() -> None:
     assert passwords.hash_password("same password") != passwords.hash_password("same password")
 
 
+@pytest.mark.slow
 def test_verify() -> None:
     encoded = passwords.hash_password("a long enough passphrase")
     assert passwords.verify_password(encoded, "a long enough passphrase")
@@ -32,6 +34,7 @@ def test_an_empty_or_malformed_hash_matches_nothing(encoded: str) -> None:
     assert not passwords.verify_password(encoded, "anything")
 
 
+@pytest.mark.slow
 def test_a_dummy_verification_checks_a_real_hash_and_never_matches(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -56,6 +59,7 @@ def test_a_dummy_verification_checks_a_real_hash_and_never_matches(
         assert not matched
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "other",
     [
@@ -72,6 +76,7 @@ def test_a_hash_made_with_other_costs_needs_rehashing_and_still_verifies(
     assert passwords.verify_password(encoded, "a long enough passphrase")
 
 
+@pytest.mark.slow
 def test_a_hash_with_the_pinned_costs_needs_no_rehash() -> None:
     assert not passwords.needs_rehash(passwords.hash_password("a long enough passphrase"))
     assert passwords.needs_rehash("not a hash")

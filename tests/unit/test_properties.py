@@ -109,6 +109,7 @@ def position(data: st.DataObject, s: Sample, region: str, end: int) -> int:
     return data.draw(st.integers(min(s.header_end, end - 1), end - 1), label="offset")
 
 
+@pytest.mark.slow
 @settings(max_examples=1000, deadline=None)
 @given(
     s=samples, region=st.sampled_from(["header", "payload"]), bit=st.integers(0, 7), data=st.data()
@@ -130,6 +131,7 @@ def truncation_limit(s: Sample) -> int:
     return len(s.ciphertext) - 1 if s.armor else len(s.ciphertext)
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(s=samples, region=st.sampled_from(["header", "payload"]), data=st.data())
 def test_any_truncation_is_detected(s: Sample, region: str, data: st.DataObject) -> None:
@@ -164,6 +166,7 @@ appended = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(s=samples, extra=appended)
 def test_appended_bytes_are_detected(s: Sample, extra: bytes) -> None:

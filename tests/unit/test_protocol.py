@@ -216,6 +216,7 @@ def malformed(draw: st.DrawFn) -> tuple[str, Any]:
     return kind, draw(st.binary(max_size=64) | JSON.map(lambda v: json.dumps(v).encode()))
 
 
+@pytest.mark.slow
 @settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
 @given(malformed())
 def test_every_reader_refuses_a_malformed_document(case: tuple[str, Any]) -> None:
@@ -224,6 +225,7 @@ def test_every_reader_refuses_a_malformed_document(case: tuple[str, Any]) -> Non
         READERS[kind](document)
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(st.sampled_from(protocol.KINDS), st.binary(max_size=200) | JSON)
 def test_a_reader_given_anything_returns_or_raises_document_error(kind: str, value: Any) -> None:

@@ -222,6 +222,7 @@ def test_cli_new_secret_writes_0600_and_refuses_to_overwrite(tmp_path: Path) -> 
     assert path.read_text().strip() == secret
 
 
+@pytest.mark.slow
 def test_cli_serves_without_access_log(tmp_path: Path) -> None:
     secret_file, store, port = tmp_path / "secret", tmp_path / "store", free_port()
     assert CliRunner().invoke(main, ["--new-secret", str(secret_file)]).exit_code == 0

@@ -62,6 +62,7 @@ def as_tuple(value: str | Sequence[str] | None) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+@pytest.mark.slow
 def test_sources_have_messages() -> None:
     """Guards the next test: an extraction that found nothing would pass it vacuously."""
     messages = extracted_messages()
@@ -69,6 +70,7 @@ def test_sources_have_messages() -> None:
     assert "Send the report securely" in messages  # forms.py, through _l
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("locale", LOCALES)
 def test_every_message_is_translated(locale: str) -> None:
     catalog = load_po(locale)

@@ -158,12 +158,14 @@ def test_redirects_are_refused_and_not_followed(serve, status: int) -> None:
     assert len(server.requests) == 1 and elsewhere.requests == []
 
 
+@pytest.mark.slow
 def test_a_large_answer_is_read_only_so_far(monkeypatch: pytest.MonkeyPatch, serve) -> None:
     server = serve(200)
     monkeypatch.setattr(webhook, "RESPONSE_LIMIT", 1)
     assert post(f"http://127.0.0.1:{server.port}/").delivered
 
 
+@pytest.mark.slow
 def test_a_silent_server_times_out() -> None:
     with socket.create_server(("127.0.0.1", 0)) as listener:  # accepts in the kernel, never answers
         policy = WebhookPolicy(1, 0.5, LOOPBACK.allowed_networks)
