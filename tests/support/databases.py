@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import shutil
@@ -51,10 +52,15 @@ def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
         admin.dispose()
 
 
+# Read at import: tests that watch the temporary folder point tempfile at their own.
+_TEMPLATE_PARENT = tempfile.gettempdir()
+
+
 @functools.cache
 def _migrated_sqlite() -> Path:
     """One SQLite file migrated to the newest revision, made once per test run."""
-    folder = Path(tempfile.mkdtemp(prefix="migrated-sqlite-"))
+    folder = Path(tempfile.mkdtemp(prefix="migrated-sqlite-", dir=_TEMPLATE_PARENT))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     path = folder / "migrated.sqlite3"
     migrate.upgrade(f"sqlite:///{path}")
     return path
