@@ -18,13 +18,13 @@ from werkzeug.test import TestResponse
 import crypto
 from reporting import db
 from reporting.reporter.codename_forms import shown_forms
-from tests.portal import Caseworker, come_back, csrf_token, post_form, submit_report
-from tests.test_codename_kinds import (
+from tests.support.codenames import (
     OLD_CHINESE,
     OLD_CODENAME,
     OLD_DIGITS,
     OLD_LOOKUP_ID,
 )
+from tests.support.portal import Caseworker, come_back, csrf_token, post_form, submit_report
 
 HTML_LANG = {"en": "en", "zh_Hans": "zh-Hans", "zh_Hant": "zh-Hant"}
 NOT_FOUND = "No report matches this codename"

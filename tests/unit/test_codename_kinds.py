@@ -25,15 +25,15 @@ from crypto.codename_kinds import (
 )
 from crypto.params import CODENAME_WORDS
 from crypto.wordlists import BIP39_WORDS, EFF_WORDS, chinese_index, chinese_words
+from tests.support.codenames import (
+    OLD_CHINESE,
+    OLD_CODENAME,
+    OLD_DIGITS,
+    OLD_LOOKUP_ID,
+    OLD_X25519_RECIPIENT,
+)
 
 SALT = bytes(range(32))
-# A codename as the code before these forms derived it (computed on main, commit 788c935):
-# its lookup id and reply key must never change, or stored reports would be lost.
-OLD_CODENAME = "abacus bronco cradle dwelling exalted fraction gumball"
-OLD_LOOKUP_ID = "0ea7a50aa6beee79e7e291b0a2e4be5cd78650e3eab4af528b792ead1927f2d9"
-OLD_X25519_RECIPIENT = "age1n35r3jlkhpkqht455l6rnl6sek68apypuuj67djvru4crcasdf0q0mcv9t"
-OLD_DIGITS = "0000 0197 9244 2844 0892 9319 6628"
-OLD_CHINESE = "的的北 局牧叔 孤稿尤"
 # One whose Simplified and Traditional forms differ (紹誤 / 绍误, 衝 / 冲).
 MIXED = "throbbing aluminum catlike slightly curvy ozone swizzle"
 MIXED_SIMPLIFIED = "不拒境 绍误只 森冲冠"
