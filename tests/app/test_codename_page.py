@@ -66,6 +66,7 @@ def assert_opens_the_case(app: Flask, typed: str, language: str) -> None:
     assert 'name="message"' in case.text  # the follow-up form of a signed-in reporter
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("shown_in", "element_id", "typed_in"),
     [
@@ -119,6 +120,7 @@ def test_page_shows_one_secret_in_the_readers_forms(
     assert said in page.text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "typed",
     [
