@@ -1,18 +1,34 @@
-"""A missing external tool must skip a test locally but fail it in CI."""
+"""Whatever a test needs from outside Python, missing, skips it locally but fails it in CI."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from tests.support.tools import require_tool
+from tests.support.tools import require_module, require_redis, require_tool
 
 MISSING = "no-such-tool-for-reporting-tests"
+UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
 
 
 def test_present_tool_returns_its_path() -> None:
     assert require_tool("sh").endswith("/sh")
 
 
+def test_present_module_is_imported() -> None:
+    assert require_module("json").dumps([]) == "[]"
+
+
+@pytest.mark.parametrize(
+    "require",
+    [
+        lambda: require_tool(MISSING),
+        lambda: require_module(MISSING),
+        lambda: require_redis(UNREACHABLE_REDIS),
+    ],
+    ids=["tool", "module", "redis"],
+)
 @pytest.mark.parametrize(
     ("ci", "outcome"),
     [
@@ -21,10 +37,12 @@ def test_present_tool_returns_its_path() -> None:
         ("true", pytest.fail.Exception),
     ],
 )
-def test_missing_tool(monkeypatch: pytest.MonkeyPatch, ci: str | None, outcome: type) -> None:
+def test_missing(
+    monkeypatch: pytest.MonkeyPatch, ci: str | None, outcome: type, require: Callable[[], object]
+) -> None:
     if ci is None:
         monkeypatch.delenv("CI", raising=False)
     else:
         monkeypatch.setenv("CI", ci)
     with pytest.raises(outcome):
-        require_tool(MISSING)
+        require()
