@@ -1,5 +1,5 @@
 # Developer entry points: `make run` starts the service, `make test` runs every test,
-# `make test-fast` the units and app tests on SQLite (under a minute).
+# `make test-fast` the units and app tests on SQLite (about a minute).
 
 PYTHON ?= python3
 VENV := .venv
