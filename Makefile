@@ -1,11 +1,12 @@
-# Developer entry points: `make run` starts the service, `make test` runs the tests.
+# Developer entry points: `make run` starts the service, `make test` runs every test,
+# `make test-fast` the units and app tests on SQLite (about a minute).
 
 PYTHON ?= python3
 VENV := .venv
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: venv venv-run run test lint bench interop translations fuzz
+.PHONY: venv venv-run run test test-fast lint bench interop translations fuzz
 
 # Two stamps: running needs the project and its dependencies only (`pip install -e .`);
 # tests, lint and benchmarks also need the test extras. Each stamp depends on
@@ -35,12 +36,18 @@ run: venv-run
 test: venv interop
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
+# tests/unit and tests/app on SQLite, without the tests marked slow: no PostgreSQL, no real
+# processes, no browser. The markers come from the folders (tests/conftest.py).
+FAST := (unit or app) and not postgresql and not slow
+test-fast: venv
+	$(VENV)/bin/python -m pytest -m "$(FAST)" $(PYTEST_ARGS)
+
 # The input fuzzer at full size: FUZZ_EXAMPLES requests on each database (make test runs
 # 1,000 on SQLite and 200 on PostgreSQL). Failing examples are replayed first from .hypothesis/.
 FUZZ_EXAMPLES ?= 10000
 fuzz: venv
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/python -m pytest -s $(PYTEST_ARGS) \
-		tests/test_fuzz_input.py::test_no_request_gets_a_5xx_or_half_stores
+		tests/app/test_fuzz_input.py::test_no_request_gets_a_5xx_or_half_stores
 
 # typage, an independent age implementation with post-quantum keys, for interop tests.
 # Without npm those tests skip (and fail under CI=true, where .ci/run installs it).
@@ -52,13 +59,13 @@ tests/interop/node_modules/.installed: tests/interop/package-lock.json
 	else echo "npm not found: the typage interop tests will be skipped"; fi
 
 # Extract messages, merge them into the Chinese catalogs, compile; then translate what
-# tests/test_translations.py names as missing and run it again.
+# tests/unit/test_translations.py names as missing and run it again.
 translations: venv
 	PYBABEL=$(VENV)/bin/pybabel sh scripts/translations.sh
 
 lint: venv
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy crypto protocol reporting worker
+	$(VENV)/bin/mypy crypto protocol reporting worker caseworker_client receiver bench
 
 bench: venv
 	@set -e; for script in bench/*.py; do \

@@ -31,7 +31,7 @@ Measured, in order, in the same run:
 
     python bench/submit.py [--quick] [--postgres-url URL] [--tmpdir DIR]
 
-`--quick` is a smoke run of a few seconds per phase (tests/test_bench_submit.py runs it);
+`--quick` is a smoke run of a few seconds per phase (tests/processes/test_bench_submit.py runs it);
 its figures are too short to judge by. Progress goes to stderr, results to stdout; the last
 line is the verdict. Processes, the schema and temp folders are removed on exit.
 """
@@ -499,7 +499,7 @@ def start_gunicorn(stack: ExitStack, env: dict[str, str], work: Path) -> tuple[P
 
     def healthy() -> bool:
         with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
-            return response.status == 200
+            return bool(response.status == 200)  # urlopen's answer is Any to mypy
 
     wait_until(gunicorn, healthy)
     return gunicorn, base

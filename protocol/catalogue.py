@@ -325,7 +325,7 @@ def walk(fields: tuple[Field, ...] | None = None) -> Iterator[Field]:
     """Every field (of the report, or of `fields`), each group before its own fields.
 
     Everything reads REPORT_FIELDS when it runs, never a copy taken at import, so a field
-    added here reaches every part of the service (tests/test_catalogue.py adds one).
+    added here reaches every part of the service (tests/app/test_catalogue.py adds one).
     """
     for field in REPORT_FIELDS if fields is None else fields:
         yield field

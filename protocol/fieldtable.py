@@ -2,7 +2,7 @@
 
 Regenerate it after changing protocol/catalogue.py:
     .venv/bin/python -m protocol.fieldtable > docs/report-fields.md
-tests/test_catalogue.py fails while the page and the catalogue disagree.
+tests/app/test_catalogue.py fails while the page and the catalogue disagree.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Refresh the translations: extract messages from the code and templates, merge them into the
 # Chinese catalogs (new ones arrive untranslated, changed ones marked fuzzy), compile the .mo
-# files. Then translate what `tests/test_translations.py` names and run this again.
+# files. Then translate what `tests/unit/test_translations.py` names and run this again.
 set -eu
 cd "$(dirname "$0")/.."
 PYBABEL="${PYBABEL:-.venv/bin/pybabel}"

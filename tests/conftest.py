@@ -1,4 +1,9 @@
-"""Shared fixtures: a fresh app per test, on SQLite and on PostgreSQL, state in tmp_path."""
+"""Shared fixtures: a fresh app per test, on SQLite and on PostgreSQL, state in tmp_path.
+
+Every test is marked by its folder (unit, app, processes, browser), and every test on
+PostgreSQL with `postgresql`, here, so that `make test-fast` can select the quick ones
+without anyone remembering to mark them.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,29 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from reporting import create_app, migrate
 from reporting.db import Database
-from tests import databases, tools
-from tests.portal import Caseworker, add_caseworker
-from tests.processes import Processes
+from tests.support import databases, tools
+from tests.support.portal import Caseworker, add_caseworker
+from tests.support.processes import Processes
+from tests.support.smtp import Smtp, running_smtp
+
+TESTS = Path(__file__).resolve().parent
+FOLDERS = ("unit", "app", "processes", "browser")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its folder, and with `postgresql` when it runs on PostgreSQL."""
+    for item in items:
+        folder = item.path.resolve().relative_to(TESTS).parts[0]
+        if folder not in FOLDERS:
+            raise pytest.UsageError(
+                f"{item.nodeid}: a test lives in one of tests/{{{','.join(FOLDERS)}}}/ "
+                "(see the README's test section)"
+            )
+        item.add_marker(folder)
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("database_url") if callspec else None
+        if backend == "postgresql" or "postgres_url" in getattr(item, "fixturenames", ()):
+            item.add_marker("postgresql")
 
 
 @pytest.fixture(params=databases.BACKENDS)
@@ -43,12 +68,19 @@ def processes(tmp_path: Path, postgres_url: str) -> Iterator[Processes]:
 
 
 @pytest.fixture
+def smtp() -> Iterator[Smtp]:
+    """A real SMTP server that records what it accepts."""
+    with running_smtp() as server:
+        yield server
+
+
+@pytest.fixture
 def app(tmp_path: Path, database_url: str) -> Flask:
     """Build the app the way production does, but with its state kept in tmp_path."""
     app = create_app(
         {"TESTING": True, "INSTANCE_PATH": tmp_path / "instance", "DATABASE_URL": database_url}
     )
-    migrate.upgrade(database_url)
+    databases.migrate_fresh(database_url)
     return app
 
 

@@ -1,0 +1,1 @@
+"""Chromium, with JavaScript off, against a real `python -m reporting`."""
