@@ -288,8 +288,9 @@ def fake_derive_keys() -> Callable[..., Any]:
 
 def make_service(env: dict[str, str], receiver: Receiver) -> Service:
     import crypto
-    from reporting import create_app, db, migrate, submissions
-    from reporting.config import load_delivery
+    from reporting import create_app, submissions
+    from reporting.infra import db, migrate
+    from reporting.infra.config import load_delivery
     from reporting.models import ChannelKind, DeliveryChannel
     from reporting.organisations import add_recipient, create_organisation
 
@@ -336,7 +337,7 @@ def make_service(env: dict[str, str], receiver: Receiver) -> Service:
 def state_counts(service: Service) -> dict[str, int]:
     from sqlalchemy import func, select
 
-    from reporting import db
+    from reporting.infra import db
     from reporting.models import Delivery
 
     with service.app.app_context(), db.database().transaction() as session:
@@ -366,7 +367,7 @@ class Submitted:
 
 def send(delivery_ids: Sequence[str], submitted: Submitted) -> None:
     """`send_deliveries` as the view calls it, timed (in an app context)."""
-    from reporting.queue import send_deliveries
+    from reporting.infra.queue import send_deliveries
 
     started = time.time()
     if not send_deliveries(delivery_ids):
@@ -377,7 +378,7 @@ def send(delivery_ids: Sequence[str], submitted: Submitted) -> None:
 def submit_reports(service: Service, count: int, submitted: Submitted, queue: bool) -> None:
     """Store `count` reports from SUBMITTERS threads and, if `queue`, queue each one's
     deliveries right after it is stored, as the report view does (else keep them)."""
-    from reporting import db
+    from reporting.infra import db
     from reporting.models import Organisation
     from reporting.organisations import recipients_of
     from reporting.submissions import store_report
@@ -549,7 +550,7 @@ def measure_live(
 ) -> Live:
     from sqlalchemy import select
 
-    from reporting import db
+    from reporting.infra import db
     from reporting.models import Delivery
 
     progress(f"{label}: storing and queueing {reports} reports one by one")

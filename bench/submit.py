@@ -440,7 +440,7 @@ class Ledger:
     def _problem(self, lookups: Sequence[str]) -> str:
         from sqlalchemy import func, select
 
-        from reporting import db
+        from reporting.infra import db
         from reporting.models import Delivery, DeliveryState, Report
 
         app = self.service.app

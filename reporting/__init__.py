@@ -18,25 +18,21 @@ from reporting import (
     api,
     audit,
     casework,
-    cli,
-    db,
     delivery_commands,
     derivations,
-    doctor,
     errors,
     headers,
     health,
     i18n,
     inputs,
-    instance_files,
-    queue,
     ratelimit,
     reporter,
     session,
     signin,
 )
-from reporting.blobs import BlobStore
-from reporting.config import Settings, load_settings
+from reporting.infra import db, doctor, instance_files, operator_commands, queue
+from reporting.infra.blobs import BlobStore
+from reporting.infra.config import Settings, load_settings
 from reporting.uploads import EncryptingRequest
 
 TEMPLATE_FOLDER = Path(templates.__file__).parent
@@ -79,7 +75,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     headers.init_app(app)
     errors.init_app(app)
     inputs.init_app(app)  # before the blueprints: their <int:…> parts take its bound
-    cli.init_app(app)
+    operator_commands.init_app(app)
     doctor.init_app(app)
     account_commands.init_app(app)
     delivery_commands.init_app(app)
@@ -97,7 +93,7 @@ def _open_blob_store(settings: Settings) -> BlobStore:
     """The blob store, with the instance path settled as every process starts: what an older
     version or an operator made with looser modes or exact times is closed up and dated to
     the day, and what killed uploads left is cleared (uploads in progress elsewhere keep
-    their files: reporting/blobs.py)."""
+    their files: reporting/infra/blobs.py)."""
     store = BlobStore(settings.blob_path)
     roots = [settings.instance_path]
     if not settings.blob_path.is_relative_to(settings.instance_path):

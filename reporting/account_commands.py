@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from crypto import totp
 from reporting import accounts, audit
-from reporting import db as database
 from reporting.accounts import AccountError
+from reporting.infra import db as database
 from reporting.models import AuditEntry, Caseworker, Organisation, Role
 from reporting.organisations import find_organisation
 

@@ -17,7 +17,7 @@ import socket
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
-from reporting.config import WEBHOOK_ALLOWED_NETWORKS_VAR
+from reporting.infra.config import WEBHOOK_ALLOWED_NETWORKS_VAR
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

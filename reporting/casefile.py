@@ -22,7 +22,7 @@ from crypto import (
     is_valid_codename,
 )
 from protocol import DocumentError, read
-from reporting.blobs import BlobStore
+from reporting.infra.blobs import BlobStore
 from reporting.models import REPORTER_VISIBLE, Message, MessageKind, Report
 
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024

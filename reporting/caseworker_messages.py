@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from crypto import AgeError
 from crypto.inspect import binary_age_file
 from reporting.audit import Action, record
-from reporting.blobs import BlobStore, BlobWriter, CiphertextWriter, NotPadded
-from reporting.db import CommitUncertain, Database
+from reporting.infra.blobs import BlobStore, BlobWriter, CiphertextWriter, NotPadded
+from reporting.infra.db import CommitUncertain, Database
 from reporting.inputs import int_id
 from reporting.models import (
     Attachment,

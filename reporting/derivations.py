@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import ServiceUnavailable
 
 from crypto import CodenameKeys, derive_keys
-from reporting.config import Limits
+from reporting.infra.config import Limits
 
 EXTENSION = "derivations"
 # Derivation threads run this much nicer than request threads: under saturation the CPU goes

@@ -6,14 +6,14 @@ from pathlib import Path
 
 from flask import Response, send_file
 
-from reporting.instance_files import open_for_reading
+from reporting.infra.instance_files import open_for_reading
 
 
 def ciphertext_response(path: Path, name: str) -> Response:
     """The file as a download that no cache keeps (it is ciphertext, but its existence and
     size are still nobody else's business)."""
     response = send_file(
-        open_for_reading(path),  # read without recording when (reporting/instance_files.py)
+        open_for_reading(path),  # read without recording when (reporting/infra/instance_files.py)
         mimetype="application/octet-stream",
         as_attachment=True,
         download_name=name,

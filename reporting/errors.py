@@ -18,7 +18,7 @@ from werkzeug.exceptions import (
 
 from reporting import last_resort
 from reporting.api import errors as api_errors
-from reporting.db import CommitUncertain
+from reporting.infra.db import CommitUncertain
 
 # Set on `g` once a reporter's submission is committed: an error after that point must say
 # that it was stored (and show the codename), never "nothing was stored".

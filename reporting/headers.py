@@ -7,7 +7,7 @@ from urllib.parse import quote
 from flask import Flask, Request, Response, request
 from werkzeug.exceptions import SecurityError
 
-from reporting.config import Settings
+from reporting.infra.config import Settings
 
 # Reporters run Tor Browser "Safest" and pages need no script: allowing none means an injected
 # <script> cannot run even if escaping fails somewhere, and nothing loads from another origin.

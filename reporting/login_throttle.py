@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import and_, case, delete, not_, update
 from sqlalchemy.orm import Session
 
-from reporting import db
+from reporting.infra import db
 from reporting.models import LoginThrottle
 
 

@@ -29,7 +29,7 @@ from reporting.accounts import (
     use_recovery_code,
 )
 from reporting.audit import Action, record
-from reporting.db import database
+from reporting.infra.db import database
 from reporting.models import Caseworker, Organisation
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from reporting.db import Database
+from reporting.infra.db import Database
 from reporting.models import (
     Delivery,
     DeliveryChannel,

@@ -23,7 +23,7 @@ from reporting.addresses import (
 )
 from reporting.administration import AdminError, same_name, sentence
 from reporting.audit import Action
-from reporting.config import Settings
+from reporting.infra.config import Settings
 from reporting.models import (
     Caseworker,
     ChannelKind,

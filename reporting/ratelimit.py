@@ -17,7 +17,7 @@ from typing import Protocol
 import redis
 from flask import Flask, current_app
 
-from reporting.config import Settings
+from reporting.infra.config import Settings
 
 KEY_PREFIX = "reporting:ratelimit:"
 EXTENSION = "ratelimit"

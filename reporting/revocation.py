@@ -25,7 +25,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from reporting import db
+from reporting.infra import db
 from reporting.models import RevokedSession
 
 logger = logging.getLogger(__name__)

@@ -11,8 +11,9 @@ from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler
 
-from reporting import create_app, migrate
-from reporting.cli import bootstrap_demo, demo_instructions
+from reporting import create_app
+from reporting.infra import migrate
+from reporting.infra.operator_commands import bootstrap_demo, demo_instructions
 from reporting.last_resort import page_headers, render_page
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from crypto.tokens import new_token, token_digest
-from reporting import db
+from reporting.infra import db
 from reporting.models import ApiToken, Caseworker
 from reporting.session import renew_session
 

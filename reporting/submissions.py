@@ -30,8 +30,8 @@ from protocol import (
     reply_document,
     report_document,
 )
-from reporting.blobs import BlobStore, BlobWriter
-from reporting.db import CommitUncertain, Database
+from reporting.infra.blobs import BlobStore, BlobWriter
+from reporting.infra.db import CommitUncertain, Database
 from reporting.models import (
     Attachment,
     Blob,

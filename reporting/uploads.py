@@ -19,8 +19,8 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, ServiceUnavai
 from werkzeug.formparser import FormDataParser, MultiPartParser
 
 from crypto import Recipient
-from reporting import db
-from reporting.blobs import BlobStore, BlobWriter
+from reporting.infra import db
+from reporting.infra.blobs import BlobStore, BlobWriter
 from reporting.inputs import not_as_sent
 from reporting.models import Organisation, Report
 from reporting.organisations import receiving_organisation, recipients_of

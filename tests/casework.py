@@ -13,7 +13,8 @@ from flask.testing import FlaskClient
 
 import crypto
 from crypto import passwords, totp
-from reporting import accounts, create_app, db, migrate, signin
+from reporting import accounts, create_app, signin
+from reporting.infra import db, migrate
 from reporting.models import Caseworker, Organisation, OrganisationRecipient, Role
 from reporting.organisations import create_organisation, find_organisation
 

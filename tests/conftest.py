@@ -9,8 +9,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from reporting import create_app, migrate
-from reporting.db import Database
+from reporting import create_app
+from reporting.infra import migrate
+from reporting.infra.db import Database
 from tests import databases, tools
 from tests.portal import Caseworker, add_caseworker
 from tests.processes import Processes

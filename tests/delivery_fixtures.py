@@ -14,8 +14,8 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from crypto.webhooks import new_secret
 from receiver.app import make_app
-from reporting import db
-from reporting.config import DeliverySettings
+from reporting.infra import db
+from reporting.infra.config import DeliverySettings
 from reporting.models import ChannelKind, DeliveryChannel
 from reporting.organisations import find_organisation
 

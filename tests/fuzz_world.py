@@ -16,7 +16,8 @@ from werkzeug.exceptions import HTTPException
 import crypto
 from crypto.armoring import armor
 from protocol.padding import pad
-from reporting import accounts, db
+from reporting import accounts
+from reporting.infra import db
 from reporting.models import Caseworker, ChannelKind, DeliveryChannel, Role
 from tests import fuzzing
 from tests.casework import Account, api_token, make_account, shared_password_hash, sign_in

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from crypto import totp
 from crypto.tokens import token_digest
-from reporting import accounts, audit, db, login_throttle, signin
+from reporting import accounts, audit, login_throttle, signin
+from reporting.infra import db
 from reporting.models import AuditEntry, Caseworker, LoginThrottle, Role
 from reporting.organisations import create_organisation, find_organisation
 from tests.casework import PASSWORD, make_account, sign_in

@@ -24,7 +24,8 @@ from werkzeug.test import TestResponse
 
 import crypto
 from crypto.webhooks import new_secret
-from reporting import create_app, db, migrate, signin
+from reporting import create_app, signin
+from reporting.infra import db, migrate
 from reporting.models import (
     AuditEntry,
     Caseworker,

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
 import crypto
-from reporting import db
+from reporting.infra import db
 from reporting.models import (
     ApiToken,
     AuditEntry,

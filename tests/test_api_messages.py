@@ -20,7 +20,7 @@ from crypto.armoring import armor
 from crypto.inspect import binary_age_file, check_age_file
 from protocol import encode, note_document, reply_document, status_note_document
 from protocol.padding import is_padded, pad
-from reporting import db
+from reporting.infra import db
 from reporting.models import Blob, ChannelKind, Delivery, DeliveryChannel, Message, Report
 from tests.casework import Account, api_app, api_token, make_account
 from tests.portal import codename_from, come_back, submit_report

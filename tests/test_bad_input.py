@@ -23,9 +23,10 @@ from sqlalchemy import func, select
 from werkzeug.test import EnvironBuilder, TestResponse
 
 import crypto
-from reporting import create_app, db, migrate
-from reporting.blobs import BlobStore, BlobWriter
-from reporting.config import CODENAME_SALT_FILE, DATABASE_FILE, SECRET_KEY_FILE, Limits
+from reporting import create_app
+from reporting.infra import db, migrate
+from reporting.infra.blobs import BlobStore, BlobWriter
+from reporting.infra.config import CODENAME_SALT_FILE, DATABASE_FILE, SECRET_KEY_FILE, Limits
 from reporting.models import Attachment, Blob, Message, Report
 from tests.portal import (
     NARRATIVE,

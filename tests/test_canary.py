@@ -29,8 +29,9 @@ import crypto
 from crypto.webhooks import new_secret
 from protocol import catalogue
 from protocol.catalogue import Kind
-from reporting import create_app, db, migrate
-from reporting.cli import DEMO_ORGANISATION, bootstrap_demo
+from reporting import create_app
+from reporting.infra import db, migrate
+from reporting.infra.operator_commands import DEMO_ORGANISATION, bootstrap_demo
 from reporting.models import Delivery, Report
 from reporting.submissions import store_reply
 from tests.delivery_fixtures import RunningReceiver, add_webhook

@@ -14,7 +14,8 @@ from werkzeug.test import TestResponse
 
 import crypto
 from crypto import passwords
-from reporting import accounts, db, signin
+from reporting import accounts, signin
+from reporting.infra import db
 from reporting.models import ApiToken, AuditEntry, Caseworker, LoginThrottle, OrganisationRecipient
 from reporting.session import SealedSessionInterface
 from tests.casework import PASSWORD, Account, api_token, make_account, sign_in

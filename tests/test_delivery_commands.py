@@ -21,7 +21,8 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
 from crypto.webhooks import new_secret
-from reporting import create_app, db, migrate
+from reporting import create_app
+from reporting.infra import db, migrate
 from reporting.models import (
     AuditEntry,
     ChannelKind,

@@ -26,8 +26,9 @@ from flask import Flask
 from sqlalchemy import select
 
 import crypto
-from reporting import create_app, db, migrate
-from reporting.config import DeliverySettings
+from reporting import create_app
+from reporting.infra import db, migrate
+from reporting.infra.config import DeliverySettings
 from reporting.models import ChannelKind, Delivery, DeliveryChannel, DeliveryState, Organisation
 from reporting.organisations import create_organisation, find_organisation
 from tests.delivery_fixtures import TEST_DELIVERY

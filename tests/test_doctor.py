@@ -13,9 +13,10 @@ from flask import Flask, Request
 from sqlalchemy import select
 
 import crypto
-from reporting import create_app, db, doctor, migrate
+from reporting import create_app
 from reporting.accounts import create_caseworker
-from reporting.doctor import Finding, Severity
+from reporting.infra import db, doctor, migrate
+from reporting.infra.doctor import Finding, Severity
 from reporting.models import Organisation, OrganisationRecipient
 from reporting.organisations import create_organisation
 from reporting.uploads import EncryptingRequest

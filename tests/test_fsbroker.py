@@ -11,7 +11,7 @@ import pytest
 from kombu import Connection
 from kombu.transport import filesystem
 
-from reporting import fsbroker
+from reporting.infra import fsbroker
 
 
 def _channel(scheme: str, folder: Path) -> Any:

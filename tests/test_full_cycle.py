@@ -39,8 +39,9 @@ from PIL import Image, PngImagePlugin
 
 import crypto
 from caseworker_client.api import Api, ApiError, Part
-from reporting import create_app, db, migrate
-from reporting.config import DeliverySettings
+from reporting import create_app
+from reporting.infra import db, migrate
+from reporting.infra.config import DeliverySettings
 from reporting.models import Role, TriageTag
 from reporting.organisations import find_organisation
 from tests.casework import Account, make_account

@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from reporting import create_app, headers
-from reporting.config import ONION_ADDRESS_VAR
+from reporting.infra.config import ONION_ADDRESS_VAR
 
 ONION = "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion"
 assert len(ONION.removesuffix(".onion")) == 56

@@ -16,7 +16,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from reporting import create_app
-from reporting.config import CODENAME_SALT_FILE, SECRET_KEY_FILE, SECRET_KEY_VAR
+from reporting.infra.config import CODENAME_SALT_FILE, SECRET_KEY_FILE, SECRET_KEY_VAR
 
 
 def test_healthz_returns_ok_json(client: FlaskClient) -> None:

@@ -16,7 +16,8 @@ from flask.testing import FlaskClient
 from flask_babel import get_locale, gettext
 from flask_wtf import FlaskForm
 
-from reporting import create_app, i18n, migrate
+from reporting import create_app, i18n
+from reporting.infra import migrate
 from reporting.languages import RTL_LANGUAGES, text_direction
 from reporting.reporter.forms import CodenameForm, FollowupForm, LogoutForm
 from reporting.reporter.report_form import report_form

@@ -13,8 +13,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from reporting import accounts, create_app, db
+from reporting import accounts, create_app
 from reporting.audit import Action
+from reporting.infra import db
 from reporting.models import AuditEntry, Caseworker
 from tests.casework import Account, make_account
 from tests.portal import csrf_token

@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.serving import make_server
 
 from caseworker_client.cli import main as client_main
-from reporting import accounts, db, migrate
+from reporting import accounts
+from reporting.infra import db, migrate
 from reporting.models import Caseworker, Role
 from tests.casework import Account, make_account
 from tests.portal import csrf_token

@@ -12,7 +12,8 @@ from flask import Flask
 from sqlalchemy import select
 
 import crypto
-from reporting import create_app, db, migrate
+from reporting import create_app
+from reporting.infra import db, migrate
 from reporting.models import Delivery, DeliveryState, Report
 from reporting.outbox import retry_dead
 from reporting.submissions import store_reply

@@ -16,7 +16,7 @@ import redis
 from flask import Flask
 
 from reporting import create_app, ratelimit
-from reporting.config import REDIS_URL_VAR
+from reporting.infra.config import REDIS_URL_VAR
 from reporting.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 
 REDIS_URL = "redis://127.0.0.1:6379/15"

@@ -19,7 +19,7 @@ from flask import Flask
 from sqlalchemy import func, inspect, select
 
 import crypto
-from reporting import db
+from reporting.infra import db
 from reporting.models import (
     Attachment,
     Blob,

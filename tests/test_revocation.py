@@ -14,7 +14,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from reporting import create_app, migrate, revocation
+from reporting import create_app, revocation
+from reporting.infra import migrate
 from tests.casework import make_account
 from tests.portal import add_caseworker, csrf_token, submit_report
 from tests.processes import Processes, RedisServer, free_port

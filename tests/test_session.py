@@ -8,7 +8,7 @@ import pytest
 from flask import Flask, session
 from sqlalchemy import func, select
 
-from reporting import db
+from reporting.infra import db
 from reporting.models import Message, Report
 from reporting.session import SealedSessionInterface
 from tests.portal import (

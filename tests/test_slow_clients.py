@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from reporting import create_app, migrate
+from reporting import create_app
+from reporting.infra import migrate
 from tests.portal import add_caseworker, file_part, multipart, report_fields
 from tests.processes import ROOT, Process, Processes, clean_environ, free_port
 

@@ -19,8 +19,9 @@ from werkzeug.serving import make_server
 
 import crypto
 from protocol.padding import pad
-from reporting import create_app, db, migrate
-from reporting.db import CommitUncertain
+from reporting import create_app
+from reporting.infra import db, migrate
+from reporting.infra.db import CommitUncertain
 from reporting.models import Report
 from reporting.serve import QuietRequestHandler
 from tests.portal import (

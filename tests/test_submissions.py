@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 import crypto
 from protocol import encode, status_note_document
-from reporting import db
 from reporting.casefile import case_view
+from reporting.infra import db
 from reporting.models import Attachment, Blob, Message, Report, ReportStatus
 from reporting.organisations import find_organisation, recipients_of
 from reporting.submissions import Upload, store_reply, store_report

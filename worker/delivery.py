@@ -18,9 +18,9 @@ from sqlalchemy import Connection, or_, select, update
 from protocol.dates import today
 from protocol.headers import delivery_headers
 from reporting.addresses import parse_networks
-from reporting.blobs import BlobStore
-from reporting.config import DeliverySettings
-from reporting.db import Database
+from reporting.infra.blobs import BlobStore
+from reporting.infra.config import DeliverySettings
+from reporting.infra.db import Database
 from reporting.models import (
     ChannelKind,
     Delivery,

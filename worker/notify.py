@@ -7,8 +7,8 @@ import logging
 
 from sqlalchemy import select
 
-from reporting.config import DeliverySettings
-from reporting.db import Database
+from reporting.infra.config import DeliverySettings
+from reporting.infra.db import Database
 from reporting.models import Organisation
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import abort, render_template
 
-from reporting import db, partners
+from reporting import partners
 from reporting.admin import bp
 from reporting.admin.common import CONFLICT, INVALID, admin, done, own, refuse, require_action
 from reporting.admin.forms import ActionForm, EmailForm, SettingsForm, WebhookForm
@@ -18,8 +18,9 @@ from reporting.administration import (
     retry_dead_deliveries,
     update_settings,
 )
+from reporting.infra import db
+from reporting.infra.queue import send_deliveries
 from reporting.models import Delivery, DeliveryChannel, DeliveryState, Partner
-from reporting.queue import send_deliveries
 from reporting.signin import admin_required
 
 # Pages that list channels re-render through one of these on a refused change.

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import render_template
 
-from reporting import db, tags
+from reporting import tags
 from reporting.admin import bp
 from reporting.admin.common import (
     CONFLICT,
@@ -26,6 +26,7 @@ from reporting.administration import (
     in_use,
     remove_organisation_key,
 )
+from reporting.infra import db
 from reporting.models import OrganisationRecipient, TriageTag
 from reporting.signin import admin_required
 

@@ -7,12 +7,13 @@ from typing import Any
 
 from flask import render_template
 
-from reporting import db, partners
+from reporting import partners
 from reporting.admin import bp
 from reporting.admin.common import INVALID, admin, done, drop_secret, own, refuse, require_action
 from reporting.admin.deliveries import add_channel, channel_forms
 from reporting.admin.forms import ActionForm, EmailForm, PartnerForm, WebhookForm
 from reporting.administration import AdminError
+from reporting.infra import db
 from reporting.models import Partner
 from reporting.signin import admin_required
 

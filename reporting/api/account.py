@@ -7,12 +7,13 @@ from typing import Any
 from flask import current_app, jsonify
 from sqlalchemy import select
 
-from reporting import accounts, db, logins
+from reporting import accounts, logins
 from reporting.api import bp
 from reporting.api.bodies import json_object, string_field
 from reporting.api.errors import fail
 from reporting.api.shapes import caseworker_json
 from reporting.audit import Action, record
+from reporting.infra import db
 from reporting.keys import KeyRefused, register_recipient
 from reporting.models import Caseworker, DeliveryChannel, Partner, TriageTag
 from reporting.organisations import recipients_of

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import jsonify
 
-from reporting import db
 from reporting.api import bp
 from reporting.api.bodies import json_object, limits, string_field
 from reporting.api.ciphertext_form import read_ciphertext_form
@@ -23,9 +22,10 @@ from reporting.caseworker_messages import (
     store_client_message,
     store_escalation,
 )
+from reporting.infra import db
+from reporting.infra.queue import send_deliveries
 from reporting.inputs import FILE, FILES, TEXT
 from reporting.models import Blob, Message, MessageKind
-from reporting.queue import send_deliveries
 from reporting.signin import api_caseworker, token_required
 from reporting.uploads import blob_store
 

@@ -24,9 +24,7 @@ from flask import (
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from reporting import db
 from reporting.audit import Action, record
-from reporting.blobs import BlobStore
 from reporting.casework import bp
 from reporting.casework.forms import (
     SEVERITY_LABELS,
@@ -35,6 +33,8 @@ from reporting.casework.forms import (
     TriageForm,
 )
 from reporting.downloads import ciphertext_response
+from reporting.infra import db
+from reporting.infra.blobs import BlobStore
 from reporting.models import Caseworker, Message, Report
 from reporting.signin import current_caseworker, login_required
 from reporting.triage import (

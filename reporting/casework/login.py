@@ -15,7 +15,7 @@ from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
 from crypto import totp
-from reporting import accounts, db, keys, logins, signin
+from reporting import accounts, keys, logins, signin
 from reporting.accounts import AccountError
 from reporting.audit import Action, record
 from reporting.casework import bp
@@ -28,6 +28,7 @@ from reporting.casework.account_forms import (
     RecoveryCodesForm,
     RevokeTokenForm,
 )
+from reporting.infra import db
 from reporting.models import Caseworker
 from reporting.session import renew_session
 

@@ -14,8 +14,8 @@ from sqlalchemy.orm import object_session
 from crypto import EncryptionError, parse_recipient, reply_recipients
 from protocol import encode, status_note_document
 from reporting.audit import Action, record
-from reporting.blobs import BlobStore, BlobWriter
-from reporting.db import Database
+from reporting.infra.blobs import BlobStore, BlobWriter
+from reporting.infra.db import Database
 from reporting.models import Blob, Caseworker, Report
 from reporting.organisations import recipients_of
 from reporting.triage.changes import update_triage

@@ -14,10 +14,10 @@ from typing import Any
 from celery import Celery
 from flask import Flask, current_app
 
-from reporting import fsbroker
-from reporting.blobs import PARTIAL_SWEEP_SECONDS
-from reporting.config import Settings
-from reporting.instance_files import private_folder
+from reporting.infra import fsbroker
+from reporting.infra.blobs import PARTIAL_SWEEP_SECONDS
+from reporting.infra.config import Settings
+from reporting.infra.instance_files import private_folder
 
 logger = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from crypto import generate_identity, identity_file_text
-from reporting import db as database
-from reporting import migrate
-from reporting.config import INSTANCE_PATH_VAR, Settings
+from reporting.infra import db as database
+from reporting.infra import migrate
+from reporting.infra.config import INSTANCE_PATH_VAR, Settings
 from reporting.models import Attachment, Blob, Caseworker, Message, Organisation, Report, Role
 from reporting.organisations import (
     OrganisationError,
@@ -232,7 +232,7 @@ def blobs_sweep() -> None:
     ]
     for blob_id in orphans:
         store.remove(blob_id)
-    # The beat and each start-up do this too (reporting/blobs.py); here for a manual run.
+    # The beat and each start-up do this too (reporting/infra/blobs.py); here for a manual run.
     stale = store.sweep_partial_files()
     click.echo(f"Removed {len(orphans)} orphaned files and {stale} stale temporary files.")
 

@@ -15,10 +15,10 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
-from reporting import db as database
-from reporting.config import Settings
-from reporting.doctor.findings import PLACEHOLDER, Finding, Severity, unsafe
-from reporting.doctor.runtime import (
+from reporting.infra import db as database
+from reporting.infra.config import Settings
+from reporting.infra.doctor.findings import PLACEHOLDER, Finding, Severity, unsafe
+from reporting.infra.doctor.runtime import (
     check_debug,
     check_files,
     check_gunicorn,
@@ -26,7 +26,7 @@ from reporting.doctor.runtime import (
     check_uploads,
     load_gunicorn_config,
 )
-from reporting.doctor.settings import (
+from reporting.infra.doctor.settings import (
     check_allowed_hosts,
     check_database,
     check_onion,
@@ -56,7 +56,7 @@ __all__ = [
 
 # Where deploy/gunicorn.conf.py is when the service runs from a checkout (deploy/README.md).
 GUNICORN_CONFIGS = (
-    Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.py",
+    Path(__file__).resolve().parents[3] / "deploy" / "gunicorn.conf.py",
     Path("/opt/reporting/deploy/gunicorn.conf.py"),
 )
 

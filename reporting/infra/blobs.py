@@ -5,7 +5,7 @@ atomic) and renamed into place only when the whole ciphertext has been written
 and synced. Only ciphertext ever reaches the temporary file: the `Encryptor`
 sits between the caller and the disk. Aborting deletes the temporary file.
 
-Every file and folder here shows only the day it last changed (reporting/instance_files.py):
+Every file and folder here shows only the day it last changed (reporting/infra/instance_files.py):
 a blob's times would otherwise give its report's arrival to the nanosecond.
 
 A writer holds an advisory lock on its temporary file for as long as it is open, so a
@@ -25,7 +25,7 @@ from typing import BinaryIO, Protocol
 from crypto import AgeError, Encryptor, Recipient
 from crypto.inspect import AgeFileCheck, AgeFileInfo
 from protocol.padding import is_padded, padded_size
-from reporting.instance_files import FOLDER_MODE, open_for_reading, private_folder, to_the_day
+from reporting.infra.instance_files import FOLDER_MODE, open_for_reading, private_folder, to_the_day
 from reporting.models.common import new_id
 
 TEMP_FOLDER = ".tmp"

@@ -21,7 +21,7 @@ from kombu.exceptions import ChannelError
 from kombu.transport import TRANSPORT_ALIASES, filesystem
 from kombu.utils.json import dumps
 
-from reporting.instance_files import to_the_day
+from reporting.infra.instance_files import to_the_day
 
 SCHEME = "reportingfs"
 PARTIAL_SUFFIX = ".part"  # _get matches "<name>.<queue>.msg" exactly, so this is skipped
@@ -53,7 +53,7 @@ class Channel(filesystem.Channel):
     def _to_the_day(self, *messages: Path) -> None:
         """Sending and taking a message write and read the queue and the exchange table: set
         their times back to the day, or they would date each report's arrival
-        (reporting/instance_files.py)."""
+        (reporting/infra/instance_files.py)."""
         control = Path(self.control_folder)
         tables = list(control.glob("*.exchange"))
         folders = {control, Path(self.data_folder_in), Path(self.data_folder_out)}

@@ -11,7 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy.engine import make_url
 
-from reporting.config import (
+from reporting.headers import onion_host
+from reporting.infra.config import (
     ALLOWED_HOSTS_VAR,
     DATABASE_URL_VAR,
     ONION_ADDRESS_VAR,
@@ -19,8 +20,7 @@ from reporting.config import (
     SECRET_KEY_FILE,
     SECRET_KEY_VAR,
 )
-from reporting.doctor.findings import PLACEHOLDER, Finding, unsafe
-from reporting.headers import onion_host
+from reporting.infra.doctor.findings import PLACEHOLDER, Finding, unsafe
 
 MIN_SECRET_BITS = 256
 ONION_V3 = re.compile(r"[a-z2-7]{56}\.onion")

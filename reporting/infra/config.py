@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from crypto.tokens import new_secret_hex
-from reporting.instance_files import private_folder
+from reporting.infra.instance_files import private_folder
 
 INSTANCE_PATH_VAR = "REPORTING_INSTANCE_PATH"
 # Names of where the key comes from, not keys (ruff's S105 would flag them).
@@ -135,7 +135,7 @@ class Settings:
     @property
     def broker_url(self) -> str:
         """Redis in production; otherwise kombu's filesystem transport, which needs no server."""
-        return self.redis_url or "reportingfs://localhost//"  # reporting/fsbroker.py
+        return self.redis_url or "reportingfs://localhost//"  # reporting/infra/fsbroker.py
 
     @property
     def broker_folder(self) -> Path:

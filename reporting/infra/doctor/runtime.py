@@ -16,9 +16,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from crypto import parse_recipient
-from reporting.config import FORM_FIELD_MAX_BYTES, Settings
-from reporting.doctor.findings import Finding, unsafe
-from reporting.doctor.settings import is_loopback
+from reporting.infra.config import FORM_FIELD_MAX_BYTES, Settings
+from reporting.infra.doctor.findings import Finding, unsafe
+from reporting.infra.doctor.settings import is_loopback
 from reporting.models import Organisation
 from reporting.organisations import receiving_organisation, recipients_of
 from reporting.uploads import EncryptingRequest
@@ -122,7 +122,7 @@ def check_uploads(app: Flask) -> list[Finding]:
     if memory is None or memory > FORM_FIELD_MAX_BYTES:
         findings += unsafe(
             f"Form fields may hold {memory or 'unlimited'} bytes in memory per request.",
-            f"Keep MAX_FORM_MEMORY_SIZE at {FORM_FIELD_MAX_BYTES} (reporting/config.py).",
+            f"Keep MAX_FORM_MEMORY_SIZE at {FORM_FIELD_MAX_BYTES} (reporting/infra/config.py).",
         )
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         findings += unsafe("Requests have no size limit.", "Set REPORTING_MAX_SUBMISSION_MB.")
