@@ -20,12 +20,6 @@ from reporting import (
     casework,
     delivery_commands,
     derivations,
-    errors,
-    headers,
-    health,
-    i18n,
-    inputs,
-    ratelimit,
     reporter,
     session,
     signin,
@@ -34,6 +28,7 @@ from reporting.infra import db, doctor, instance_files, operator_commands, queue
 from reporting.infra.blobs import BlobStore
 from reporting.infra.config import Settings, load_settings
 from reporting.uploads import EncryptingRequest
+from reporting.web import errors, headers, health, i18n, inputs, ratelimit
 
 TEMPLATE_FOLDER = Path(templates.__file__).parent
 QUICK_EXIT_URL = "https://en.wikipedia.org/wiki/Special:Random"

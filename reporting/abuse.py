@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import TooManyRequests
 
 from crypto.tokens import new_secret_hex
-from reporting.ratelimit import limiter
+from reporting.web.ratelimit import limiter
 
 # Survives session renewals, so renewing a session does not reset its counters.
 ABUSE_ID = "abuse_id"

@@ -19,7 +19,6 @@ from crypto.inspect import binary_age_file
 from reporting.audit import Action, record
 from reporting.infra.blobs import BlobStore, BlobWriter, CiphertextWriter, NotPadded
 from reporting.infra.db import CommitUncertain, Database
-from reporting.inputs import int_id
 from reporting.models import (
     Attachment,
     Blob,
@@ -33,6 +32,7 @@ from reporting.models import (
 )
 from reporting.outbox import partner_channels, plan_escalation
 from reporting.submissions import commit_all, next_seq
+from reporting.web.inputs import int_id
 
 CLIENT_KINDS = (MessageKind.REPLY, MessageKind.NOTE)
 SHAREABLE = (Consent.ANONYMISED, Consent.FULL)

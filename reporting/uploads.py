@@ -21,9 +21,9 @@ from werkzeug.formparser import FormDataParser, MultiPartParser
 from crypto import Recipient
 from reporting.infra import db
 from reporting.infra.blobs import BlobStore, BlobWriter
-from reporting.inputs import not_as_sent
 from reporting.models import Organisation, Report
 from reporting.organisations import receiving_organisation, recipients_of
+from reporting.web.inputs import not_as_sent
 
 # Session key and endpoint of a follow-up (reporter/views.py), whose files go to its report's
 # organisation.

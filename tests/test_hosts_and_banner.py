@@ -16,7 +16,7 @@ from werkzeug.serving import make_server
 
 from reporting import create_app
 from reporting.infra.config import ALLOWED_HOSTS_VAR, load_allowed_hosts
-from reporting.serve import QuietRequestHandler
+from reporting.web.serve import QuietRequestHandler
 
 ONION = "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion"
 

@@ -16,11 +16,12 @@ from flask.testing import FlaskClient
 from flask_babel import get_locale, gettext
 from flask_wtf import FlaskForm
 
-from reporting import create_app, i18n
+from reporting import create_app
 from reporting.infra import migrate
-from reporting.languages import RTL_LANGUAGES, text_direction
 from reporting.reporter.forms import CodenameForm, FollowupForm, LogoutForm
 from reporting.reporter.report_form import report_form
+from reporting.web import i18n
+from reporting.web.languages import RTL_LANGUAGES, text_direction
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 QUICK_EXIT_DEFAULT = "https://en.wikipedia.org/wiki/Special:Random"

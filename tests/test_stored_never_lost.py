@@ -23,7 +23,7 @@ from reporting import create_app
 from reporting.infra import db, migrate
 from reporting.infra.db import CommitUncertain
 from reporting.models import Report
-from reporting.serve import QuietRequestHandler
+from reporting.web.serve import QuietRequestHandler
 from tests.portal import (
     add_caseworker,
     codename_from,

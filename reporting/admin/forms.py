@@ -17,8 +17,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from reporting.administration import MAX_RETENTION_DAYS
-from reporting.forms import StrictForm
 from reporting.models import Role
+from reporting.web.forms import StrictForm
 
 # The documented flow (receiver/README.md, README.md): the NGO's receiver makes the secret,
 # whoever runs it hands it to the admin once, the admin pastes it here.

@@ -3,7 +3,7 @@
 Every refusal is a JSON 4xx that says what to send instead; nothing is stored. A body
 is read strictly, before any view sees it: a key given twice, NaN or Infinity, nesting
 deeper than the parser goes, or a string no column can store (NUL, a lone surrogate,
-which a \\ud800 escape makes) is refused, not guessed at (reporting/inputs.py).
+which a \\ud800 escape makes) is refused, not guessed at (reporting/web/inputs.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from flask import current_app, request
 
 from reporting.api.errors import fail
-from reporting.inputs import unstorable
+from reporting.web.inputs import unstorable
 
 NOT_JSON = "The body is not valid JSON (UTF-8). Nothing was stored."
 

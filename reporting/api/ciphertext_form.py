@@ -21,8 +21,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from crypto import AgeError
 from reporting.api.errors import fail
 from reporting.infra.blobs import CiphertextWriter
-from reporting.inputs import Part, misshapen, unreadable
 from reporting.uploads import LargeBufferFormDataParser, blob_store
+from reporting.web.inputs import Part, misshapen, unreadable
 
 
 @dataclass

@@ -24,10 +24,10 @@ from reporting.caseworker_messages import (
 )
 from reporting.infra import db
 from reporting.infra.queue import send_deliveries
-from reporting.inputs import FILE, FILES, TEXT
 from reporting.models import Blob, Message, MessageKind
 from reporting.signin import api_caseworker, token_required
 from reporting.uploads import blob_store
+from reporting.web.inputs import FILE, FILES, TEXT
 
 # The multipart body of an escalation (docs/caseworker-api.md).
 ESCALATION_PARTS = {"partner": TEXT, "document": FILE, "attachment": FILES}

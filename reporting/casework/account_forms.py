@@ -11,7 +11,7 @@ from __future__ import annotations
 from wtforms import PasswordField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from reporting.forms import StrictForm
+from reporting.web.forms import StrictForm
 
 CODE_HELP = "The 6 digits your authenticator app shows now, or one of your recovery codes."
 

@@ -80,7 +80,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class CommitUncertain(Exception):
     """The connection was lost while the database committed: the transaction may or may not
     be stored, and nobody can tell until the database answers again. Whoever sent it must
-    be told exactly that (reporting/errors.py), never "nothing was stored"."""
+    be told exactly that (reporting/web/errors.py), never "nothing was stored"."""
 
     def __init__(self, codename: str | None = None) -> None:
         super().__init__("the connection was lost during the commit")

@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from reporting.forms import StrictForm
+from reporting.web.forms import StrictForm
 
 
 def _limits() -> Any:

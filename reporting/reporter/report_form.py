@@ -32,7 +32,6 @@ from wtforms.validators import DataRequired, InputRequired, Optional
 from protocol import catalogue
 from protocol.catalogue import Kind
 from reporting.countries import country_choices
-from reporting.languages import REPLY_LANGUAGES
 from reporting.reporter.forms import (
     FixedFieldList,
     Honeypot,
@@ -42,6 +41,7 @@ from reporting.reporter.forms import (
     ReporterForm,
     ShortLength,
 )
+from reporting.web.languages import REPLY_LANGUAGES
 
 # Checks beyond the field's kind, by catalogue path: the server's policy, not the protocol's.
 VALIDATORS: dict[str, Callable[[], list[Any]]] = {

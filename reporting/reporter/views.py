@@ -21,12 +21,11 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from crypto import parse_identity
-from reporting import derivations, errors, uploads
+from reporting import derivations, uploads
 from reporting.abuse import ABUSE_ID, allow_codename_attempt, allow_submission
 from reporting.casefile import case_view, find_report
 from reporting.infra import db
 from reporting.infra.queue import send_deliveries
-from reporting.inputs import not_as_sent
 from reporting.models import Report
 from reporting.reporter.forms import CodenameForm, FollowupForm, LogoutForm
 from reporting.reporter.report_form import report_form
@@ -34,6 +33,8 @@ from reporting.reporter.status import LABELS
 from reporting.session import renew_session
 from reporting.submissions import Upload, store_followup, store_report
 from reporting.uploads import blob_store, receiving
+from reporting.web import errors
+from reporting.web.inputs import not_as_sent
 
 bp = Blueprint("reporter", __name__)
 

@@ -11,7 +11,6 @@ from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy.engine import make_url
 
-from reporting.headers import onion_host
 from reporting.infra.config import (
     ALLOWED_HOSTS_VAR,
     DATABASE_URL_VAR,
@@ -21,6 +20,7 @@ from reporting.infra.config import (
     SECRET_KEY_VAR,
 )
 from reporting.infra.doctor.findings import PLACEHOLDER, Finding, unsafe
+from reporting.web.headers import onion_host
 
 MIN_SECRET_BITS = 256
 ONION_V3 = re.compile(r"[a-z2-7]{56}\.onion")

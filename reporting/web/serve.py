@@ -14,7 +14,7 @@ from werkzeug.serving import WSGIRequestHandler
 from reporting import create_app
 from reporting.infra import migrate
 from reporting.infra.operator_commands import bootstrap_demo, demo_instructions
-from reporting.last_resort import page_headers, render_page
+from reporting.web.last_resort import page_headers, render_page
 
 
 class QuietRequestHandler(WSGIRequestHandler):

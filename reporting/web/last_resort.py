@@ -1,7 +1,7 @@
 """The last error pages: what a reporter sees when even the error handlers failed, or when
 gunicorn refuses a request before the app sees it.
 
-Flask turns an exception in a view into our error page (reporting/errors.py). What it
+Flask turns an exception in a view into our error page (reporting/web/errors.py). What it
 cannot catch (an error handler that fails, a teardown that raises) would reach the WSGI
 server, which answers with its own bare "Internal Server Error" in English; and gunicorn
 answers a request it cannot parse (a broken request line, headers too large) with its own
@@ -21,9 +21,9 @@ from typing import Any
 from babel.support import Translations
 from flask import Flask
 
-from reporting.headers import SECURITY_HEADERS
-from reporting.i18n import TRANSLATIONS
-from reporting.languages import DEFAULT_LANGUAGE, INTERFACE_LANGUAGES
+from reporting.web.headers import SECURITY_HEADERS
+from reporting.web.i18n import TRANSLATIONS
+from reporting.web.languages import DEFAULT_LANGUAGE, INTERFACE_LANGUAGES
 
 logger = logging.getLogger(__name__)
 

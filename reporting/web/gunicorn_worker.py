@@ -32,7 +32,7 @@ from typing import Any
 from gunicorn.http.unreader import SocketUnreader
 from gunicorn.workers.gthread import ThreadWorker
 
-from reporting.errors import BodyTooSlow
+from reporting.web.errors import BodyTooSlow
 
 HEAD_SECONDS = 10.0
 BODY_START_SECONDS = 10.0

@@ -1,7 +1,7 @@
 # mypy: disallow-subclassing-any=False
 # (WTForms ships no type information, so its classes are Any to mypy.)
 """The base of every form: input in a shape our pages never send is refused before any
-validator sees it (reporting/inputs.py says which shapes, and why).
+validator sees it (reporting/web/inputs.py says which shapes, and why).
 
 A form that inherits `StrictForm`, written by hand or generated from a catalogue, gets:
 - a body in a form encoding, or a readable 400 (Flask-WTF would read a JSON body as
@@ -30,7 +30,7 @@ from wtforms import (
     SelectMultipleField,
 )
 
-from reporting.inputs import (
+from reporting.web.inputs import (
     FILE,
     FILES,
     TEXT,

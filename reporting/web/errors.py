@@ -16,9 +16,9 @@ from werkzeug.exceptions import (
     SecurityError,
 )
 
-from reporting import last_resort
 from reporting.api import errors as api_errors
 from reporting.infra.db import CommitUncertain
+from reporting.web import last_resort
 
 # Set on `g` once a reporter's submission is committed: an error after that point must say
 # that it was stored (and show the codename), never "nothing was stored".
@@ -26,7 +26,7 @@ STORED = "stored_submission"
 
 
 class BodyTooSlow(TimeoutError):
-    """The request body arrived below the minimum rate (reporting/gunicorn_worker.py); a
+    """The request body arrived below the minimum rate (reporting/web/gunicorn_worker.py); a
     TimeoutError, so gunicorn closes the connection instead of draining the rest."""
 
 

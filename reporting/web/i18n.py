@@ -11,14 +11,14 @@ from flask import Blueprint, Flask, abort, redirect, request, session
 from flask_babel import Babel, get_locale
 from werkzeug.wrappers import Response
 
-from reporting.languages import (
+from reporting.web.languages import (
     DEFAULT_LANGUAGE,
     INTERFACE_LANGUAGES,
     interface_language,
     text_direction,
 )
 
-TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
 SESSION_KEY = "lang"
 
 bp = Blueprint("i18n", __name__)
