@@ -12,18 +12,8 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 import templates
-from reporting import (
-    account_commands,
-    admin,
-    api,
-    audit,
-    casework,
-    delivery_commands,
-    derivations,
-    reporter,
-    session,
-    signin,
-)
+from reporting import admin, api, casework, delivery_commands, derivations, reporter
+from reporting.accounts import account_commands, audit, session, signin
 from reporting.infra import db, doctor, instance_files, operator_commands, queue
 from reporting.infra.blobs import BlobStore
 from reporting.infra.config import Settings, load_settings

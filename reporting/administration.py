@@ -4,7 +4,7 @@ deliveries to retry.
 Plain functions on a session, called by the admin pages (and usable from tests or
 commands). Each change is audited in the caller's transaction with a content-free
 detail; each refusal is an `AdminError` whose message can be shown as it is. Caseworker
-accounts are in `reporting.staff`, tags in `reporting.tags`, partners and delivery
+accounts are in `reporting.accounts.staff`, tags in `reporting.tags`, partners and delivery
 channels in `reporting.partners`.
 """
 
@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reporting import audit
+from reporting.accounts import audit
+from reporting.accounts.audit import Action
 from reporting.addresses import check_email_address
-from reporting.audit import Action
 from reporting.models import (
     Caseworker,
     Delivery,

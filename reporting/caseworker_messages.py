@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from crypto import AgeError
 from crypto.inspect import binary_age_file
-from reporting.audit import Action, record
+from reporting.accounts.audit import Action, record
 from reporting.infra.blobs import BlobStore, BlobWriter, CiphertextWriter, NotPadded
 from reporting.infra.db import CommitUncertain, Database
 from reporting.models import (

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from crypto import KeyFormatError, parse_recipient
 from crypto.webhooks import WebhookSignatureError, check_secret
-from reporting import audit
+from reporting.accounts import audit
+from reporting.accounts.audit import Action
 from reporting.addresses import (
     IPNetwork,
     check_email_address,
@@ -22,7 +23,6 @@ from reporting.addresses import (
     parse_networks,
 )
 from reporting.administration import AdminError, same_name, sentence
-from reporting.audit import Action
 from reporting.infra.config import Settings
 from reporting.models import (
     Caseworker,

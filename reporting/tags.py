@@ -9,9 +9,9 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from reporting import audit
+from reporting.accounts import audit
+from reporting.accounts.audit import Action
 from reporting.administration import AdminError, same_name
-from reporting.audit import Action
 from reporting.models import Caseworker, TriageTag, report_tag
 
 MAX_TAG_CHARS = 64

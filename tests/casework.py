@@ -13,7 +13,8 @@ from flask.testing import FlaskClient
 
 import crypto
 from crypto import passwords, totp
-from reporting import accounts, create_app, signin
+from reporting import create_app
+from reporting.accounts import caseworkers, signin
 from reporting.infra import db, migrate
 from reporting.models import Caseworker, Organisation, OrganisationRecipient, Role
 from reporting.organisations import create_organisation, find_organisation
@@ -58,15 +59,15 @@ def make_account(
         organisation = find_organisation(session, organisation_name) or create_organisation(
             session, organisation_name
         )
-        caseworker = accounts.create_caseworker(session, organisation, username, role)
+        caseworker = caseworkers.create_caseworker(session, organisation, username, role)
         if password == PASSWORD:
             # One real Argon2id hash of the shared test password, made once: each hash costs
             # 64 MiB and a few hundred ms, and most tests only need an enrolled account.
-            accounts.check_password_strength(password, username)
+            caseworkers.check_password_strength(password, username)
             caseworker.password_hash = shared_password_hash()
         else:
-            accounts.set_password(session, caseworker, password)
-        secret = accounts.start_totp_enrolment(caseworker)
+            caseworkers.set_password(session, caseworker, password)
+        secret = caseworkers.start_totp_enrolment(caseworker)
         caseworker.totp_confirmed = True
         if with_key:
             session.add(

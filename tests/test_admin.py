@@ -24,7 +24,8 @@ from werkzeug.test import TestResponse
 
 import crypto
 from crypto.webhooks import new_secret
-from reporting import create_app, signin
+from reporting import create_app
+from reporting.accounts import signin
 from reporting.infra import db, migrate
 from reporting.models import (
     AuditEntry,
@@ -347,7 +348,7 @@ def test_invite_shows_the_link_once(app: Flask, admin_client: FlaskClient) -> No
     assert match, response.text
     assert "safe channel" in response.text
     with app.app_context():
-        from reporting.accounts import find_invited
+        from reporting.accounts.caseworkers import find_invited
 
         carol = find_invited(db.session(), match.group(2))
         assert carol is not None

@@ -587,7 +587,7 @@ def _path(app: Flask, world: World, template: str, report_id: str | None = None)
 
 def _spoil(app: Flask, world: World, how: str) -> None:
     """End alice's token: by time, by revocation, by disabling her, by a new password."""
-    from reporting import accounts
+    from reporting.accounts import caseworkers
 
     with app.app_context(), db.database().transaction() as dbs:
         alice = dbs.get_one(Caseworker, world.alice.id)
@@ -599,7 +599,7 @@ def _spoil(app: Flask, world: World, how: str) -> None:
         elif how == "disabled":
             alice.active = False
         elif how == "password":
-            accounts.set_password(dbs, alice, "another long passphrase")
+            caseworkers.set_password(dbs, alice, "another long passphrase")
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from reporting import signin
+from reporting.accounts import signin
 from reporting.infra import db
 from reporting.models import ApiToken
 from tests.casework import Account, api_app, bearer, make_account

@@ -8,8 +8,8 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import delete, select, update
 
 from crypto.chain import GENESIS, Chain
-from reporting import audit
-from reporting.audit import Action
+from reporting.accounts import audit
+from reporting.accounts.audit import Action
 from reporting.infra import db
 from reporting.models import AuditEntry, Caseworker
 from tests.casework import make_account

@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 from werkzeug.routing import Rule
 
-from reporting import signin
+from reporting.accounts import signin
 from reporting.infra import db
 from reporting.models import ApiToken, Caseworker
 from tests.casework import Account, api_token, bearer, sign_in

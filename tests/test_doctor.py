@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 import crypto
 from reporting import create_app
-from reporting.accounts import create_caseworker
+from reporting.accounts.caseworkers import create_caseworker
 from reporting.infra import db, doctor, migrate
 from reporting.infra.doctor import Finding, Severity
 from reporting.models import Organisation, OrganisationRecipient

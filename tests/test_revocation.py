@@ -14,7 +14,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from reporting import create_app, revocation
+from reporting import create_app
+from reporting.accounts import revocation
 from reporting.infra import migrate
 from tests.casework import make_account
 from tests.portal import add_caseworker, csrf_token, submit_report
@@ -157,5 +158,5 @@ def test_a_database_that_cannot_answer_opens_no_session(
         for _ in range(3):
             with pytest.raises(revocation.RevocationsUnreadable):
                 revocation.lookup("a" * 32)
-    warnings = [r for r in caplog.records if r.name == "reporting.revocation"]
+    warnings = [r for r in caplog.records if r.name == "reporting.accounts.revocation"]
     assert len(warnings) == 1

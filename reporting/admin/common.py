@@ -9,11 +9,11 @@ from flask import abort, flash, redirect, url_for
 from werkzeug.wrappers import Response
 from wtforms import Field
 
+from reporting.accounts.signin import current_caseworker
 from reporting.admin.forms import ActionForm
 from reporting.administration import owned
 from reporting.infra import db
 from reporting.models import Caseworker
-from reporting.signin import current_caseworker
 
 T = TypeVar("T")
 

@@ -9,6 +9,7 @@ from typing import Any
 from flask import abort, render_template
 
 from reporting import partners
+from reporting.accounts.signin import admin_required
 from reporting.admin import bp
 from reporting.admin.common import CONFLICT, INVALID, admin, done, own, refuse, require_action
 from reporting.admin.forms import ActionForm, EmailForm, SettingsForm, WebhookForm
@@ -21,7 +22,6 @@ from reporting.administration import (
 from reporting.infra import db
 from reporting.infra.queue import send_deliveries
 from reporting.models import Delivery, DeliveryChannel, DeliveryState, Partner
-from reporting.signin import admin_required
 
 # Pages that list channels re-render through one of these on a refused change.
 Page = Callable[..., Any]

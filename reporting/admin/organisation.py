@@ -8,6 +8,7 @@ from typing import Any
 from flask import render_template
 
 from reporting import tags
+from reporting.accounts.signin import admin_required
 from reporting.admin import bp
 from reporting.admin.common import (
     CONFLICT,
@@ -28,7 +29,6 @@ from reporting.administration import (
 )
 from reporting.infra import db
 from reporting.models import OrganisationRecipient, TriageTag
-from reporting.signin import admin_required
 
 # Keys
 

@@ -8,6 +8,7 @@ from typing import Any
 from flask import render_template
 
 from reporting import partners
+from reporting.accounts.signin import admin_required
 from reporting.admin import bp
 from reporting.admin.common import INVALID, admin, done, drop_secret, own, refuse, require_action
 from reporting.admin.deliveries import add_channel, channel_forms
@@ -15,7 +16,6 @@ from reporting.admin.forms import ActionForm, EmailForm, PartnerForm, WebhookFor
 from reporting.administration import AdminError
 from reporting.infra import db
 from reporting.models import Partner
-from reporting.signin import admin_required
 
 
 @bp.get("/partners")

@@ -10,14 +10,14 @@ from typing import Any
 
 from flask import flash, render_template, url_for
 
-from reporting import staff
+from reporting.accounts import staff
+from reporting.accounts.signin import admin_required
 from reporting.admin import bp
 from reporting.admin.common import CONFLICT, INVALID, admin, done, own, refuse, require_action
 from reporting.admin.forms import ActionForm, InviteForm, RoleForm
 from reporting.administration import AdminError, dead_deliveries
 from reporting.infra import db
 from reporting.models import Caseworker, Role
-from reporting.signin import admin_required
 
 
 @bp.get("/")

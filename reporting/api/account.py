@@ -7,17 +7,10 @@ from typing import Any
 from flask import current_app, jsonify
 from sqlalchemy import select
 
-from reporting import accounts, logins
-from reporting.api import bp
-from reporting.api.bodies import json_object, string_field
-from reporting.api.errors import fail
-from reporting.api.shapes import caseworker_json
-from reporting.audit import Action, record
-from reporting.infra import db
-from reporting.keys import KeyRefused, register_recipient
-from reporting.models import Caseworker, DeliveryChannel, Partner, TriageTag
-from reporting.organisations import recipients_of
-from reporting.signin import (
+from reporting.accounts import caseworkers, logins
+from reporting.accounts.audit import Action, record
+from reporting.accounts.caseworker_keys import KeyRefused, register_recipient
+from reporting.accounts.signin import (
     api_caseworker,
     api_token,
     find_token,
@@ -25,7 +18,14 @@ from reporting.signin import (
     token_ends_at,
     token_required,
 )
-from reporting.signin import utcnow as now
+from reporting.accounts.signin import utcnow as now
+from reporting.api import bp
+from reporting.api.bodies import json_object, string_field
+from reporting.api.errors import fail
+from reporting.api.shapes import caseworker_json
+from reporting.infra import db
+from reporting.models import Caseworker, DeliveryChannel, Partner, TriageTag
+from reporting.organisations import recipients_of
 
 TOKEN_LABEL = "reporting-caseworker"  # noqa: S105  (a label, not a secret)
 
@@ -47,7 +47,7 @@ def login() -> Any:
     with db.database().transaction() as dbs:
         try:
             caseworker = logins.attempt_login(dbs, credentials, now(), via="api")
-        except accounts.AccountError as error:
+        except caseworkers.AccountError as error:
             refusal = str(error)  # the failure is counted and audited, then committed
         else:
             token = issue_token(dbs, caseworker, TOKEN_LABEL)
@@ -61,7 +61,7 @@ def login() -> Any:
                 "idle_seconds": current_app.config["SETTINGS"].limits.session_idle_seconds,
                 "caseworker": caseworker_json(dbs, caseworker),
             }
-    if refusal == accounts.LOCKED:
+    if refusal == caseworkers.LOCKED:
         fail(429, "locked", refusal)
     if refusal is not None:
         fail(401, "login_failed", refusal)

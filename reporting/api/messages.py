@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import jsonify
 
+from reporting.accounts.signin import api_caseworker, token_required
 from reporting.api import bp
 from reporting.api.bodies import json_object, limits, string_field
 from reporting.api.ciphertext_form import read_ciphertext_form
@@ -25,7 +26,6 @@ from reporting.caseworker_messages import (
 from reporting.infra import db
 from reporting.infra.queue import send_deliveries
 from reporting.models import Blob, Message, MessageKind
-from reporting.signin import api_caseworker, token_required
 from reporting.uploads import blob_store
 from reporting.web.inputs import FILE, FILES, TEXT
 

@@ -6,15 +6,15 @@ from typing import Any
 
 from flask import jsonify, request
 
+from reporting.accounts.audit import Action, record
+from reporting.accounts.signin import api_caseworker, token_required
 from reporting.api import bp
 from reporting.api.bodies import json_object
 from reporting.api.errors import fail
 from reporting.api.shapes import report_json
-from reporting.audit import Action, record
 from reporting.downloads import ciphertext_response
 from reporting.infra import db
 from reporting.models import Report
-from reporting.signin import api_caseworker, token_required
 from reporting.triage import (
     UNSET,
     TriageError,

@@ -24,7 +24,8 @@ from flask import (
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from reporting.audit import Action, record
+from reporting.accounts.audit import Action, record
+from reporting.accounts.signin import current_caseworker, login_required
 from reporting.casework import bp
 from reporting.casework.forms import (
     SEVERITY_LABELS,
@@ -36,7 +37,6 @@ from reporting.downloads import ciphertext_response
 from reporting.infra import db
 from reporting.infra.blobs import BlobStore
 from reporting.models import Caseworker, Message, Report
-from reporting.signin import current_caseworker, login_required
 from reporting.triage import (
     UNSET,
     Filters,

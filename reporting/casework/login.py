@@ -1,6 +1,6 @@
 """Login and logout, invitations with TOTP enrolment, and the caseworker's own account page.
 
-Views translate HTTP to the plain functions of reporting/accounts.py and back;
+Views translate HTTP to the plain functions of reporting/accounts/caseworkers.py and back;
 each commits what those functions did, refusals included (failed logins count).
 """
 
@@ -15,9 +15,10 @@ from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
 from crypto import totp
-from reporting import accounts, keys, logins, signin
-from reporting.accounts import AccountError
-from reporting.audit import Action, record
+from reporting.accounts import caseworker_keys, caseworkers, logins, signin
+from reporting.accounts.audit import Action, record
+from reporting.accounts.caseworkers import AccountError
+from reporting.accounts.session import renew_session
 from reporting.casework import bp
 from reporting.casework.account_forms import (
     ChangePasswordForm,
@@ -30,7 +31,6 @@ from reporting.casework.account_forms import (
 )
 from reporting.infra import db
 from reporting.models import Caseworker
-from reporting.session import renew_session
 
 # Half-way through an invitation: the password is set, the authenticator not yet confirmed.
 ENROLLING_ID = "cw_enrolling"
@@ -75,7 +75,7 @@ def login() -> Any:
         caseworker = logins.attempt_login(dbs, credentials, signin.utcnow())
     except AccountError as error:
         dbs.commit()  # the failure counts towards the lock, and is audited
-        locked = str(error) == accounts.LOCKED
+        locked = str(error) == caseworkers.LOCKED
         return _refused(form, str(error), 429 if locked else 403)
     dbs.commit()
     signin.sign_in(caseworker)
@@ -104,13 +104,13 @@ def _invitation_invalid() -> tuple[str, int]:
 @bp.route("/invite/<token>", methods=["GET", "POST"])
 def accept_invite(token: str) -> Any:
     dbs = db.session()
-    caseworker = accounts.find_invited(dbs, token)
+    caseworker = caseworkers.find_invited(dbs, token)
     if caseworker is None:
         return _invitation_invalid()
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.accept_invite(dbs, caseworker, form.password.data or "")
+            caseworkers.accept_invite(dbs, caseworker, form.password.data or "")
         except AccountError as error:
             dbs.rollback()
             form.password.errors = [str(error)]
@@ -136,13 +136,13 @@ def qr_svg(text: str) -> Markup:
 @bp.route("/enrol", methods=["GET", "POST"])
 def enrol() -> Any:
     dbs = db.session()
-    caseworker = accounts.enrolling(dbs, session.get(ENROLLING_ID), session.get(ENROLLING_EPOCH))
+    caseworker = caseworkers.enrolling(dbs, session.get(ENROLLING_ID), session.get(ENROLLING_EPOCH))
     if caseworker is None:
         return _invitation_invalid()
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            codes = accounts.finish_enrolment(dbs, caseworker, form.code.data or "")
+            codes = caseworkers.finish_enrolment(dbs, caseworker, form.code.data or "")
         except AccountError as error:
             dbs.rollback()
             form.code.errors = [str(error)]
@@ -152,8 +152,8 @@ def enrol() -> Any:
             session.pop(ENROLLING_EPOCH, None)
             return render_template("casework/recovery_codes.html", codes=codes, enrolled=True)
     form.code.data = ""
-    uri = accounts.totp_uri(caseworker)
-    secret = accounts.totp_secret(caseworker) or b""
+    uri = caseworkers.totp_uri(caseworker)
+    secret = caseworkers.totp_secret(caseworker) or b""
     status = 400 if form.is_submitted() else 200
     return render_template(
         "casework/enrol.html",
@@ -180,8 +180,8 @@ def _account_page(status: int = 200, **forms: Any) -> tuple[str, int]:
     return render_template(
         "casework/account.html",
         caseworker=caseworker,
-        key=accounts.own_key(dbs, caseworker),
-        tokens=accounts.live_tokens(dbs, caseworker),
+        key=caseworkers.own_key(dbs, caseworker),
+        tokens=caseworkers.live_tokens(dbs, caseworker),
         password_form=forms.get("password_form") or ChangePasswordForm(prefix="password"),
         key_form=forms.get("key_form") or KeyForm(prefix="key"),
         recovery_form=forms.get("recovery_form") or RecoveryCodesForm(prefix="recovery"),
@@ -216,7 +216,7 @@ def change_password() -> Any:
     if _confirmed(form):
         caseworker, dbs = _me(), db.session()
         try:
-            accounts.change_password(dbs, caseworker, form.password.data or "")
+            caseworkers.change_password(dbs, caseworker, form.password.data or "")
         except AccountError as error:
             dbs.rollback()
             form.password.errors = [str(error)]
@@ -235,8 +235,8 @@ def change_key() -> Any:
     if _confirmed(form):
         dbs = db.session()
         try:
-            keys.register_recipient(dbs, _me(), form.recipient.data or "")
-        except keys.KeyRefused as error:
+            caseworker_keys.register_recipient(dbs, _me(), form.recipient.data or "")
+        except caseworker_keys.KeyRefused as error:
             dbs.rollback()
             form.recipient.errors = [error.message]
         else:
@@ -253,7 +253,7 @@ def renew_recovery_codes() -> Any:
     form = RecoveryCodesForm(prefix="recovery")
     if _confirmed(form):
         dbs = db.session()
-        codes = accounts.renew_recovery_codes(dbs, _me())
+        codes = caseworkers.renew_recovery_codes(dbs, _me())
         dbs.commit()
         return render_template("casework/recovery_codes.html", codes=codes, enrolled=False)
     return _account_page(400, recovery_form=form)
@@ -265,7 +265,7 @@ def revoke_token(token_id: int) -> Any:
     if not RevokeTokenForm(prefix="revoke").validate_on_submit():
         abort(400)
     dbs = db.session()
-    if not accounts.revoke_own_token(dbs, _me(), token_id):
+    if not caseworkers.revoke_own_token(dbs, _me(), token_id):
         abort(404)
     dbs.commit()
     flash("The token is revoked: the client that held it must log in again.", "success")

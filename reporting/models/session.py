@@ -1,4 +1,4 @@
-"""Session ids that no longer open a session (reporting/revocation.py)."""
+"""Session ids that no longer open a session (reporting/accounts/revocation.py)."""
 
 from __future__ import annotations
 

@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response
 from crypto import parse_identity
 from reporting import derivations, uploads
 from reporting.abuse import ABUSE_ID, allow_codename_attempt, allow_submission
+from reporting.accounts.session import renew_session
 from reporting.casefile import case_view, find_report
 from reporting.infra import db
 from reporting.infra.queue import send_deliveries
@@ -30,7 +31,6 @@ from reporting.models import Report
 from reporting.reporter.forms import CodenameForm, FollowupForm, LogoutForm
 from reporting.reporter.report_form import report_form
 from reporting.reporter.status import LABELS
-from reporting.session import renew_session
 from reporting.submissions import Upload, store_followup, store_report
 from reporting.uploads import blob_store, receiving
 from reporting.web import errors

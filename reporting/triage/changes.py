@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reporting.audit import Action, record
+from reporting.accounts.audit import Action, record
 from reporting.models import Caseworker, Report, ReportStatus, Severity, TriageTag
 from reporting.models.common import today
 from reporting.triage.common import UNSET, TriageError, choice, is_id

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from reporting.audit import Action, record
+from reporting.accounts.audit import Action, record
 from reporting.models import (
     Attachment,
     Blob,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import object_session
 
 from crypto import EncryptionError, parse_recipient, reply_recipients
 from protocol import encode, status_note_document
-from reporting.audit import Action, record
+from reporting.accounts.audit import Action, record
 from reporting.infra.blobs import BlobStore, BlobWriter
 from reporting.infra.db import Database
 from reporting.models import Blob, Caseworker, Report

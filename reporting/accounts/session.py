@@ -3,7 +3,7 @@
 The session is the only cookie the reporter side sets. It may carry the
 reporter's reply key while they read replies, so it is encrypted (Flask's
 default cookie is only signed) and nothing of it is stored on the server but
-its random id once it has ended (reporting/revocation.py). A session idle for
+its random id once it has ended (reporting/accounts/revocation.py). A session idle for
 longer than the limit is dropped when it next arrives, and logging out
 replaces it with nothing.
 """
@@ -22,7 +22,7 @@ from werkzeug.datastructures import CallbackDict
 
 from crypto import SecretBox
 from crypto.tokens import new_secret_hex
-from reporting import revocation
+from reporting.accounts import revocation
 
 _ACTIVITY_KEY = "_t"
 SESSION_ID = "_sid"

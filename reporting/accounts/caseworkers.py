@@ -1,6 +1,6 @@
 """Caseworker accounts: passwords, the TOTP second factor, recovery codes, invitations.
 
-Checking a login (organisation, throttle, password, code) is in reporting/logins.py.
+Checking a login (organisation, throttle, password, code) is in reporting/accounts/logins.py.
 
 Plain functions on a database session, so views, the API and the `flask`
 commands share them. Every refusal is an `AccountError` whose message can be
@@ -22,8 +22,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from crypto import SecretBox, passwords, totp
 from crypto.primitives import hkdf_sha256
 from crypto.tokens import new_secret_hex, token_digest
-from reporting import signin
-from reporting.audit import Action, record
+from reporting.accounts import signin
+from reporting.accounts.audit import Action, record
 from reporting.models import (
     ApiToken,
     Caseworker,

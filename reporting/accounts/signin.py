@@ -21,9 +21,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from crypto.tokens import new_token, token_digest
+from reporting.accounts.session import renew_session
 from reporting.infra import db
 from reporting.models import ApiToken, Caseworker
-from reporting.session import renew_session
 
 CASEWORKER_ID = "cw"
 AUTH_EPOCH = "cw_epoch"

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from reporting import accounts, audit
-from reporting.accounts import AccountError
+from reporting.accounts import audit, caseworkers
+from reporting.accounts.audit import Action
+from reporting.accounts.caseworkers import AccountError
+from reporting.accounts.signin import revoke_tokens
 from reporting.administration import AdminError
-from reporting.audit import Action
 from reporting.models import Caseworker, OrganisationRecipient, Role
 from reporting.organisations import recipients_of
-from reporting.signin import revoke_tokens
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def invite(
     if len(display_name) > 200:
         raise AdminError("A display name is at most 200 characters.", "display_name")
     try:
-        caseworker, token = accounts.invite(db, actor.organisation, username, role, display_name)
+        caseworker, token = caseworkers.invite(db, actor.organisation, username, role, display_name)
     except AccountError as error:
         raise AdminError(str(error)) from None
     audit.record(

@@ -6,7 +6,7 @@ once, each sees the count including every attempt before it, and at most
 `login_failures` of them in a window get their password checked. The next one
 locks the name for `login_lock_seconds`. A successful login forgets the count.
 
-Rows are keyed by an opaque key (an HMAC of the name, made by reporting/accounts.py),
+Rows are keyed by an opaque key (an HMAC of the name, made by reporting/accounts/caseworkers.py),
 so the table lists no names; rows whose window and lock are over are deleted.
 """
 

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from crypto import KeyFormatError, parse_recipient
-from reporting.audit import Action, record
+from reporting.accounts.audit import Action, record
 from reporting.models import Caseworker, OrganisationRecipient
 
 

@@ -1,9 +1,9 @@
 """Checking a login: the organisation it names, the throttle, the password and a code.
 
-Every attempt is counted before the password is checked (reporting/login_throttle.py),
+Every attempt is counted before the password is checked (reporting/accounts/login_throttle.py),
 per organisation and name; a TOTP or recovery code is spent by one conditional UPDATE
-(reporting/accounts.py), so it opens one session however many logins race with it.
-Refusals are `AccountError`s with the messages of reporting/accounts.py.
+(reporting/accounts/caseworkers.py), so it opens one session however many logins race with it.
+Refusals are `AccountError`s with the messages of reporting/accounts/caseworkers.py.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session
 
 from crypto import passwords
 from crypto.primitives import hmac_sha256
-from reporting import login_throttle, organisations
-from reporting.accounts import (
+from reporting import organisations
+from reporting.accounts import login_throttle
+from reporting.accounts.audit import Action, record
+from reporting.accounts.caseworkers import (
     LOCKED,
     LOGIN_REFUSED,
     ORGANISATION_NEEDED,
@@ -28,7 +30,6 @@ from reporting.accounts import (
     normalise_username,
     use_recovery_code,
 )
-from reporting.audit import Action, record
 from reporting.infra.db import database
 from reporting.models import Caseworker, Organisation
 

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto import totp
-from reporting import accounts, audit
-from reporting.accounts import AccountError
+from reporting.accounts import audit, caseworkers
+from reporting.accounts.caseworkers import AccountError
 from reporting.infra import db as database
 from reporting.models import AuditEntry, Caseworker, Organisation, Role
 from reporting.organisations import find_organisation
@@ -47,14 +47,14 @@ def _read_password(from_stdin: bool, username: str) -> str:
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt="Password again")
     try:
-        accounts.check_password_strength(password, username)
+        caseworkers.check_password_strength(password, username)
     except AccountError as error:
         raise click.ClickException(f"{error} Nothing was created.") from None
     return password
 
 
 def _show_secret(secret: bytes, username: str) -> None:
-    uri = totp.provisioning_uri(secret, username, accounts.TOTP_ISSUER)
+    uri = totp.provisioning_uri(secret, username, caseworkers.TOTP_ISSUER)
     picture = io.StringIO()
     segno.make(uri, error="m").terminal(out=picture, compact=True)
     click.echo("Add this account to an authenticator app on your phone: scan the QR code,")
@@ -97,12 +97,12 @@ def create_admin(
     """Create an admin of ORGANISATION called USERNAME: a password, an authenticator app,
     and recovery codes. The admin then invites the others on the web."""
     try:
-        name = accounts.check_username(username)
+        name = caseworkers.check_username(username)
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     with database.database().transaction() as db:
         organisation = _organisation(db, organisation_name)
-        if accounts.find_account(db, organisation.id, name) is not None:
+        if caseworkers.find_account(db, organisation.id, name) is not None:
             raise click.ClickException(
                 f"the username {name!r} is taken; choose another "
                 "(`flask caseworker list ORGANISATION` shows the accounts)"
@@ -114,12 +114,12 @@ def create_admin(
     try:
         with database.database().transaction() as db:
             organisation = _organisation(db, organisation_name)
-            caseworker = accounts.create_caseworker(
+            caseworker = caseworkers.create_caseworker(
                 db, organisation, name, Role.ADMIN, display_name
             )
-            accounts.set_password(db, caseworker, password)
-            accounts.start_totp_enrolment(caseworker, secret)
-            codes = accounts.finish_enrolment(
+            caseworkers.set_password(db, caseworker, password)
+            caseworkers.start_totp_enrolment(caseworker, secret)
+            codes = caseworkers.finish_enrolment(
                 db, caseworker, code, detail="admin created by command", now=checked_at
             )
     except AccountError as error:
