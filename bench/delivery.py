@@ -292,7 +292,7 @@ def make_service(env: dict[str, str], receiver: Receiver) -> Service:
     from reporting.infra import db, migrate
     from reporting.infra.config import load_delivery
     from reporting.models import ChannelKind, DeliveryChannel
-    from reporting.organisations import add_recipient, create_organisation
+    from reporting.organisations.recipients import add_recipient, create_organisation
 
     submissions.derive_keys = fake_derive_keys()  # type: ignore[attr-defined]
     database_url = env["REPORTING_DATABASE_URL"]
@@ -380,7 +380,7 @@ def submit_reports(service: Service, count: int, submitted: Submitted, queue: bo
     deliveries right after it is stored, as the report view does (else keep them)."""
     from reporting.infra import db
     from reporting.models import Organisation
-    from reporting.organisations import recipients_of
+    from reporting.organisations.recipients import recipients_of
     from reporting.submissions import store_report
 
     app = service.app

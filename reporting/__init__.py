@@ -12,11 +12,13 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 import templates
-from reporting import admin, api, casework, delivery_commands, derivations, reporter
+from reporting import api, casework, derivations, reporter
 from reporting.accounts import account_commands, audit, session, signin
+from reporting.delivery import delivery_commands
 from reporting.infra import db, doctor, instance_files, operator_commands, queue
 from reporting.infra.blobs import BlobStore
 from reporting.infra.config import Settings, load_settings
+from reporting.organisations import pages as admin_pages
 from reporting.uploads import EncryptingRequest
 from reporting.web import errors, headers, health, i18n, inputs, ratelimit
 
@@ -69,7 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(i18n.bp)
     app.register_blueprint(reporter.bp)
     app.register_blueprint(casework.bp)
-    app.register_blueprint(admin.bp)
+    app.register_blueprint(admin_pages.bp)
     app.register_blueprint(api.bp)
     return app
 

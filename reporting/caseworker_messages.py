@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from crypto import AgeError
 from crypto.inspect import binary_age_file
 from reporting.accounts.audit import Action, record
+from reporting.delivery.outbox import partner_channels, plan_escalation
 from reporting.infra.blobs import BlobStore, BlobWriter, CiphertextWriter, NotPadded
 from reporting.infra.db import CommitUncertain, Database
 from reporting.models import (
@@ -30,7 +31,6 @@ from reporting.models import (
     Report,
     ReportStatus,
 )
-from reporting.outbox import partner_channels, plan_escalation
 from reporting.submissions import commit_all, next_seq
 from reporting.web.inputs import int_id
 

@@ -30,6 +30,7 @@ from protocol import (
     reply_document,
     report_document,
 )
+from reporting.delivery.outbox import plan_deliveries
 from reporting.infra.blobs import BlobStore, BlobWriter
 from reporting.infra.db import CommitUncertain, Database
 from reporting.models import (
@@ -41,8 +42,7 @@ from reporting.models import (
     Organisation,
     Report,
 )
-from reporting.organisations import recipients_of
-from reporting.outbox import plan_deliveries
+from reporting.organisations.recipients import recipients_of
 
 MAX_FILENAME_CHARS = 255
 

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from reporting.accounts import audit
 from reporting.accounts.audit import Action
-from reporting.administration import AdminError, same_name
 from reporting.models import Caseworker, TriageTag, report_tag
+from reporting.organisations.administration import AdminError, same_name
 
 MAX_TAG_CHARS = 64
 

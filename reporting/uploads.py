@@ -22,7 +22,7 @@ from crypto import Recipient
 from reporting.infra import db
 from reporting.infra.blobs import BlobStore, BlobWriter
 from reporting.models import Organisation, Report
-from reporting.organisations import receiving_organisation, recipients_of
+from reporting.organisations.recipients import receiving_organisation, recipients_of
 from reporting.web.inputs import not_as_sent
 
 # Session key and endpoint of a follow-up (reporter/views.py), whose files go to its report's

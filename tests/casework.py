@@ -17,7 +17,7 @@ from reporting import create_app
 from reporting.accounts import caseworkers, signin
 from reporting.infra import db, migrate
 from reporting.models import Caseworker, Organisation, OrganisationRecipient, Role
-from reporting.organisations import create_organisation, find_organisation
+from reporting.organisations.recipients import create_organisation, find_organisation
 
 PASSWORD = "a long enough passphrase"
 

@@ -17,7 +17,7 @@ from receiver.app import make_app
 from reporting.infra import db
 from reporting.infra.config import DeliverySettings
 from reporting.models import ChannelKind, DeliveryChannel
-from reporting.organisations import find_organisation
+from reporting.organisations.recipients import find_organisation
 
 TEST_DELIVERY = DeliverySettings(
     max_attempts=3,

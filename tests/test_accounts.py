@@ -21,7 +21,7 @@ from crypto.tokens import token_digest
 from reporting.accounts import audit, caseworkers, login_throttle, signin
 from reporting.infra import db
 from reporting.models import AuditEntry, Caseworker, LoginThrottle, Role
-from reporting.organisations import create_organisation, find_organisation
+from reporting.organisations.recipients import create_organisation, find_organisation
 from tests.casework import PASSWORD, make_account, sign_in
 from tests.enrolment import create_admin
 from tests.portal import csrf_token

@@ -40,7 +40,7 @@ from reporting.models import (
     Role,
     TriageTag,
 )
-from reporting.organisations import find_organisation, recipients_of
+from reporting.organisations.recipients import find_organisation, recipients_of
 from tests import casework
 from tests.casework import Account, make_account
 from tests.portal import csrf_token, submit_report

@@ -33,7 +33,7 @@ from reporting.models import (
     Role,
     TriageTag,
 )
-from reporting.organisations import find_organisation, recipients_of
+from reporting.organisations.recipients import find_organisation, recipients_of
 from reporting.submissions import Receipt, Upload, store_report
 from tests.casework import Account, api_app, api_token, bearer, make_account, sign_in
 

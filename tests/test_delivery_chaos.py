@@ -28,7 +28,7 @@ from reporting.infra import db
 from reporting.infra.queue import EXTENSION as PRODUCER_EXTENSION
 from reporting.infra.queue import send_deliveries
 from reporting.models import Delivery, DeliveryState
-from reporting.organisations import find_organisation, recipients_of
+from reporting.organisations.recipients import find_organisation, recipients_of
 from reporting.submissions import store_report
 from tests.delivery_fixtures import RunningReceiver, add_webhook
 from tests.portal import NARRATIVE, Caseworker, add_caseworker, submit_report

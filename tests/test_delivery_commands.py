@@ -31,7 +31,7 @@ from reporting.models import (
     DeliveryState,
     Organisation,
 )
-from reporting.organisations import find_organisation
+from reporting.organisations.recipients import find_organisation
 from tests.portal import Caseworker, add_caseworker, submit_report
 
 ORG = "Test organisation"  # add_caseworker's

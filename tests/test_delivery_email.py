@@ -30,7 +30,7 @@ from reporting import create_app
 from reporting.infra import db, migrate
 from reporting.infra.config import DeliverySettings
 from reporting.models import ChannelKind, Delivery, DeliveryChannel, DeliveryState, Organisation
-from reporting.organisations import create_organisation, find_organisation
+from reporting.organisations.recipients import create_organisation, find_organisation
 from tests.delivery_fixtures import TEST_DELIVERY
 from tests.portal import Caseworker, add_caseworker, file_part, submit_report
 from worker import delivery, notify

@@ -18,7 +18,7 @@ from reporting.accounts.caseworkers import create_caseworker
 from reporting.infra import db, doctor, migrate
 from reporting.infra.doctor import Finding, Severity
 from reporting.models import Organisation, OrganisationRecipient
-from reporting.organisations import create_organisation
+from reporting.organisations.recipients import create_organisation
 from reporting.uploads import EncryptingRequest
 from tests.databases import fresh_database
 from tests.portal import add_caseworker

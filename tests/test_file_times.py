@@ -17,7 +17,7 @@ from reporting import create_app
 from reporting.infra import db, migrate
 from reporting.infra.instance_files import DAY_SECONDS, start_of_day
 from reporting.models import ChannelKind, DeliveryChannel
-from reporting.organisations import find_organisation
+from reporting.organisations.recipients import find_organisation
 from tests.portal import add_caseworker, codename_from, come_back, file_part, submit_report
 
 

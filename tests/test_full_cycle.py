@@ -43,7 +43,7 @@ from reporting import create_app
 from reporting.infra import db, migrate
 from reporting.infra.config import DeliverySettings
 from reporting.models import Role, TriageTag
-from reporting.organisations import find_organisation
+from reporting.organisations.recipients import find_organisation
 from tests.casework import Account, make_account
 from tests.portal import multipart
 from tests.processes import Process, Processes, RedisServer, clean_environ, free_port

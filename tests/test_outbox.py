@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 import crypto
 from reporting import create_app
+from reporting.delivery.outbox import retry_dead
 from reporting.infra import db, migrate
 from reporting.models import Delivery, DeliveryState, Report
-from reporting.outbox import retry_dead
 from reporting.submissions import store_reply
 from tests.delivery_fixtures import TEST_DELIVERY, RunningReceiver, add_webhook, running_receiver
 from tests.portal import (

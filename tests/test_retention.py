@@ -33,7 +33,7 @@ from reporting.models import (
     ReportStatus,
 )
 from reporting.models.common import today
-from reporting.organisations import add_recipient, create_organisation, recipients_of
+from reporting.organisations.recipients import add_recipient, create_organisation, recipients_of
 from reporting.submissions import Upload, store_reply, store_report
 from worker.retention import purge_expired
 

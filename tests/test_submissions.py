@@ -16,7 +16,7 @@ from protocol import encode, status_note_document
 from reporting.casefile import case_view
 from reporting.infra import db
 from reporting.models import Attachment, Blob, Message, Report, ReportStatus
-from reporting.organisations import find_organisation, recipients_of
+from reporting.organisations.recipients import find_organisation, recipients_of
 from reporting.submissions import Upload, store_reply, store_report
 from tests.portal import (
     Caseworker,
@@ -147,7 +147,7 @@ def test_followups_go_to_the_organisations_current_keys(app: Flask, caseworker: 
     # A second caseworker joins; later follow-ups are encrypted to both.
     second = crypto.generate_identity()
     with app.app_context(), db.database().transaction() as session:
-        from reporting.organisations import add_recipient
+        from reporting.organisations.recipients import add_recipient
 
         organisation = find_organisation(session, caseworker.organisation_name)
         add_recipient(session, organisation, str(second.recipient))

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, or_, select, update
 
 from protocol.dates import today
 from protocol.headers import delivery_headers
-from reporting.addresses import parse_networks
+from reporting.delivery.addresses import parse_networks
 from reporting.infra.blobs import BlobStore
 from reporting.infra.config import DeliverySettings
 from reporting.infra.db import Database

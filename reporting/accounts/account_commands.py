@@ -22,7 +22,7 @@ from reporting.accounts import audit, caseworkers
 from reporting.accounts.caseworkers import AccountError
 from reporting.infra import db as database
 from reporting.models import AuditEntry, Caseworker, Organisation, Role
-from reporting.organisations import find_organisation
+from reporting.organisations.recipients import find_organisation
 
 CODE_TRIES = 3
 

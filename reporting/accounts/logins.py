@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from crypto import passwords
 from crypto.primitives import hmac_sha256
-from reporting import organisations
 from reporting.accounts import login_throttle
 from reporting.accounts.audit import Action, record
 from reporting.accounts.caseworkers import (
@@ -32,6 +31,7 @@ from reporting.accounts.caseworkers import (
 )
 from reporting.infra.db import database
 from reporting.models import Caseworker, Organisation
+from reporting.organisations import recipients
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def _admit(key: str, now: datetime) -> None:
 def login_organisation(db: Session, credentials: Credentials) -> Organisation | None:
     """The organisation a login names; AccountError when it names none and the service
     hosts several (that says nothing about any account)."""
-    organisation = organisations.login_organisation(db, credentials.organisation)
+    organisation = recipients.login_organisation(db, credentials.organisation)
     if organisation is None and not credentials.organisation.strip():
         raise AccountError(ORGANISATION_NEEDED)
     return organisation
@@ -128,7 +128,7 @@ def attempt_login(
     try:
         caseworker = check_login(db, credentials, now)
     except AccountError as error:
-        organisation = organisations.login_organisation(db, credentials.organisation)
+        organisation = recipients.login_organisation(db, credentials.organisation)
         found = find_account(db, organisation.id if organisation else None, credentials.username)
         detail = f"{via}, locked" if str(error) == LOCKED else via
         record(

@@ -18,9 +18,9 @@ from reporting.accounts import audit, caseworkers
 from reporting.accounts.audit import Action
 from reporting.accounts.caseworkers import AccountError
 from reporting.accounts.signin import revoke_tokens
-from reporting.administration import AdminError
 from reporting.models import Caseworker, OrganisationRecipient, Role
-from reporting.organisations import recipients_of
+from reporting.organisations.administration import AdminError
+from reporting.organisations.recipients import recipients_of
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from reporting.api.errors import fail
 from reporting.api.shapes import caseworker_json
 from reporting.infra import db
 from reporting.models import Caseworker, DeliveryChannel, Partner, TriageTag
-from reporting.organisations import recipients_of
+from reporting.organisations.recipients import recipients_of
 
 TOKEN_LABEL = "reporting-caseworker"  # noqa: S105  (a label, not a secret)
 

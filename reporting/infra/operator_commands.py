@@ -21,7 +21,7 @@ from reporting.infra import db as database
 from reporting.infra import migrate
 from reporting.infra.config import INSTANCE_PATH_VAR, Settings
 from reporting.models import Attachment, Blob, Caseworker, Message, Organisation, Report, Role
-from reporting.organisations import (
+from reporting.organisations.recipients import (
     OrganisationError,
     add_recipient,
     create_organisation,

@@ -17,7 +17,7 @@ from reporting.accounts.audit import Action, record
 from reporting.infra.blobs import BlobStore, BlobWriter
 from reporting.infra.db import Database
 from reporting.models import Blob, Caseworker, Report
-from reporting.organisations import recipients_of
+from reporting.organisations.recipients import recipients_of
 from reporting.triage.changes import update_triage
 from reporting.triage.common import UNSET, TriageError
 

@@ -20,7 +20,7 @@ from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from crypto.armoring import armor
-from reporting.addresses import check_email_address
+from reporting.delivery.addresses import check_email_address
 
 SECURITY_MODES = ("starttls", "ssl", "none")
 _SCHEMES = {"smtp": ("starttls", 587), "smtps": ("ssl", 465), "smtp+insecure": ("none", 25)}

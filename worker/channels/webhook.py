@@ -26,7 +26,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from crypto import webhooks
-from reporting.addresses import AddressRefused, IPNetwork, resolve_checked
+from reporting.delivery.addresses import AddressRefused, IPNetwork, resolve_checked
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class _Refused(Exception):
 
 
 def _resolve(host: str, port: int, policy: WebhookPolicy) -> list[str]:
-    """Every address of `host`, each checked (reporting/addresses.py, as when the channel
+    """Every address of `host`, each checked (reporting/delivery/addresses.py, as when the channel
     was added); a refused one is a delivery no retry can fix."""
     try:
         return resolve_checked(host, port, policy.allowed_networks)

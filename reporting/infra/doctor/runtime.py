@@ -20,7 +20,7 @@ from reporting.infra.config import FORM_FIELD_MAX_BYTES, Settings
 from reporting.infra.doctor.findings import Finding, unsafe
 from reporting.infra.doctor.settings import is_loopback
 from reporting.models import Organisation
-from reporting.organisations import receiving_organisation, recipients_of
+from reporting.organisations.recipients import receiving_organisation, recipients_of
 from reporting.uploads import EncryptingRequest
 
 

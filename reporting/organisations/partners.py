@@ -16,13 +16,12 @@ from crypto import KeyFormatError, parse_recipient
 from crypto.webhooks import WebhookSignatureError, check_secret
 from reporting.accounts import audit
 from reporting.accounts.audit import Action
-from reporting.addresses import (
+from reporting.delivery.addresses import (
     IPNetwork,
     check_email_address,
     check_webhook_destination,
     parse_networks,
 )
-from reporting.administration import AdminError, same_name, sentence
 from reporting.infra.config import Settings
 from reporting.models import (
     Caseworker,
@@ -32,6 +31,7 @@ from reporting.models import (
     Message,
     Partner,
 )
+from reporting.organisations.administration import AdminError, same_name, sentence
 
 MAX_RECIPIENTS = 50
 
@@ -226,7 +226,7 @@ def add_webhook(
     The secret is made where it is kept, on the receiver (`reporting-ngo-receiver
     --new-secret FILE`), and handed to the admin once; the service stores it to sign
     deliveries and never shows it again. The URL must lead where the worker may deliver
-    (reporting/addresses.py), so a channel that could only fail is refused here.
+    (reporting/delivery/addresses.py), so a channel that could only fail is refused here.
     """
     url = url.strip()
     try:

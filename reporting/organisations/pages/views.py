@@ -12,12 +12,20 @@ from flask import flash, render_template, url_for
 
 from reporting.accounts import staff
 from reporting.accounts.signin import admin_required
-from reporting.admin import bp
-from reporting.admin.common import CONFLICT, INVALID, admin, done, own, refuse, require_action
-from reporting.admin.forms import ActionForm, InviteForm, RoleForm
-from reporting.administration import AdminError, dead_deliveries
 from reporting.infra import db
 from reporting.models import Caseworker, Role
+from reporting.organisations.administration import AdminError, dead_deliveries
+from reporting.organisations.pages import bp
+from reporting.organisations.pages.common import (
+    CONFLICT,
+    INVALID,
+    admin,
+    done,
+    own,
+    refuse,
+    require_action,
+)
+from reporting.organisations.pages.forms import ActionForm, InviteForm, RoleForm
 
 
 @bp.get("/")
@@ -141,4 +149,4 @@ def change_role(caseworker_id: str) -> Any:
     return done(f"{caseworker.username} is now {staff.role_name(role)}.", "admin.caseworkers")
 
 
-from reporting.admin import deliveries, organisation, partners  # noqa: E402, F401
+from reporting.organisations.pages import deliveries, organisation, partners  # noqa: E402, F401

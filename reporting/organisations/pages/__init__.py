@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from reporting.admin import views  # noqa: E402, F401  (routes register on bp)
+from reporting.organisations.pages import views  # noqa: E402, F401  (routes register on bp)

@@ -16,8 +16,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from reporting.administration import MAX_RETENTION_DAYS
 from reporting.models import Role
+from reporting.organisations.administration import MAX_RETENTION_DAYS
 from reporting.web.forms import StrictForm
 
 # The documented flow (receiver/README.md, README.md): the NGO's receiver makes the secret,

@@ -7,15 +7,23 @@ from typing import Any
 
 from flask import render_template
 
-from reporting import partners
 from reporting.accounts.signin import admin_required
-from reporting.admin import bp
-from reporting.admin.common import INVALID, admin, done, drop_secret, own, refuse, require_action
-from reporting.admin.deliveries import add_channel, channel_forms
-from reporting.admin.forms import ActionForm, EmailForm, PartnerForm, WebhookForm
-from reporting.administration import AdminError
 from reporting.infra import db
 from reporting.models import Partner
+from reporting.organisations import partners
+from reporting.organisations.administration import AdminError
+from reporting.organisations.pages import bp
+from reporting.organisations.pages.common import (
+    INVALID,
+    admin,
+    done,
+    drop_secret,
+    own,
+    refuse,
+    require_action,
+)
+from reporting.organisations.pages.deliveries import add_channel, channel_forms
+from reporting.organisations.pages.forms import ActionForm, EmailForm, PartnerForm, WebhookForm
 
 
 @bp.get("/partners")

@@ -10,15 +10,15 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from reporting import partners
-from reporting.addresses import check_email_address
-from reporting.administration import AdminError
+from reporting.delivery.addresses import check_email_address
+from reporting.delivery.outbox import retry_dead
 from reporting.infra import db as database
 from reporting.infra.operator_commands import org_cli
 from reporting.infra.queue import send_deliveries
 from reporting.models import Delivery, DeliveryState, Organisation
-from reporting.organisations import find_organisation
-from reporting.outbox import retry_dead
+from reporting.organisations import partners
+from reporting.organisations.administration import AdminError
+from reporting.organisations.recipients import find_organisation
 
 deliveries_cli = AppGroup("deliveries", help="The outbox: deliveries to NGOs' channels.")
 

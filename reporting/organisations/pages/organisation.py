@@ -9,8 +9,16 @@ from flask import render_template
 
 from reporting import tags
 from reporting.accounts.signin import admin_required
-from reporting.admin import bp
-from reporting.admin.common import (
+from reporting.infra import db
+from reporting.models import OrganisationRecipient, TriageTag
+from reporting.organisations.administration import (
+    AdminError,
+    add_organisation_key,
+    in_use,
+    remove_organisation_key,
+)
+from reporting.organisations.pages import bp
+from reporting.organisations.pages.common import (
     CONFLICT,
     INVALID,
     admin,
@@ -20,15 +28,7 @@ from reporting.admin.common import (
     refuse,
     require_action,
 )
-from reporting.admin.forms import ActionForm, KeyForm, TagForm
-from reporting.administration import (
-    AdminError,
-    add_organisation_key,
-    in_use,
-    remove_organisation_key,
-)
-from reporting.infra import db
-from reporting.models import OrganisationRecipient, TriageTag
+from reporting.organisations.pages.forms import ActionForm, KeyForm, TagForm
 
 # Keys
 

@@ -5,7 +5,7 @@ Plain functions on a session, called by the admin pages (and usable from tests o
 commands). Each change is audited in the caller's transaction with a content-free
 detail; each refusal is an `AdminError` whose message can be shown as it is. Caseworker
 accounts are in `reporting.accounts.staff`, tags in `reporting.tags`, partners and delivery
-channels in `reporting.partners`.
+channels in `reporting.organisations.partners`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from reporting.accounts import audit
 from reporting.accounts.audit import Action
-from reporting.addresses import check_email_address
+from reporting.delivery.addresses import check_email_address
+from reporting.delivery.outbox import reset_dead
 from reporting.models import (
     Caseworker,
     Delivery,
@@ -27,8 +28,7 @@ from reporting.models import (
     Organisation,
     OrganisationRecipient,
 )
-from reporting.organisations import OrganisationError, add_recipient, recipients_of
-from reporting.outbox import reset_dead
+from reporting.organisations.recipients import OrganisationError, add_recipient, recipients_of
 
 T = TypeVar("T")
 

@@ -10,10 +10,10 @@ from werkzeug.wrappers import Response
 from wtforms import Field
 
 from reporting.accounts.signin import current_caseworker
-from reporting.admin.forms import ActionForm
-from reporting.administration import owned
 from reporting.infra import db
 from reporting.models import Caseworker
+from reporting.organisations.administration import owned
+from reporting.organisations.pages.forms import ActionForm
 
 T = TypeVar("T")
 

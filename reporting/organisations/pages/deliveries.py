@@ -8,20 +8,28 @@ from typing import Any
 
 from flask import abort, render_template
 
-from reporting import partners
 from reporting.accounts.signin import admin_required
-from reporting.admin import bp
-from reporting.admin.common import CONFLICT, INVALID, admin, done, own, refuse, require_action
-from reporting.admin.forms import ActionForm, EmailForm, SettingsForm, WebhookForm
-from reporting.administration import (
+from reporting.infra import db
+from reporting.infra.queue import send_deliveries
+from reporting.models import Delivery, DeliveryChannel, DeliveryState, Partner
+from reporting.organisations import partners
+from reporting.organisations.administration import (
     AdminError,
     dead_deliveries,
     retry_dead_deliveries,
     update_settings,
 )
-from reporting.infra import db
-from reporting.infra.queue import send_deliveries
-from reporting.models import Delivery, DeliveryChannel, DeliveryState, Partner
+from reporting.organisations.pages import bp
+from reporting.organisations.pages.common import (
+    CONFLICT,
+    INVALID,
+    admin,
+    done,
+    own,
+    refuse,
+    require_action,
+)
+from reporting.organisations.pages.forms import ActionForm, EmailForm, SettingsForm, WebhookForm
 
 # Pages that list channels re-render through one of these on a refused change.
 Page = Callable[..., Any]
