@@ -17,7 +17,7 @@ production. While they run, this process stores N reports with `store_report` an
 them with `send_deliveries`, as the report view does, from a few threads (concurrent
 reporters). One webhook channel, no attachments: one delivery per report.
 
-The codename's Argon2id is excluded: `reporting.submissions.derive_keys` is replaced by a
+The codename's Argon2id is excluded: `reporting.intake.submissions.derive_keys` is replaced by a
 cheap fake here (the upload benchmark measures it), so that reports are made as fast as this
 process can store them.
 
@@ -288,9 +288,10 @@ def fake_derive_keys() -> Callable[..., Any]:
 
 def make_service(env: dict[str, str], receiver: Receiver) -> Service:
     import crypto
-    from reporting import create_app, submissions
+    from reporting import create_app
     from reporting.infra import db, migrate
     from reporting.infra.config import load_delivery
+    from reporting.intake import submissions
     from reporting.models import ChannelKind, DeliveryChannel
     from reporting.organisations.recipients import add_recipient, create_organisation
 
@@ -379,9 +380,9 @@ def submit_reports(service: Service, count: int, submitted: Submitted, queue: bo
     """Store `count` reports from SUBMITTERS threads and, if `queue`, queue each one's
     deliveries right after it is stored, as the report view does (else keep them)."""
     from reporting.infra import db
+    from reporting.intake.submissions import store_report
     from reporting.models import Organisation
     from reporting.organisations.recipients import recipients_of
-    from reporting.submissions import store_report
 
     app = service.app
     with app.app_context(), db.database().transaction() as session:
@@ -898,7 +899,7 @@ def run_benchmark(args: argparse.Namespace) -> None:
         f"plus one celery beat (sweep every {settings.sweep_interval_seconds} s)"
     )
     print(
-        "codename derivation excluded: reporting.submissions.derive_keys is a cheap fake "
+        "codename derivation excluded: reporting.intake.submissions.derive_keys is a cheap fake "
         "here; the codename's Argon2id is measured by bench/upload.py"
     )
     print(f"load average (1, 5, 15 min): {load_before} before the run, {load_after} at its end")

@@ -538,7 +538,7 @@ class Results:
 
 
 def run(args: argparse.Namespace, sizes: Sizes) -> Results:
-    from reporting.derivations import machine_cores
+    from reporting.intake.derivations import machine_cores
 
     cores = machine_cores()
     with ExitStack() as stack:

@@ -18,7 +18,7 @@ bind = ["127.0.0.1:8000", "127.0.0.1:8001"]
 # Two processes (one per vCPU of a small server), each with threads: an upload over Tor holds
 # a thread for minutes while it trickles in, so threads, not processes, carry the concurrency.
 # Threads are cheap here: a codename's Argon2id (64 MiB) runs in each process's derivation
-# pool (reporting/derivations.py, one per core), so memory is bounded by workers x pool x
+# pool (reporting/intake/derivations.py, one per core), so memory is bounded by workers x pool x
 # 64 MiB, not by the thread count.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = 64

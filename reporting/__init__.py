@@ -12,14 +12,16 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 import templates
-from reporting import api, casework, derivations, reporter
+from reporting import api, casework
 from reporting.accounts import account_commands, audit, session, signin
 from reporting.delivery import delivery_commands
 from reporting.infra import db, doctor, instance_files, operator_commands, queue
 from reporting.infra.blobs import BlobStore
 from reporting.infra.config import Settings, load_settings
+from reporting.intake import derivations
+from reporting.intake import pages as reporter_pages
+from reporting.intake.uploads import EncryptingRequest
 from reporting.organisations import pages as admin_pages
-from reporting.uploads import EncryptingRequest
 from reporting.web import errors, headers, health, i18n, inputs, ratelimit
 
 TEMPLATE_FOLDER = Path(templates.__file__).parent
@@ -69,7 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(health.bp)
     app.register_blueprint(i18n.bp)
-    app.register_blueprint(reporter.bp)
+    app.register_blueprint(reporter_pages.bp)
     app.register_blueprint(casework.bp)
     app.register_blueprint(admin_pages.bp)
     app.register_blueprint(api.bp)

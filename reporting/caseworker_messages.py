@@ -20,6 +20,7 @@ from reporting.accounts.audit import Action, record
 from reporting.delivery.outbox import partner_channels, plan_escalation
 from reporting.infra.blobs import BlobStore, BlobWriter, CiphertextWriter, NotPadded
 from reporting.infra.db import CommitUncertain, Database
+from reporting.intake.submissions import commit_all, next_seq
 from reporting.models import (
     Attachment,
     Blob,
@@ -31,7 +32,6 @@ from reporting.models import (
     Report,
     ReportStatus,
 )
-from reporting.submissions import commit_all, next_seq
 from reporting.web.inputs import int_id
 
 CLIENT_KINDS = (MessageKind.REPLY, MessageKind.NOTE)

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 
 import crypto
 from reporting.infra import db
+from reporting.intake.submissions import Receipt, Upload, store_report
 from reporting.models import (
     ApiToken,
     AuditEntry,
@@ -34,7 +35,6 @@ from reporting.models import (
     TriageTag,
 )
 from reporting.organisations.recipients import find_organisation, recipients_of
-from reporting.submissions import Receipt, Upload, store_report
 from tests.casework import Account, api_app, api_token, bearer, make_account, sign_in
 
 API = "/api/v1"

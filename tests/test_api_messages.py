@@ -340,7 +340,7 @@ def test_a_message_just_under_the_limit_is_accepted(
 def test_the_server_side_reply_reaches_both_reporter_and_organisation(
     app: Flask, client: FlaskClient, case: Case
 ) -> None:
-    from reporting.submissions import store_reply
+    from reporting.intake.submissions import store_reply
 
     with app.app_context():
         report = db.session().get_one(Report, case.report_id)

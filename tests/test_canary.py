@@ -32,8 +32,8 @@ from protocol.catalogue import Kind
 from reporting import create_app
 from reporting.infra import db, migrate
 from reporting.infra.operator_commands import DEMO_ORGANISATION, bootstrap_demo
+from reporting.intake.submissions import store_reply
 from reporting.models import Delivery, Report
-from reporting.submissions import store_reply
 from tests.delivery_fixtures import RunningReceiver, add_webhook
 from tests.portal import (
     codename_from,

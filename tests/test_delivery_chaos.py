@@ -27,9 +27,9 @@ from reporting import create_app
 from reporting.infra import db
 from reporting.infra.queue import EXTENSION as PRODUCER_EXTENSION
 from reporting.infra.queue import send_deliveries
+from reporting.intake.submissions import store_report
 from reporting.models import Delivery, DeliveryState
 from reporting.organisations.recipients import find_organisation, recipients_of
-from reporting.submissions import store_report
 from tests.delivery_fixtures import RunningReceiver, add_webhook
 from tests.portal import NARRATIVE, Caseworker, add_caseworker, submit_report
 from tests.processes import ROOT, Process, Processes, RedisServer, clean_environ, free_port
@@ -220,7 +220,7 @@ def test_500_reports_delivered_exactly_once_through_failures_and_a_killed_worker
     # is under test here is delivery, not codenames. Each report still gets its own lookup id.
     reporter = crypto.generate_identity()
     monkeypatch.setattr(
-        "reporting.submissions.derive_keys",
+        "reporting.intake.submissions.derive_keys",
         lambda *_args, **_kwargs: crypto.CodenameKeys(
             lookup_id=secrets.token_hex(32), identity=reporter
         ),

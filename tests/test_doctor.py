@@ -17,9 +17,9 @@ from reporting import create_app
 from reporting.accounts.caseworkers import create_caseworker
 from reporting.infra import db, doctor, migrate
 from reporting.infra.doctor import Finding, Severity
+from reporting.intake.uploads import EncryptingRequest
 from reporting.models import Organisation, OrganisationRecipient
 from reporting.organisations.recipients import create_organisation
-from reporting.uploads import EncryptingRequest
 from tests.databases import fresh_database
 from tests.portal import add_caseworker
 from tests.test_deploy import DEPLOY, env_example

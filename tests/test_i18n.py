@@ -18,8 +18,8 @@ from flask_wtf import FlaskForm
 
 from reporting import create_app
 from reporting.infra import migrate
-from reporting.reporter.forms import CodenameForm, FollowupForm, LogoutForm
-from reporting.reporter.report_form import report_form
+from reporting.intake.pages.forms import CodenameForm, FollowupForm, LogoutForm
+from reporting.intake.pages.report_form import report_form
 from reporting.web import i18n
 from reporting.web.languages import RTL_LANGUAGES, text_direction
 

@@ -15,8 +15,8 @@ import crypto
 from reporting import create_app
 from reporting.delivery.outbox import retry_dead
 from reporting.infra import db, migrate
+from reporting.intake.submissions import store_reply
 from reporting.models import Delivery, DeliveryState, Report
-from reporting.submissions import store_reply
 from tests.delivery_fixtures import TEST_DELIVERY, RunningReceiver, add_webhook, running_receiver
 from tests.portal import (
     Caseworker,

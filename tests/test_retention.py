@@ -20,6 +20,7 @@ from sqlalchemy import func, inspect, select
 
 import crypto
 from reporting.infra import db
+from reporting.intake.submissions import Upload, store_reply, store_report
 from reporting.models import (
     Attachment,
     Blob,
@@ -34,7 +35,6 @@ from reporting.models import (
 )
 from reporting.models.common import today
 from reporting.organisations.recipients import add_recipient, create_organisation, recipients_of
-from reporting.submissions import Upload, store_reply, store_report
 from worker.retention import purge_expired
 
 RETENTION = 30

@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 
 import crypto
 from protocol import encode, status_note_document
-from reporting.casefile import case_view
 from reporting.infra import db
+from reporting.intake.return_visit import case_view
+from reporting.intake.submissions import Upload, store_reply, store_report
 from reporting.models import Attachment, Blob, Message, Report, ReportStatus
 from reporting.organisations.recipients import find_organisation, recipients_of
-from reporting.submissions import Upload, store_reply, store_report
 from tests.portal import (
     Caseworker,
     add_caseworker,
@@ -112,7 +112,7 @@ def test_a_failed_transaction_deletes_the_blobs_it_wrote(
 ) -> None:
     """Two reports with one lookup id: the second fails at commit and leaves nothing."""
     fixed = crypto.derive_keys(crypto.generate_codename(), b"s" * 16)
-    monkeypatch.setattr("reporting.submissions.derive_keys", lambda *_: fixed)
+    monkeypatch.setattr("reporting.intake.submissions.derive_keys", lambda *_: fixed)
     store = app.extensions["blobs"]
     settings = app.config["SETTINGS"]
     fields = {"narrative": "x" * 50, "consent": "none", "reply_language": "en"}

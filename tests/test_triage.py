@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 import crypto
 from reporting import triage
-from reporting.casefile import read_document
 from reporting.infra import db
+from reporting.intake.return_visit import read_document
 from reporting.models import (
     Attachment,
     AuditEntry,

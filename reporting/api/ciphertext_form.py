@@ -1,7 +1,7 @@
 """Reading a multipart body of age files made by the client, as it streams in.
 
 The app's request class encrypts uploads to the organisation on arrival
-(reporting/uploads.py); an escalation is already encrypted, to a partner, and
+(reporting/intake/uploads.py); an escalation is already encrypted, to a partner, and
 must be stored as it is. So its body is parsed here, with sinks that check
 each part is an age file (its header as it arrives: plaintext never reaches the
 disk) and store it byte for byte. Sinks not committed by the caller are
@@ -21,7 +21,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from crypto import AgeError
 from reporting.api.errors import fail
 from reporting.infra.blobs import CiphertextWriter
-from reporting.uploads import LargeBufferFormDataParser, blob_store
+from reporting.intake.uploads import LargeBufferFormDataParser, blob_store
 from reporting.web.inputs import Part, misshapen, unreadable
 
 

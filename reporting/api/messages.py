@@ -25,8 +25,8 @@ from reporting.caseworker_messages import (
 )
 from reporting.infra import db
 from reporting.infra.queue import send_deliveries
+from reporting.intake.uploads import blob_store
 from reporting.models import Blob, Message, MessageKind
-from reporting.uploads import blob_store
 from reporting.web.inputs import FILE, FILES, TEXT
 
 # The multipart body of an escalation (docs/caseworker-api.md).

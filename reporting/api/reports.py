@@ -14,6 +14,7 @@ from reporting.api.errors import fail
 from reporting.api.shapes import report_json
 from reporting.downloads import ciphertext_response
 from reporting.infra import db
+from reporting.intake.uploads import blob_store
 from reporting.models import Report
 from reporting.triage import (
     UNSET,
@@ -27,7 +28,6 @@ from reporting.triage import (
     summarise,
     update_triage,
 )
-from reporting.uploads import blob_store
 
 TRIAGE_FIELDS = ("status", "severity", "assignee", "tags")
 NOT_FOUND = "No such report in your organisation."

@@ -62,7 +62,7 @@ class Limits:
     narrative_max_chars: int = 40_000
     short_field_max_chars: int = 200
     long_field_max_chars: int = 2_000
-    # Abuse limits count per anonymous session (reporting/abuse.py) and recover within a
+    # Abuse limits count per anonymous session (reporting/intake/abuse.py) and recover within a
     # minute: one client can slow only itself. The machine's real limit, Argon2id, is
     # guarded by the derivation pool below, not by an instance-wide budget anyone could spend.
     submissions_per_session: int = 5

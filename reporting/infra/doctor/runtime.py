@@ -19,9 +19,9 @@ from crypto import parse_recipient
 from reporting.infra.config import FORM_FIELD_MAX_BYTES, Settings
 from reporting.infra.doctor.findings import Finding, unsafe
 from reporting.infra.doctor.settings import is_loopback
+from reporting.intake.uploads import EncryptingRequest
 from reporting.models import Organisation
 from reporting.organisations.recipients import receiving_organisation, recipients_of
-from reporting.uploads import EncryptingRequest
 
 
 def check_debug(app: Flask, environ: Mapping[str, str]) -> list[Finding]:
@@ -116,7 +116,7 @@ def check_uploads(app: Flask) -> list[Finding]:
     ):
         findings += unsafe(
             f"Uploads would be spooled to disk in clear (request class {request_class.__name__}).",
-            "Use reporting.uploads.EncryptingRequest, as create_app does.",
+            "Use reporting.intake.uploads.EncryptingRequest, as create_app does.",
         )
     memory = app.config.get("MAX_FORM_MEMORY_SIZE")
     if memory is None or memory > FORM_FIELD_MAX_BYTES:

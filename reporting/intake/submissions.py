@@ -135,8 +135,9 @@ def store_report(
 ) -> Receipt:
     """Encrypt and store a new report; returns the codename to show the reporter.
 
-    `derive` lets the web app run the Argon2id in its bounded pool (reporting/derivations.py);
-    if it refuses, the uploads already received are discarded and nothing is stored.
+    `derive` lets the web app run the Argon2id in its bounded pool
+    (reporting/intake/derivations.py); if it refuses, the uploads already received are
+    discarded and nothing is stored.
     """
     writers = [u.sink for u in uploads]
     try:

@@ -4,7 +4,7 @@ Nothing identifies a reporter, so limits are counted per session: a random id ke
 encrypted session cookie. They stop an honest double-send and casual scripts, and recover
 within a minute. There is deliberately no instance-wide budget: one client could spend it
 and lock every other reporter out. What a flood can cost the machine (each codename check
-is 64 MiB of Argon2id) is bounded by the derivation pool instead (reporting/derivations.py),
+is 64 MiB of Argon2id) is bounded by the derivation pool instead (reporting/intake/derivations.py),
 and malformed attempts are refused by the forms before they reach either.
 """
 

@@ -1,5 +1,5 @@
 """The reporter's side: landing page, report form, codename, coming back, follow-ups."""
 
-from reporting.reporter.views import bp
+from reporting.intake.pages.views import bp
 
 __all__ = ["bp"]

@@ -31,8 +31,8 @@ from wtforms.validators import DataRequired, InputRequired, Optional
 
 from protocol import catalogue
 from protocol.catalogue import Kind
-from reporting.countries import country_choices
-from reporting.reporter.forms import (
+from reporting.intake.countries import country_choices
+from reporting.intake.pages.forms import (
     FixedFieldList,
     Honeypot,
     MultiCheckboxField,

@@ -21,18 +21,18 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from crypto import parse_identity
-from reporting import derivations, uploads
-from reporting.abuse import ABUSE_ID, allow_codename_attempt, allow_submission
 from reporting.accounts.session import renew_session
-from reporting.casefile import case_view, find_report
 from reporting.infra import db
 from reporting.infra.queue import send_deliveries
+from reporting.intake import derivations, uploads
+from reporting.intake.abuse import ABUSE_ID, allow_codename_attempt, allow_submission
+from reporting.intake.pages.forms import CodenameForm, FollowupForm, LogoutForm
+from reporting.intake.pages.report_form import report_form
+from reporting.intake.pages.status import LABELS
+from reporting.intake.return_visit import case_view, find_report
+from reporting.intake.submissions import Upload, store_followup, store_report
+from reporting.intake.uploads import blob_store, receiving
 from reporting.models import Report
-from reporting.reporter.forms import CodenameForm, FollowupForm, LogoutForm
-from reporting.reporter.report_form import report_form
-from reporting.reporter.status import LABELS
-from reporting.submissions import Upload, store_followup, store_report
-from reporting.uploads import blob_store, receiving
 from reporting.web import errors
 from reporting.web.inputs import not_as_sent
 

@@ -55,7 +55,7 @@ def find_report(
     """The report a codename opens and the reply identity it derives, or None.
 
     A malformed codename is refused before the (deliberately slow) derivation; `derive`
-    lets the web app run it in its bounded pool (reporting/derivations.py).
+    lets the web app run it in its bounded pool (reporting/intake/derivations.py).
     """
     if not is_valid_codename(codename):
         return None
