@@ -12,8 +12,9 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 import templates
-from reporting import api, casework
 from reporting.accounts import account_commands, audit, session, signin
+from reporting.casework import api
+from reporting.casework import pages as casework_pages
 from reporting.delivery import delivery_commands
 from reporting.infra import db, doctor, instance_files, operator_commands, queue
 from reporting.infra.blobs import BlobStore
@@ -72,7 +73,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(i18n.bp)
     app.register_blueprint(reporter_pages.bp)
-    app.register_blueprint(casework.bp)
+    app.register_blueprint(casework_pages.bp)
     app.register_blueprint(admin_pages.bp)
     app.register_blueprint(api.bp)
     return app

@@ -237,7 +237,7 @@ def test_a_connection_lost_during_the_commit_says_we_cannot_tell(
 def test_a_reply_whose_commit_is_cut_off_keeps_its_file(pg_app: Flask, cluster: Cluster) -> None:
     """The caseworker side too: a lost commit is 'uncertain', and the blob a stored row may
     point at is not deleted."""
-    from reporting.caseworker_messages import store_client_message
+    from reporting.casework.messages import store_client_message
     from reporting.models import Caseworker, MessageKind
     from tests.casework import make_account
 

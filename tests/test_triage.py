@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import crypto
-from reporting import triage
+from reporting.casework import triage
 from reporting.infra import db
 from reporting.intake.return_visit import read_document
 from reporting.models import (

@@ -4,7 +4,7 @@ deliveries to retry.
 Plain functions on a session, called by the admin pages (and usable from tests or
 commands). Each change is audited in the caller's transaction with a content-free
 detail; each refusal is an `AdminError` whose message can be shown as it is. Caseworker
-accounts are in `reporting.accounts.staff`, tags in `reporting.tags`, partners and delivery
+accounts are in `reporting.accounts.staff`, tags in `reporting.casework.tags`, partners and delivery
 channels in `reporting.organisations.partners`.
 """
 

@@ -1,5 +1,5 @@
 """Every error is a readable page that says what went wrong and what to do (invariant 5);
-under /api/ it is JSON instead (reporting/api/errors.py)."""
+under /api/ it is JSON instead (reporting/casework/api/errors.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from werkzeug.exceptions import (
     SecurityError,
 )
 
-from reporting.api import errors as api_errors
+from reporting.casework.api import errors as api_errors
 from reporting.infra.db import CommitUncertain
 from reporting.web import last_resort
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import render_template
 
-from reporting import tags
 from reporting.accounts.signin import admin_required
+from reporting.casework import tags
 from reporting.infra import db
 from reporting.models import OrganisationRecipient, TriageTag
 from reporting.organisations.administration import (

@@ -12,8 +12,8 @@ from wtforms import BooleanField, SelectField, SelectMultipleField, TextAreaFiel
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from reporting.casework.triage import MAX_NOTE_CHARS
 from reporting.models import Caseworker, ReportStatus, Severity
-from reporting.triage import MAX_NOTE_CHARS
 from reporting.web.forms import StrictForm
 
 STATUS_LABELS = {

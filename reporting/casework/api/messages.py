@@ -7,13 +7,13 @@ from typing import Any
 from flask import jsonify
 
 from reporting.accounts.signin import api_caseworker, token_required
-from reporting.api import bp
-from reporting.api.bodies import json_object, limits, string_field
-from reporting.api.ciphertext_form import read_ciphertext_form
-from reporting.api.errors import fail
-from reporting.api.reports import own_report
-from reporting.api.shapes import blob_json, message_json
-from reporting.caseworker_messages import (
+from reporting.casework.api import bp
+from reporting.casework.api.bodies import json_object, limits, string_field
+from reporting.casework.api.ciphertext_form import read_ciphertext_form
+from reporting.casework.api.errors import fail
+from reporting.casework.api.reports import own_report
+from reporting.casework.api.shapes import blob_json, message_json
+from reporting.casework.messages import (
     BadCiphertext,
     ConsentRefused,
     NotDeliverable,

@@ -19,10 +19,10 @@ from reporting.accounts.signin import (
     token_required,
 )
 from reporting.accounts.signin import utcnow as now
-from reporting.api import bp
-from reporting.api.bodies import json_object, string_field
-from reporting.api.errors import fail
-from reporting.api.shapes import caseworker_json
+from reporting.casework.api import bp
+from reporting.casework.api.bodies import json_object, string_field
+from reporting.casework.api.errors import fail
+from reporting.casework.api.shapes import caseworker_json
 from reporting.infra import db
 from reporting.models import Caseworker, DeliveryChannel, Partner, TriageTag
 from reporting.organisations.recipients import recipients_of

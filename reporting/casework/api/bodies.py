@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import current_app, request
 
-from reporting.api.errors import fail
+from reporting.casework.api.errors import fail
 from reporting.web.inputs import unstorable
 
 NOT_JSON = "The body is not valid JSON (UTF-8). Nothing was stored."

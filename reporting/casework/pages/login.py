@@ -19,8 +19,8 @@ from reporting.accounts import caseworker_keys, caseworkers, logins, signin
 from reporting.accounts.audit import Action, record
 from reporting.accounts.caseworkers import AccountError
 from reporting.accounts.session import renew_session
-from reporting.casework import bp
-from reporting.casework.account_forms import (
+from reporting.casework.pages import bp
+from reporting.casework.pages.account_forms import (
     ChangePasswordForm,
     CodeForm,
     KeyForm,

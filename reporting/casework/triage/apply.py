@@ -14,12 +14,12 @@ from sqlalchemy.orm import object_session
 from crypto import EncryptionError, parse_recipient, reply_recipients
 from protocol import encode, status_note_document
 from reporting.accounts.audit import Action, record
+from reporting.casework.triage.changes import update_triage
+from reporting.casework.triage.common import UNSET, TriageError
 from reporting.infra.blobs import BlobStore, BlobWriter
 from reporting.infra.db import Database
 from reporting.models import Blob, Caseworker, Report
 from reporting.organisations.recipients import recipients_of
-from reporting.triage.changes import update_triage
-from reporting.triage.common import UNSET, TriageError
 
 MAX_NOTE_CHARS = 5000
 

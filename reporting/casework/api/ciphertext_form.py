@@ -19,7 +19,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from crypto import AgeError
-from reporting.api.errors import fail
+from reporting.casework.api.errors import fail
 from reporting.infra.blobs import CiphertextWriter
 from reporting.intake.uploads import LargeBufferFormDataParser, blob_store
 from reporting.web.inputs import Part, misshapen, unreadable

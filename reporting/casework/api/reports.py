@@ -8,15 +8,12 @@ from flask import jsonify, request
 
 from reporting.accounts.audit import Action, record
 from reporting.accounts.signin import api_caseworker, token_required
-from reporting.api import bp
-from reporting.api.bodies import json_object
-from reporting.api.errors import fail
-from reporting.api.shapes import report_json
-from reporting.downloads import ciphertext_response
-from reporting.infra import db
-from reporting.intake.uploads import blob_store
-from reporting.models import Report
-from reporting.triage import (
+from reporting.casework.api import bp
+from reporting.casework.api.bodies import json_object
+from reporting.casework.api.errors import fail
+from reporting.casework.api.shapes import report_json
+from reporting.casework.downloads import ciphertext_response
+from reporting.casework.triage import (
     UNSET,
     TriageError,
     find_report,
@@ -28,6 +25,9 @@ from reporting.triage import (
     summarise,
     update_triage,
 )
+from reporting.infra import db
+from reporting.intake.uploads import blob_store
+from reporting.models import Report
 
 TRIAGE_FIELDS = ("status", "severity", "assignee", "tags")
 NOT_FOUND = "No such report in your organisation."

@@ -4,7 +4,7 @@ of its ciphertext.
 The pages show metadata only; a caseworker reads a report on their own machine, with
 `reporting-caseworker show` or the stock `age` command. Every view is scoped to the
 caseworker's organisation: another organisation's report is a 404, like a missing one.
-The work is done by reporting/triage.py; the views translate HTTP to it and back.
+The work is done by reporting/casework/triage/; the views translate HTTP to it and back.
 """
 
 from __future__ import annotations
@@ -26,18 +26,15 @@ from sqlalchemy.orm import selectinload
 
 from reporting.accounts.audit import Action, record
 from reporting.accounts.signin import current_caseworker, login_required
-from reporting.casework import bp
-from reporting.casework.forms import (
+from reporting.casework.downloads import ciphertext_response
+from reporting.casework.pages import bp
+from reporting.casework.pages.forms import (
     SEVERITY_LABELS,
     STATUS_LABELS,
     FilterForm,
     TriageForm,
 )
-from reporting.downloads import ciphertext_response
-from reporting.infra import db
-from reporting.infra.blobs import BlobStore
-from reporting.models import Caseworker, Message, Report
-from reporting.triage import (
+from reporting.casework.triage import (
     UNSET,
     Filters,
     TriageError,
@@ -52,6 +49,9 @@ from reporting.triage import (
     summarise,
     tag_names,
 )
+from reporting.infra import db
+from reporting.infra.blobs import BlobStore
+from reporting.models import Caseworker, Message, Report
 
 DECRYPT_COMMAND = "age -d -i key.txt {file}"
 CLIENT_COMMAND = "reporting-caseworker show {report}"

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from reporting.accounts.audit import Action, record
+from reporting.casework.triage.common import choice, is_id
 from reporting.models import (
     Attachment,
     Blob,
@@ -28,7 +29,6 @@ from reporting.models import (
     TriageTag,
     report_tag,
 )
-from reporting.triage.common import choice, is_id
 
 # Worst first: a report's delivery state is the worst of its outbox rows.
 _DELIVERY_ORDER = ("dead", "failed", "pending", "delivered")

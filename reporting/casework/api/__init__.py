@@ -8,4 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from reporting.api import views  # noqa: E402, F401  (routes register on bp)
+from reporting.casework.api import views  # noqa: E402, F401  (routes register on bp)

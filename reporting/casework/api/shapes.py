@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reporting.casework.triage import ReportSummary
 from reporting.models import Blob, Caseworker, Message, OrganisationRecipient, Report
-from reporting.triage import ReportSummary
 
 
 def own_recipient(db: Session, caseworker: Caseworker) -> str | None:

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reporting.accounts.audit import Action, record
+from reporting.casework.triage.common import UNSET, TriageError, choice, is_id
 from reporting.models import Caseworker, Report, ReportStatus, Severity, TriageTag
 from reporting.models.common import today
-from reporting.triage.common import UNSET, TriageError, choice, is_id
 
 
 def _validate(

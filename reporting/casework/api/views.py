@@ -6,6 +6,6 @@ here registers them on the blueprint.
 
 from __future__ import annotations
 
-from reporting.api import account, messages, reports
+from reporting.casework.api import account, messages, reports
 
 __all__ = ["account", "messages", "reports"]

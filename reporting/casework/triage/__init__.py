@@ -6,9 +6,10 @@ way. Everything here is metadata the NGO sets or the server already keeps in cle
 the status note is encrypted on arrival, like a reporter's submission.
 """
 
-from reporting.triage.changes import update_triage
-from reporting.triage.common import UNSET, TriageError
-from reporting.triage.listing import (
+from reporting.casework.triage.apply import MAX_NOTE_CHARS, apply_triage, set_status_note
+from reporting.casework.triage.changes import update_triage
+from reporting.casework.triage.common import UNSET, TriageError
+from reporting.casework.triage.listing import (
     Counts,
     Filters,
     ReportSummary,
@@ -23,7 +24,6 @@ from reporting.triage.listing import (
     summarise,
     tag_names,
 )
-from reporting.triage.notes import MAX_NOTE_CHARS, apply_triage, set_status_note
 
 __all__ = [
     "MAX_NOTE_CHARS",
