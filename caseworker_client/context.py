@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import crypto
 from caseworker_client.api import Api, ApiError
 from caseworker_client.config import ConfigError, Home, Session
-from caseworker_client.keys import IdentityError, load_identities
+from caseworker_client.identity import IdentityError, load_identities
 from caseworker_client.store import Store, StoreError, blobs_of, checked_id, resolve
 
 T = TypeVar("T")

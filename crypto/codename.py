@@ -23,7 +23,7 @@ from .primitives import hkdf_sha256
 from .x25519 import X25519Identity
 
 if TYPE_CHECKING:
-    from .keys import AnyIdentity
+    from .key_files import AnyIdentity
 
 WORDLIST_FILE = "eff_large_wordlist.txt"
 _LOOKUP_LABEL = b"reporting/codename/lookup-id/v1"

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from werkzeug.exceptions import HTTPException
 
 import crypto
-from crypto.armoring import armor
+from crypto.armor_existing import armor
 from protocol.padding import pad
 from reporting.accounts import caseworkers
 from reporting.infra import db

@@ -227,10 +227,10 @@ def test_an_attempt_whose_lease_was_taken_over_records_nothing(
         fast = delivery.claim(database, row.id, lease_seconds=60)
         assert fast is not None
         delivered = delivery.Outcome(True, False, "")
-        assert delivery.record(database, fast, delivered, TEST_DELIVERY, rng) == "delivered"
+        assert delivery.record_attempt(database, fast, delivered, TEST_DELIVERY, rng) == "delivered"
         # The slow attempt finally fails: too late, and it cannot undo the delivery.
         failed = delivery.Outcome(False, True, "timeout")
-        assert delivery.record(database, slow, failed, TEST_DELIVERY, rng) is None
+        assert delivery.record_attempt(database, slow, failed, TEST_DELIVERY, rng) is None
     [after] = _deliveries(app)
     assert after.state == "delivered" and after.attempts == 1 and after.last_error == ""
 

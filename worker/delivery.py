@@ -1,4 +1,4 @@
-"""One delivery attempt, as plain functions: claim, send, record.
+"""One delivery attempt, as plain functions: claim, send, record the attempt.
 
 A delivery is claimed with a lease (an atomic update), so two workers never send
 it at once; a worker killed mid-send loses its lease when it expires and the
@@ -194,7 +194,7 @@ def _send_email(claimed: Claimed, settings: DeliverySettings, store: BlobStore) 
     return Outcome(result.delivered, result.retryable, result.error)
 
 
-def record(
+def record_attempt(
     database: Database,
     claimed: Claimed,
     outcome: Outcome,
@@ -265,7 +265,7 @@ def attempt(
     if claimed is None:
         return None
     outcome = send(claimed, settings, store)
-    return record(database, claimed, outcome, settings, _JITTER)
+    return record_attempt(database, claimed, outcome, settings, _JITTER)
 
 
 def due_for_queueing(

@@ -212,7 +212,7 @@ class BlobWriter:
         if self._encryptor is None:
             raise ValueError("this blob is already committed or aborted")
         try:
-            self._write_padding(self._encryptor)
+            self._finish_plaintext(self._encryptor)
             self._encryptor.close()
             self._encryptor = None
             self._file.flush()
@@ -230,7 +230,8 @@ class BlobWriter:
         self.committed = True
         return self.stored_size
 
-    def _write_padding(self, encryptor: _Sink) -> None:
+    def _finish_plaintext(self, encryptor: _Sink) -> None:
+        """Before sealing: pad the plaintext to its bucket (CiphertextWriter checks instead)."""
         remaining = padded_size(self.size) - self.size
         block = self._pad * min(remaining, _PAD_CHUNK)
         while remaining > 0:
@@ -279,7 +280,8 @@ class CiphertextWriter(BlobWriter):
     def _open(self, recipients: Iterable[Recipient]) -> _Sink:
         return _CheckedCopy(self._file)
 
-    def _write_padding(self, encryptor: _Sink) -> None:
+    def _finish_plaintext(self, encryptor: _Sink) -> None:
+        """Before sealing: the copied age file must be whole and its plaintext padded."""
         assert isinstance(encryptor, _CheckedCopy)
         self.info = encryptor.check.finish()
         if not is_padded(self.info.plaintext_size):

@@ -19,7 +19,7 @@ from email.utils import format_datetime, make_msgid
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
-from crypto.armoring import armor
+from crypto.armor_existing import armor
 from reporting.delivery.addresses import check_email_address
 
 SECURITY_MODES = ("starttls", "ssl", "none")

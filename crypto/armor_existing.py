@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 
-from .armor import ArmorWriter, looks_armored
+from .armor_stream import ArmorWriter, looks_armored
 
 _AGE_MAGIC = b"age-encryption.org/"
 

@@ -17,9 +17,9 @@ from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
 from .age import Decryptor, Encryptor
-from .armor import looks_armored
+from .armor_stream import looks_armored
 from .errors import AgeError, ArmorError, HeaderError, MACError, NoIdentityMatchError, PayloadError
-from .keys import (
+from .key_files import (
     generate_identity,
     identity_file_text,
     parse_identities,
