@@ -302,7 +302,7 @@ def test_the_postgresql_snippet_names_real_settings_with_valid_values(tmp_path: 
 
 def variables_read_by_config() -> set[str]:
     """Every REPORTING_ name reporting/infra/config.py mentions, straight from its source."""
-    source = (ROOT / "reporting" / "config.py").read_text(encoding="utf-8")
+    source = (ROOT / "reporting" / "infra" / "config.py").read_text(encoding="utf-8")
     return set(re.findall(r'"(REPORTING_[A-Z0-9_]+)"', source))
 
 
