@@ -26,6 +26,7 @@ from reporting.infra import db
 from reporting.infra.queue import send_deliveries
 from reporting.intake import derivations, uploads
 from reporting.intake.abuse import ABUSE_ID, allow_codename_attempt, allow_submission
+from reporting.intake.pages.codename_forms import shown_forms
 from reporting.intake.pages.forms import CodenameForm, FollowupForm, LogoutForm
 from reporting.intake.pages.report_form import report_form
 from reporting.intake.pages.status import LABELS
@@ -37,6 +38,8 @@ from reporting.web import errors
 from reporting.web.inputs import not_as_sent
 
 bp = Blueprint("reporter", __name__)
+# App-wide, for the error pages that show a new report's codename too.
+bp.add_app_template_global(shown_forms, "codename_forms")
 
 # Session keys. The reply identity is in the session only while the reporter is signed in;
 # the session cookie is encrypted and nothing of it is kept on the server.
@@ -130,8 +133,8 @@ def come_back() -> Any:
     if found is None:
         form.codename.errors = [
             _(
-                "No report matches this codename. Check each of the seven words and the "
-                "spaces between them, then try again."
+                "No report matches this codename. Check each word, digit or character, "
+                "then try again."
             )
         ]
         return render_template("reporter/return.html", form=form), 403
