@@ -17,7 +17,7 @@ production. While they run, this process stores N reports with `store_report` an
 them with `send_deliveries`, as the report view does, from a few threads (concurrent
 reporters). One webhook channel, no attachments: one delivery per report.
 
-The codename's Argon2id is excluded: `reporting.submissions.derive_keys` is replaced by a
+The codename's Argon2id is excluded: `reporting.intake.submissions.derive_keys` is replaced by a
 cheap fake here (the upload benchmark measures it), so that reports are made as fast as this
 process can store them.
 
@@ -288,10 +288,12 @@ def fake_derive_keys() -> Callable[..., Any]:
 
 def make_service(env: dict[str, str], receiver: Receiver) -> Service:
     import crypto
-    from reporting import create_app, db, migrate, submissions
-    from reporting.config import load_delivery
+    from reporting import create_app
+    from reporting.infra import db, migrate
+    from reporting.infra.config import load_delivery
+    from reporting.intake import submissions
     from reporting.models import ChannelKind, DeliveryChannel
-    from reporting.organisations import add_recipient, create_organisation
+    from reporting.organisations.recipients import add_recipient, create_organisation
 
     submissions.derive_keys = fake_derive_keys()  # type: ignore[attr-defined]
     database_url = env["REPORTING_DATABASE_URL"]
@@ -336,7 +338,7 @@ def make_service(env: dict[str, str], receiver: Receiver) -> Service:
 def state_counts(service: Service) -> dict[str, int]:
     from sqlalchemy import func, select
 
-    from reporting import db
+    from reporting.infra import db
     from reporting.models import Delivery
 
     with service.app.app_context(), db.database().transaction() as session:
@@ -366,7 +368,7 @@ class Submitted:
 
 def send(delivery_ids: Sequence[str], submitted: Submitted) -> None:
     """`send_deliveries` as the view calls it, timed (in an app context)."""
-    from reporting.queue import send_deliveries
+    from reporting.infra.queue import send_deliveries
 
     started = time.time()
     if not send_deliveries(delivery_ids):
@@ -377,10 +379,10 @@ def send(delivery_ids: Sequence[str], submitted: Submitted) -> None:
 def submit_reports(service: Service, count: int, submitted: Submitted, queue: bool) -> None:
     """Store `count` reports from SUBMITTERS threads and, if `queue`, queue each one's
     deliveries right after it is stored, as the report view does (else keep them)."""
-    from reporting import db
+    from reporting.infra import db
+    from reporting.intake.submissions import store_report
     from reporting.models import Organisation
-    from reporting.organisations import recipients_of
-    from reporting.submissions import store_report
+    from reporting.organisations.recipients import recipients_of
 
     app = service.app
     with app.app_context(), db.database().transaction() as session:
@@ -549,7 +551,7 @@ def measure_live(
 ) -> Live:
     from sqlalchemy import select
 
-    from reporting import db
+    from reporting.infra import db
     from reporting.models import Delivery
 
     progress(f"{label}: storing and queueing {reports} reports one by one")
@@ -897,7 +899,7 @@ def run_benchmark(args: argparse.Namespace) -> None:
         f"plus one celery beat (sweep every {settings.sweep_interval_seconds} s)"
     )
     print(
-        "codename derivation excluded: reporting.submissions.derive_keys is a cheap fake "
+        "codename derivation excluded: reporting.intake.submissions.derive_keys is a cheap fake "
         "here; the codename's Argon2id is measured by bench/upload.py"
     )
     print(f"load average (1, 5, 15 min): {load_before} before the run, {load_after} at its end")

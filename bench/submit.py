@@ -440,7 +440,7 @@ class Ledger:
     def _problem(self, lookups: Sequence[str]) -> str:
         from sqlalchemy import func, select
 
-        from reporting import db
+        from reporting.infra import db
         from reporting.models import Delivery, DeliveryState, Report
 
         app = self.service.app
@@ -538,7 +538,7 @@ class Results:
 
 
 def run(args: argparse.Namespace, sizes: Sizes) -> Results:
-    from reporting.derivations import machine_cores
+    from reporting.intake.derivations import machine_cores
 
     cores = machine_cores()
     with ExitStack() as stack:

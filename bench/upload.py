@@ -1,6 +1,6 @@
 """Throughput and memory of a 1 GiB upload to the running service, against bare Werkzeug.
 
-Why this exists: attachments are encrypted while they stream in (`reporting/uploads.py`
+Why this exists: attachments are encrypted while they stream in (`reporting/intake/uploads.py`
 hands Werkzeug's multipart parser a `BlobWriter` instead of a temp file), so a large upload
 should cost the server neither memory that grows with the file nor much speed. Our targets:
 peak RSS growth during the upload under 64 MiB, and throughput at least 60% of a bare

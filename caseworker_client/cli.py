@@ -13,12 +13,12 @@ from typing import Any
 
 import click
 
-from caseworker_client import casework, render
+from caseworker_client import render, report_actions
 from caseworker_client.api import Api, ApiError
 from caseworker_client.config import Home, Session
 from caseworker_client.context import EXPECTED_ERRORS, Context
 from caseworker_client.escalate import redactable
-from caseworker_client.keys import create_identity, public_recipient
+from caseworker_client.identity import create_identity, public_recipient
 from caseworker_client.listing import table_rows
 
 PASSPHRASE_VAR = "REPORTING_CASEWORKER_PASSPHRASE"  # noqa: S105 - a variable name
@@ -203,10 +203,10 @@ def show(ctx: Context, report: str, save: Path | None, strip_metadata: bool) -> 
     warning = ctx.refresh(report_id)
     if warning:
         click.echo(f"Warning: {warning}", err=True)
-    opened = casework.open_report(ctx, report_id)
-    click.echo(casework.report_text(ctx, opened))
+    opened = report_actions.open_report(ctx, report_id)
+    click.echo(report_actions.report_text(ctx, opened))
     if save is not None:
-        for line in casework.save_attachments(ctx, opened, save, strip_metadata):
+        for line in report_actions.save_attachments(ctx, opened, save, strip_metadata):
             click.echo(render.clean(line))
 
 
@@ -217,7 +217,7 @@ def show(ctx: Context, report: str, save: Path | None, strip_metadata: bool) -> 
 def reply(ctx: Context, report: str, message: str | None) -> None:
     """Encrypt a reply to the reporter (and your organisation) and send it."""
     report_id = ctx.report_id(report)
-    casework.reply(ctx, report_id, message_text(message, "reply"))
+    report_actions.reply(ctx, report_id, message_text(message, "reply"))
     click.echo("Reply sent: the reporter reads it when they come back with their codename.")
 
 
@@ -228,18 +228,18 @@ def reply(ctx: Context, report: str, message: str | None) -> None:
 def note(ctx: Context, report: str, message: str | None) -> None:
     """Add an internal note, encrypted to your organisation only (never shown to the reporter)."""
     report_id = ctx.report_id(report)
-    casework.note(ctx, report_id, message_text(message, "note"))
+    report_actions.note(ctx, report_id, message_text(message, "note"))
     click.echo("Note added.")
 
 
 @main.command()
 @click.argument("report")
-@click.argument("status", type=click.Choice(casework.STATUSES))
+@click.argument("status", type=click.Choice(report_actions.STATUSES))
 @click.option("--message", "-m", help="A note for the reporter shown beside the status.")
 @click.pass_obj
 def status(ctx: Context, report: str, status: str, message: str | None) -> None:
     """Set the status of REPORT."""
-    casework.set_status(ctx, ctx.report_id(report), status, message)
+    report_actions.set_status(ctx, ctx.report_id(report), status, message)
     click.echo(f"Status set to {status}" + (" with a note for the reporter." if message else "."))
 
 
@@ -252,7 +252,7 @@ def assign(ctx: Context, report: str, username: str | None, unassign: bool) -> N
     """Assign REPORT to USERNAME (or to nobody with --none)."""
     if unassign == (username is not None):
         raise click.UsageError("give either a USERNAME or --none")
-    casework.assign(ctx, ctx.report_id(report), None if unassign else username)
+    report_actions.assign(ctx, ctx.report_id(report), None if unassign else username)
     click.echo(f"Assigned to {username}." if username else "Unassigned.")
 
 
@@ -263,17 +263,17 @@ def assign(ctx: Context, report: str, username: str | None, unassign: bool) -> N
 @click.pass_obj
 def tag(ctx: Context, report: str, tags: tuple[str, ...], remove: bool) -> None:
     """Add TAGS to REPORT (or remove them)."""
-    now = casework.tag(ctx, ctx.report_id(report), tags, remove)
+    now = report_actions.tag(ctx, ctx.report_id(report), tags, remove)
     click.echo(f"Tags: {', '.join(now) or '(none)'}")
 
 
 @main.command()
 @click.argument("report")
-@click.argument("level", type=click.Choice([*casework.SEVERITIES, "none"]))
+@click.argument("level", type=click.Choice([*report_actions.SEVERITIES, "none"]))
 @click.pass_obj
 def severity(ctx: Context, report: str, level: str) -> None:
     """Set the severity of REPORT (low, medium, high, critical, or none)."""
-    casework.set_severity(ctx, ctx.report_id(report), level)
+    report_actions.set_severity(ctx, ctx.report_id(report), level)
     click.echo(f"Severity set to {level}.")
 
 
@@ -298,7 +298,7 @@ def escalate(
 
     Images (JPEG, PNG, WebP) go without their metadata unless --keep-originals is given.
     """
-    answer, redacted, sent = casework.escalate(
+    answer, redacted, sent = report_actions.escalate(
         ctx, ctx.report_id(report), partner, redact, message, keep_originals
     )
     click.echo(f"Escalated to {partner}: {answer.get('deliveries', 0)} delivery(ies) queued.")
@@ -319,7 +319,7 @@ def stats(ctx: Context, png: Path) -> None:
     """Counts by category, host country and month over the reports decrypted here."""
     from caseworker_client.stats import chart, table
 
-    counts, failed = casework.decrypted_counts(ctx)
+    counts, failed = report_actions.decrypted_counts(ctx)
     click.echo(table(counts), nl=False)
     if failed:
         click.echo(f"{len(failed)} pulled report(s) could not be opened with your key.", err=True)

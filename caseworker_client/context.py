@@ -17,7 +17,7 @@ import crypto
 from caseworker_client.api import Api, ApiError
 from caseworker_client.config import Home, Session
 from caseworker_client.errors import ClientError
-from caseworker_client.keys import load_identities
+from caseworker_client.identity import load_identities
 from caseworker_client.store import Store, blobs_of, checked_id, resolve
 
 T = TypeVar("T")

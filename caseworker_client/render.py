@@ -111,7 +111,7 @@ def report_text(document: Mapping[str, Any], summary: Mapping[str, Any] | None =
         if field.key not in document and field.retired:
             continue  # asked only in older reports
         if field.kind is Kind.FILES:
-            continue  # listed with the files' sizes beside the report (casework.report_text)
+            continue  # listed with the files' sizes beside the report (report_actions.report_text)
         if field.kind is Kind.MULTIPLE:
             out += _section(
                 field.name, [f"  - {clean(field.label_of(str(c)))}" for c in value or []]

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
         NoIdentityMatchError,
         PayloadError,
     )
-    from .keys import (
+    from .key_files import (
         generate_identity,
         identity_file_text,
         parse_identities,

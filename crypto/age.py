@@ -10,7 +10,7 @@ import io
 from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
 
-from .armor import ArmorReader, ArmorWriter, looks_armored
+from .armor_stream import ArmorReader, ArmorWriter, looks_armored
 from .bufio import Readable, Source
 from .errors import EncryptionError, HeaderError, MACError, NoIdentityMatchError
 from .format import Header, encode_header, encode_mac_input, parse_header

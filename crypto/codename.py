@@ -24,7 +24,7 @@ from .wordlists import english_words
 from .x25519 import X25519Identity
 
 if TYPE_CHECKING:
-    from .keys import AnyIdentity
+    from .key_files import AnyIdentity
 
 _LOOKUP_LABEL = b"reporting/codename/lookup-id/v1"
 _IDENTITY_LABEL = b"reporting/codename/identity/v1"

@@ -3,7 +3,7 @@
 Every failure caused by bad input surfaces as one of these, so callers can catch
 one family and show one clear message, and nothing else escapes (a stray
 ValueError from a primitive would become a 500 in the portal). Webhook signatures
-(`crypto.webhooks.WebhookSignatureError`) and the age command line (`crypto.cli.CLIError`)
+(`crypto.webhooks.WebhookSignatureError`) and the age command line (`crypto.age_command.CLIError`)
 refuse under the same root.
 """
 

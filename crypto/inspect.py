@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 from typing import NamedTuple
 
-from .armor import ArmorReader, looks_armored
+from .armor_stream import ArmorReader, looks_armored
 from .bufio import Source
 from .errors import AgeError, HeaderError, PayloadError
 from .format import MAC_PREFIX, MAX_HEADER_SIZE, VERSION_LINE, parse_header

@@ -18,15 +18,15 @@ bind = ["127.0.0.1:8000", "127.0.0.1:8001"]
 # Two processes (one per vCPU of a small server), each with threads: an upload over Tor holds
 # a thread for minutes while it trickles in, so threads, not processes, carry the concurrency.
 # Threads are cheap here: a codename's Argon2id (64 MiB) runs in each process's derivation
-# pool (reporting/derivations.py, one per core), so memory is bounded by workers x pool x
+# pool (reporting/intake/derivations.py, one per core), so memory is bounded by workers x pool x
 # 64 MiB, not by the thread count.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = 64
 # gthread with slow clients kept off the threads: each request's head (and the start of its
 # body) is read by the worker's main loop within a deadline, and the rest of a body must
 # keep up a minimum average rate; slower clients get a 408 and are closed. Nothing is
-# spooled to disk. See reporting/gunicorn_worker.py for the figures.
-worker_class = "reporting.gunicorn_worker.DeadlineThreadWorker"
+# spooled to disk. See reporting/web/gunicorn_worker.py for the figures.
+worker_class = "reporting.web.gunicorn_worker.DeadlineThreadWorker"
 # With threads (gunicorn's gthread worker) this is the worker's heartbeat, not a request
 # deadline: a slow upload in a thread does not count against it, a stuck process does.
 timeout = 120
@@ -93,7 +93,7 @@ def post_worker_init(worker: Any) -> None:
     is in English only)."""
     import gunicorn.util
 
-    from reporting.last_resort import write_server_error
+    from reporting.web.last_resort import write_server_error
 
     gunicorn.util.write_error = write_server_error
     addresses = worker.cfg.address

@@ -12,33 +12,19 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 import templates
-from reporting import (
-    account_commands,
-    admin,
-    api,
-    audit,
-    casework,
-    cli,
-    db,
-    delivery_commands,
-    derivations,
-    doctor,
-    errors,
-    headers,
-    health,
-    i18n,
-    inputs,
-    instance_files,
-    queue,
-    ratelimit,
-    registry_commands,
-    reporter,
-    session,
-    signin,
-)
-from reporting.blobs import BlobStore
-from reporting.config import Settings, load_settings
-from reporting.uploads import EncryptingRequest
+from reporting.accounts import account_commands, audit, session, signin
+from reporting.casework import api
+from reporting.casework import pages as casework_pages
+from reporting.delivery import delivery_commands
+from reporting.infra import db, doctor, instance_files, operator_commands, queue
+from reporting.infra.blobs import BlobStore
+from reporting.infra.config import Settings, load_settings
+from reporting.intake import derivations
+from reporting.intake import pages as reporter_pages
+from reporting.intake.uploads import EncryptingRequest
+from reporting.organisations import pages as admin_pages
+from reporting.organisations import registry_commands
+from reporting.web import errors, headers, health, i18n, inputs, ratelimit
 
 TEMPLATE_FOLDER = Path(templates.__file__).parent
 QUICK_EXIT_URL = "https://en.wikipedia.org/wiki/Special:Random"
@@ -80,7 +66,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     headers.init_app(app)
     errors.init_app(app)
     inputs.init_app(app)  # before the blueprints: their <int:…> parts take its bound
-    cli.init_app(app)
+    operator_commands.init_app(app)
     doctor.init_app(app)
     account_commands.init_app(app)
     delivery_commands.init_app(app)
@@ -88,9 +74,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(health.bp)
     app.register_blueprint(i18n.bp)
-    app.register_blueprint(reporter.bp)
-    app.register_blueprint(casework.bp)
-    app.register_blueprint(admin.bp)
+    app.register_blueprint(reporter_pages.bp)
+    app.register_blueprint(casework_pages.bp)
+    app.register_blueprint(admin_pages.bp)
     app.register_blueprint(api.bp)
     return app
 
@@ -99,7 +85,7 @@ def _open_blob_store(settings: Settings) -> BlobStore:
     """The blob store, with the instance path settled as every process starts: what an older
     version or an operator made with looser modes or exact times is closed up and dated to
     the day, and what killed uploads left is cleared (uploads in progress elsewhere keep
-    their files: reporting/blobs.py)."""
+    their files: reporting/infra/blobs.py)."""
     store = BlobStore(settings.blob_path)
     roots = [settings.instance_path]
     if not settings.blob_path.is_relative_to(settings.instance_path):

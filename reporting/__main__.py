@@ -1,5 +1,5 @@
 """Let `python -m reporting` start the service."""
 
-from reporting.serve import main
+from reporting.web.serve import main
 
 main()

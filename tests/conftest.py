@@ -14,8 +14,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from reporting import create_app, migrate
-from reporting.db import Database
+from reporting import create_app
+from reporting.infra import migrate
+from reporting.infra.db import Database
 from tests.support import databases, tools
 from tests.support.portal import Caseworker, add_caseworker
 from tests.support.processes import Processes

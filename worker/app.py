@@ -2,7 +2,7 @@
 
 Each task runs inside the Flask app context, so tasks use the same settings,
 database and blob store as the web app. The configuration itself lives in
-`reporting.queue`, shared with the web app that sends the tasks.
+`reporting.infra.queue`, shared with the web app that sends the tasks.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from celery import Celery, Task
 from flask import Flask
 
 from reporting import create_app
-from reporting.queue import make_celery
+from reporting.infra.queue import make_celery
 
 
 def create_celery(flask_app: Flask | None = None) -> Celery:

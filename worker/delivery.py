@@ -1,4 +1,4 @@
-"""One delivery attempt, as plain functions: claim, send, record.
+"""One delivery attempt, as plain functions: claim, send, record the attempt.
 
 A delivery is claimed with a lease (an atomic update), so two workers never send
 it at once; a worker killed mid-send loses its lease when it expires and the
@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, or_, select, update
 
 from protocol.dates import today
-from reporting.blobs import BlobStore
-from reporting.config import DeliverySettings
-from reporting.db import Database
+from reporting.infra.blobs import BlobStore
+from reporting.infra.config import DeliverySettings
+from reporting.infra.db import Database
 from reporting.models import (
     ChannelKind,
     Delivery,
@@ -140,7 +140,7 @@ def send(claimed: Claimed, settings: DeliverySettings, store: BlobStore) -> Outc
         return Outcome(False, False, f"refused: {error}"[:MAX_ERROR_CHARS])
 
 
-def record(
+def record_attempt(
     database: Database,
     claimed: Claimed,
     outcome: Outcome,
@@ -211,7 +211,7 @@ def attempt(
     if claimed is None:
         return None
     outcome = send(claimed, settings, store)
-    return record(database, claimed, outcome, settings, _JITTER)
+    return record_attempt(database, claimed, outcome, settings, _JITTER)
 
 
 def due_for_queueing(

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from reporting.config import DeliverySettings
-from reporting.db import Database
+from reporting.infra.config import DeliverySettings
+from reporting.infra.db import Database
 from reporting.models import Organisation
-from reporting.ratelimit import RateLimiter
+from reporting.web.ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def send_urgent_notices(
 
     The window is taken before sending, so a notice the mail server refuses also waits out
     the interval (it stays due): a failing mail server is not hammered either. `limiter` is
-    the app's (reporting/ratelimit.py): in Redis, shared by every worker process, in
+    the app's (reporting/web/ratelimit.py): in Redis, shared by every worker process, in
     production; in memory, per process, on the embedded default (one worker process).
     """
 

@@ -14,8 +14,8 @@ from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
 from protocol.dates import today
-from reporting.blobs import BlobStore
-from reporting.db import Database
+from reporting.infra.blobs import BlobStore
+from reporting.infra.db import Database
 from reporting.models import (
     Attachment,
     Blob,

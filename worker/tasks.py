@@ -9,10 +9,10 @@ from __future__ import annotations
 from celery import shared_task
 from flask import current_app
 
-from reporting import db, ratelimit
-from reporting.blobs import BlobStore
-from reporting.config import Settings
-from reporting.queue import (
+from reporting.infra import db
+from reporting.infra.blobs import BlobStore
+from reporting.infra.config import Settings
+from reporting.infra.queue import (
     DELIVER_TASK,
     NOTIFY_TASK,
     NOTIFY_URGENT_TASK,
@@ -21,6 +21,7 @@ from reporting.queue import (
     SWEEP_UPLOADS_TASK,
     send_deliveries,
 )
+from reporting.web import ratelimit
 from worker import delivery, notify, retention
 
 

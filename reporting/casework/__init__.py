@@ -1,11 +1,4 @@
-"""The caseworkers' web pages: login and enrolment, and the triage inbox.
-
-Caseworker pages show triage metadata only; reading a report happens on the
-caseworker's own machine, with the client or the stock `age` command.
-"""
-
-from flask import Blueprint
-
-bp = Blueprint("casework", __name__, url_prefix="/casework")
-
-from reporting.casework import inbox, login  # noqa: E402, F401  (routes register on bp)
+"""What caseworkers do with reports: triage (list, sort, set status, severity, assignee,
+tags and the status note), the organisation's triage tags, downloads, and storing what
+the caseworker client encrypted (replies, notes, escalations); the caseworkers' web pages
+(pages/: login, enrolment, account, the inbox) and the client's JSON API (api/)."""

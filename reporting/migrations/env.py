@@ -1,11 +1,11 @@
-"""Alembic environment: our metadata, and the URL given by reporting.migrate."""
+"""Alembic environment: our metadata, and the URL given by reporting.infra.migrate."""
 
 from __future__ import annotations
 
 from alembic import context
 
 import reporting.models  # noqa: F401  (registers every table on the metadata)
-from reporting.db import Base, make_engine
+from reporting.infra.db import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reporting.db import Base
+from reporting.infra.db import Base
 
 
 class AuditEntry(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reporting.db import Base
+from reporting.infra.db import Base
 from reporting.models.common import ID_LENGTH, new_id
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from reporting.db import Base
+from reporting.infra.db import Base
 from reporting.models.common import ID_LENGTH, new_id, today
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from reporting.db import Base
+from reporting.infra.db import Base
 from reporting.models.common import ID_LENGTH, new_id, today
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reporting.db import Base
+from reporting.infra.db import Base
 from reporting.models.common import today
 
 

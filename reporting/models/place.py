@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reporting.db import Base
+from reporting.infra.db import Base
 
 
 class Place(Base):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Boolean, Date, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from reporting.db import Base
+from reporting.infra.db import Base
 from reporting.models.common import ID_LENGTH, new_id, today
 from reporting.models.triage import Severity, TriageTag, report_tag
 

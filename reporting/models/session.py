@@ -1,4 +1,4 @@
-"""Session ids that no longer open a session (reporting/revocation.py)."""
+"""Session ids that no longer open a session (reporting/accounts/revocation.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import Date, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reporting.db import Base
+from reporting.infra.db import Base
 
 
 class RevokedSession(Base):

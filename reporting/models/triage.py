@@ -10,7 +10,7 @@ import enum
 from sqlalchemy import Column, ForeignKey, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reporting.db import Base
+from reporting.infra.db import Base
 
 
 class Severity(enum.StrEnum):

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from crypto import totp
 from crypto.tokens import token_digest
-from reporting import accounts, audit, db, login_throttle, signin
+from reporting.accounts import audit, caseworkers, login_throttle, signin
+from reporting.infra import db
 from reporting.models import AuditEntry, Caseworker, LoginThrottle, Role
-from reporting.organisations import create_organisation, find_organisation
+from reporting.organisations.recipients import create_organisation, find_organisation
 from tests.support.casework import PASSWORD, is_signed_in, login, make_account, sign_in
 from tests.support.enrolment import create_admin
 from tests.support.portal import csrf_token
@@ -34,7 +35,7 @@ def invite(app: Flask, username: str = "carol", role: Role = Role.CASEWORKER) ->
         organisation = find_organisation(session, ORGANISATION) or create_organisation(
             session, ORGANISATION
         )
-        _caseworker, token = accounts.invite(session, organisation, username, role)
+        _caseworker, token = caseworkers.invite(session, organisation, username, role)
     return token
 
 
@@ -63,7 +64,7 @@ def enrol(client: FlaskClient, code: str):  # type: ignore[no-untyped-def]
 
 def find(session: Session, username: str, organisation: str = ORGANISATION) -> Caseworker | None:
     found = find_organisation(session, organisation)
-    return accounts.find_account(session, found.id if found else None, username)
+    return caseworkers.find_account(session, found.id if found else None, username)
 
 
 def caseworker_row(app: Flask, username: str) -> Caseworker:
@@ -106,7 +107,7 @@ def test_an_invitation_sets_a_password_enrols_totp_and_shows_recovery_codes(
     done = enrol(client, code)
     assert done.status_code == 200
     codes = re.findall(r"<code>([0-9a-f-]{23})</code>", done.text)
-    assert len(codes) == accounts.RECOVERY_CODES
+    assert len(codes) == caseworkers.RECOVERY_CODES
     assert client.get("/casework/enrol").status_code == 404  # enrolment is over
 
     later = totp.code_at(secret, time.time() + 30)
@@ -186,7 +187,7 @@ def test_a_new_invitation_starts_over_and_ends_what_the_account_had(
     account = make_account(app)
     sign_in(client, account)
     with app.app_context(), db.database().transaction() as session:
-        token = accounts.renew_invite(session, session.get_one(Caseworker, account.id))
+        token = caseworkers.renew_invite(session, session.get_one(Caseworker, account.id))
     assert not is_signed_in(client)
     other = app.test_client()
     assert login(other, account.username, PASSWORD, account.code()).status_code == 403
@@ -219,10 +220,10 @@ def test_a_disabled_account_cannot_use_its_invitation(app: Flask, client: FlaskC
 )
 def test_usernames(username: str, ok: bool) -> None:
     if ok:
-        assert accounts.check_username(username) == username.lower()
+        assert caseworkers.check_username(username) == username.lower()
     else:
-        with pytest.raises(accounts.AccountError):
-            accounts.check_username(username)
+        with pytest.raises(caseworkers.AccountError):
+            caseworkers.check_username(username)
 
 
 def test_stale_throttle_counters_are_forgotten(app: Flask) -> None:
@@ -256,7 +257,7 @@ def test_create_admin_enrols_at_the_terminal(
     assert "otpauth://totp/Casework:root-admin?" in shown
     assert "\u2588" in shown or "\u2580" in shown  # the QR code, in block characters
     codes = re.findall(r"^  ([0-9a-f]{5}(?:-[0-9a-f]{5}){3})$", rest, re.MULTILINE)
-    assert len(codes) == accounts.RECOVERY_CODES
+    assert len(codes) == caseworkers.RECOVERY_CODES
     assert "the admin's passphrase" not in shown + rest
 
     row = caseworker_row(app, "root-admin")

@@ -23,7 +23,8 @@ from werkzeug.test import TestResponse
 
 import crypto
 from crypto.webhooks import new_secret
-from reporting import db, signin
+from reporting.accounts import signin
+from reporting.infra import db
 from reporting.models import (
     Caseworker,
     ChannelKind,
@@ -36,7 +37,7 @@ from reporting.models import (
     Role,
     TriageTag,
 )
-from reporting.organisations import find_organisation, recipients_of
+from reporting.organisations.recipients import find_organisation, recipients_of
 from tests.support import casework
 from tests.support.admin import (
     ORG,
@@ -294,7 +295,7 @@ def test_invite_shows_the_link_once(app: Flask, admin_client: FlaskClient) -> No
     assert match, response.text
     assert "safe channel" in response.text
     with app.app_context():
-        from reporting.accounts import find_invited
+        from reporting.accounts.caseworkers import find_invited
 
         carol = find_invited(db.session(), match.group(2))
         assert carol is not None

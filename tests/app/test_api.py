@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 import crypto
-from reporting import db
+from reporting.infra import db
 from reporting.models import (
     ApiToken,
     Caseworker,
@@ -514,7 +514,7 @@ def _path(app: Flask, world: World, template: str, report_id: str | None = None)
 
 def _spoil(app: Flask, world: World, how: str) -> None:
     """End alice's token: by time, by revocation, by disabling her, by a new password."""
-    from reporting import accounts
+    from reporting.accounts import caseworkers
 
     with app.app_context(), db.database().transaction() as dbs:
         alice = dbs.get_one(Caseworker, world.alice.id)
@@ -526,7 +526,7 @@ def _spoil(app: Flask, world: World, how: str) -> None:
         elif how == "disabled":
             alice.active = False
         elif how == "password":
-            accounts.set_password(dbs, alice, "another long passphrase")
+            caseworkers.set_password(dbs, alice, "another long passphrase")
 
 
 @pytest.mark.slow

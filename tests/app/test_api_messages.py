@@ -15,11 +15,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 import crypto
-from crypto.armoring import armor
+from crypto.armor_existing import armor
 from crypto.inspect import binary_age_file, check_age_file
 from protocol import encode, note_document, reply_document, status_note_document
 from protocol.padding import is_padded, pad
-from reporting import db
+from reporting.infra import db
 from reporting.models import Blob, ChannelKind, Delivery, DeliveryChannel, Report
 from tests.support.api import (
     assert_json_error,

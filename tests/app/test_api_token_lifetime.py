@@ -17,7 +17,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from reporting import db, signin
+from reporting.accounts import signin
+from reporting.infra import db
 from reporting.models import ApiToken
 from tests.support.casework import Account, api_app, bearer, make_account
 

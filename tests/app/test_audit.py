@@ -8,8 +8,9 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import delete, select, update
 
 from crypto.chain import GENESIS, Chain
-from reporting import audit, db
-from reporting.audit import Action
+from reporting.accounts import audit
+from reporting.accounts.audit import Action
+from reporting.infra import db
 from reporting.models import AuditEntry, Caseworker
 from tests.support.casework import make_account
 

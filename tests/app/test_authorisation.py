@@ -19,7 +19,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 from werkzeug.routing import Rule
 
-from reporting import db, signin
+from reporting.accounts import signin
+from reporting.infra import db
 from reporting.models import ApiToken, Caseworker
 from tests.support.casework import Account, api_token, bearer, sign_in
 from tests.support.portal import csrf_token

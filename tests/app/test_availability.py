@@ -18,9 +18,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 import crypto
-from reporting import create_app, derivations
-from reporting.config import Limits
-from reporting.derivations import DERIVATION_NICENESS, DerivationBusy, DerivationPool
+from reporting import create_app
+from reporting.infra.config import Limits
+from reporting.intake import derivations
+from reporting.intake.derivations import DERIVATION_NICENESS, DerivationBusy, DerivationPool
 from tests.support import databases
 from tests.support.portal import add_caseworker, codename_from, come_back, file_part, submit_report
 from tests.support.refusals import assert_error_page, assert_nothing_more_stored, stored_state

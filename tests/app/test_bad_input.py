@@ -22,9 +22,10 @@ from flask.testing import FlaskClient
 from werkzeug.test import EnvironBuilder, TestResponse
 
 import crypto
-from reporting import create_app, migrate
-from reporting.blobs import BlobWriter
-from reporting.config import Limits
+from reporting import create_app
+from reporting.infra import migrate
+from reporting.infra.blobs import BlobWriter
+from reporting.infra.config import Limits
 from tests.support.portal import (
     NARRATIVE,
     Caseworker,

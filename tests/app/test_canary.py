@@ -30,10 +30,11 @@ import crypto
 from crypto.webhooks import new_secret
 from protocol import catalogue
 from protocol.catalogue import Kind
-from reporting import create_app, db
-from reporting.cli import DEMO_ORGANISATION, bootstrap_demo
+from reporting import create_app
+from reporting.infra import db
+from reporting.infra.operator_commands import DEMO_ORGANISATION, bootstrap_demo
+from reporting.infra.queue import NOTIFY_URGENT_TASK
 from reporting.models import Delivery, Report
-from reporting.queue import NOTIFY_URGENT_TASK
 from tests.support import databases, tools
 from tests.support.casework import store_client_reply
 from tests.support.delivery_fixtures import RunningReceiver, add_webhook

@@ -14,9 +14,10 @@ from werkzeug.test import TestResponse
 
 import crypto
 from crypto import passwords
-from reporting import accounts, db, signin
+from reporting.accounts import caseworkers, signin
+from reporting.accounts.session import SealedSessionInterface
+from reporting.infra import db
 from reporting.models import ApiToken, AuditEntry, Caseworker, LoginThrottle, OrganisationRecipient
-from reporting.session import SealedSessionInterface
 from tests.support.casework import (
     ACCOUNT,
     LOGIN,
@@ -110,7 +111,7 @@ def test_wrong_password_wrong_code_and_unknown_name_get_the_same_answer(
     ]
     for answer in answers:
         assert answer.status_code == 403
-        assert accounts.LOGIN_REFUSED in answer.text
+        assert caseworkers.LOGIN_REFUSED in answer.text
         assert "a typed password" not in answer.text and "not the password" not in answer.text
     assert not is_signed_in(client)
     entries = audit_rows(app)
@@ -129,7 +130,7 @@ def test_a_code_is_accepted_once(app: Flask, client: FlaskClient) -> None:
     other = app.test_client()
     replay = login(other, account.username, account.password, code)
     assert replay.status_code == 403
-    assert accounts.LOGIN_REFUSED in replay.text
+    assert caseworkers.LOGIN_REFUSED in replay.text
     assert not is_signed_in(other)
 
 
@@ -137,7 +138,7 @@ def test_a_code_is_accepted_once(app: Flask, client: FlaskClient) -> None:
 def test_a_recovery_code_works_once(app: Flask, client: FlaskClient) -> None:
     account = make_account(app)
     with app.app_context(), db.database().transaction() as session:
-        codes = accounts.new_recovery_codes(session, session.get_one(Caseworker, account.id))
+        codes = caseworkers.new_recovery_codes(session, session.get_one(Caseworker, account.id))
     assert login(client, account.username, account.password, codes[0].upper()).status_code == 302
     other = app.test_client()
     assert login(other, account.username, account.password, codes[0]).status_code == 403
@@ -159,7 +160,7 @@ def test_five_failures_lock_the_name_whether_or_not_it_exists(
     _lock(client, username)
     answer = login(client, username, account.password, account.code())
     assert answer.status_code == 429
-    assert accounts.LOCKED in answer.text
+    assert caseworkers.LOCKED in answer.text
     assert not is_signed_in(client)
     with app.app_context():  # the failures were committed, keyed by an HMAC of the name
         rows = db.session().scalars(select(LoginThrottle)).all()
@@ -254,7 +255,7 @@ def test_a_disabled_account_is_refused_and_its_session_stops(
     assert not is_signed_in(client)
     other = app.test_client()
     answer = login(other, account.username, account.password, account.code(time.time() + 30))
-    assert answer.status_code == 403 and accounts.LOGIN_REFUSED in answer.text
+    assert answer.status_code == 403 and caseworkers.LOGIN_REFUSED in answer.text
 
 
 @pytest.mark.slow
@@ -379,14 +380,14 @@ def test_new_recovery_codes_are_shown_once_and_replace_the_old(
 ) -> None:
     account = make_account(app)
     with app.app_context(), db.database().transaction() as session:
-        old = accounts.new_recovery_codes(session, session.get_one(Caseworker, account.id))
+        old = caseworkers.new_recovery_codes(session, session.get_one(Caseworker, account.id))
     sign_in(client, account)
     response = post_account_form(
         client, "/casework/account/recovery-codes", "recovery", {"current": PASSWORD}
     )
     assert response.status_code == 200
     codes = re.findall(r"<code>([0-9a-f]{5}(?:-[0-9a-f]{5}){3})</code>", response.text)
-    assert len(codes) == accounts.RECOVERY_CODES
+    assert len(codes) == caseworkers.RECOVERY_CODES
     assert codes[0] not in client.get(ACCOUNT).text
     other = app.test_client()
     assert login(other, account.username, PASSWORD, old[0]).status_code == 403

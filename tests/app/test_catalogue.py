@@ -22,7 +22,7 @@ from caseworker_client.decrypt import open_messages, report_document
 from caseworker_client.escalate import build_package, redactable
 from protocol import catalogue, fieldtable
 from protocol.catalogue import Choice, Field, Kind
-from reporting.reporter.report_form import report_form
+from reporting.intake.pages.report_form import report_form
 from tests.support.client_cache import REPORT_ID, Cache, invoke
 from tests.support.portal import Caseworker, submit_report
 

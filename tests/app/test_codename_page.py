@@ -16,8 +16,8 @@ from sqlalchemy import inspect, text
 from werkzeug.test import TestResponse
 
 import crypto
-from reporting import db
-from reporting.reporter.codename_forms import shown_forms
+from reporting.infra import db
+from reporting.intake.pages.codename_forms import shown_forms
 from tests.support.codenames import (
     OLD_CHINESE,
     OLD_CODENAME,
@@ -140,7 +140,7 @@ def test_old_codename_opens_its_report_in_any_form(
 ) -> None:
     """A report filed under an English codename (OLD_CODENAME derives, in test_codename_kinds,
     to the lookup id the code on main gave it) opens with its digits and Chinese forms too."""
-    monkeypatch.setattr("reporting.submissions.generate_codename", lambda: OLD_CODENAME)
+    monkeypatch.setattr("reporting.intake.submissions.generate_codename", lambda: OLD_CODENAME)
     page = submitted(app, "en")
     assert shown(page, "codename") == OLD_CODENAME
     assert shown(page, "codename-digits") == OLD_DIGITS

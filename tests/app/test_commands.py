@@ -15,9 +15,9 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import inspect, select
 
 import crypto
-from reporting import db, migrate
-from reporting.cli import DEMO_KEY_FILE, ORPHAN_MIN_AGE_SECONDS
-from reporting.db import Base
+from reporting.infra import db, migrate
+from reporting.infra.db import Base
+from reporting.infra.operator_commands import DEMO_KEY_FILE, ORPHAN_MIN_AGE_SECONDS
 from tests.support import databases
 from tests.support.portal import submit_report
 

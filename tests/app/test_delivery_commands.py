@@ -21,7 +21,8 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
 from crypto.webhooks import new_secret
-from reporting import create_app, db
+from reporting import create_app
+from reporting.infra import db
 from reporting.models import (
     AuditEntry,
     ChannelKind,
@@ -30,7 +31,7 @@ from reporting.models import (
     DeliveryState,
     Organisation,
 )
-from reporting.organisations import find_organisation
+from reporting.organisations.recipients import find_organisation
 from tests.support import databases
 from tests.support.portal import Caseworker, add_caseworker, submit_report
 

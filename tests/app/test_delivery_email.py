@@ -20,10 +20,11 @@ from flask import Flask
 from sqlalchemy import select
 
 import crypto
-from reporting import create_app, db
-from reporting.config import DeliverySettings
+from reporting import create_app
+from reporting.infra import db
+from reporting.infra.config import DeliverySettings
 from reporting.models import ChannelKind, Delivery, DeliveryChannel, DeliveryState, Organisation
-from reporting.organisations import create_organisation, find_organisation
+from reporting.organisations.recipients import create_organisation, find_organisation
 from tests.support import databases
 from tests.support.delivery_fixtures import TEST_DELIVERY
 from tests.support.portal import Caseworker, add_caseworker, file_part, submit_report

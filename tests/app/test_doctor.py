@@ -13,12 +13,13 @@ from flask import Flask, Request
 from sqlalchemy import select
 
 import crypto
-from reporting import create_app, db, doctor, migrate
-from reporting.accounts import create_caseworker
-from reporting.doctor import Finding, Severity
+from reporting import create_app
+from reporting.accounts.caseworkers import create_caseworker
+from reporting.infra import db, doctor, migrate
+from reporting.infra.doctor import Finding, Severity
+from reporting.intake.uploads import EncryptingRequest
 from reporting.models import Organisation, OrganisationRecipient
-from reporting.organisations import create_organisation
-from reporting.uploads import EncryptingRequest
+from reporting.organisations.recipients import create_organisation
 from tests.support.databases import fresh_database
 from tests.support.deploy import DEPLOY, env_example
 from tests.support.portal import add_caseworker

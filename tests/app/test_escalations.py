@@ -21,7 +21,7 @@ import crypto
 from crypto.inspect import check_age_file
 from protocol import SCHEMA, encode, note_document, reply_document, status_note_document
 from protocol.padding import pad
-from reporting import db
+from reporting.infra import db
 from reporting.models import (
     ChannelKind,
     Consent,
@@ -419,7 +419,7 @@ def test_an_escalation_over_the_request_limit_is_refused(
 ) -> None:
     from dataclasses import replace
 
-    from reporting.config import Limits
+    from reporting.infra.config import Limits
 
     app = api_app(tmp_path, database_url, LIMITS=replace(Limits(), max_submission_bytes=300_000))
     world = make_world(app, consent="full")

@@ -14,10 +14,11 @@ import pytest
 from flask import Flask
 
 from crypto import webhooks
-from reporting import create_app, db, migrate
-from reporting.instance_files import DAY_SECONDS, start_of_day
+from reporting import create_app
+from reporting.infra import db, migrate
+from reporting.infra.instance_files import DAY_SECONDS, start_of_day
 from reporting.models import ChannelKind, DeliveryChannel
-from reporting.organisations import find_organisation
+from reporting.organisations.recipients import find_organisation
 from tests.support.portal import add_caseworker, codename_from, come_back, file_part, submit_report
 
 

@@ -42,9 +42,9 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from werkzeug.test import EnvironBuilder, TestResponse
 
-from reporting import db
-from reporting.blobs import BlobStore
-from reporting.config import CODENAME_SALT_FILE, DATABASE_FILE, SECRET_KEY_FILE
+from reporting.infra import db
+from reporting.infra.blobs import BlobStore
+from reporting.infra.config import CODENAME_SALT_FILE, DATABASE_FILE, SECRET_KEY_FILE
 from reporting.models import Blob
 from tests.support import fuzzing
 from tests.support.casework import (

@@ -8,8 +8,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from reporting import create_app, headers
-from reporting.config import ONION_ADDRESS_VAR
+from reporting import create_app
+from reporting.infra.config import ONION_ADDRESS_VAR
+from reporting.web import headers
 
 ONION = "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion"
 assert len(ONION.removesuffix(".onion")) == 56

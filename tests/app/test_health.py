@@ -12,7 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from reporting import create_app
-from reporting.config import CODENAME_SALT_FILE, SECRET_KEY_FILE, SECRET_KEY_VAR
+from reporting.infra.config import CODENAME_SALT_FILE, SECRET_KEY_FILE, SECRET_KEY_VAR
 from tests.support.processes import free_port, get_when_up
 
 

@@ -15,8 +15,8 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from reporting import create_app
-from reporting.config import ALLOWED_HOSTS_VAR, load_allowed_hosts
-from reporting.serve import QuietRequestHandler
+from reporting.infra.config import ALLOWED_HOSTS_VAR, load_allowed_hosts
+from reporting.web.serve import QuietRequestHandler
 
 ONION = "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwx.onion"
 

@@ -16,10 +16,11 @@ from flask.testing import FlaskClient
 from flask_babel import get_locale, gettext
 from flask_wtf import FlaskForm
 
-from reporting import create_app, i18n
-from reporting.languages import RTL_LANGUAGES, text_direction
-from reporting.reporter.forms import CodenameForm, FollowupForm, LogoutForm
-from reporting.reporter.report_form import report_form
+from reporting import create_app
+from reporting.intake.pages.forms import CodenameForm, FollowupForm, LogoutForm
+from reporting.intake.pages.report_form import report_form
+from reporting.web import i18n
+from reporting.web.languages import RTL_LANGUAGES, text_direction
 from tests.support import databases
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"

@@ -19,8 +19,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 import crypto
-from reporting import db
-from reporting.casefile import read_document
+from reporting.infra import db
+from reporting.intake.return_visit import read_document
 from reporting.models import AuditEntry, Blob, Report, ReportStatus, Severity, TriageTag
 from tests.support.casework import Account, api_app, make_account, sign_in
 from tests.support.portal import (

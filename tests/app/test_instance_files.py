@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from reporting import create_app, doctor, migrate
-from reporting.blobs import BlobStore
-from reporting.instance_files import private_file
+from reporting import create_app
+from reporting.infra import doctor, migrate
+from reporting.infra.blobs import BlobStore
+from reporting.infra.instance_files import private_file
 from tests.support.portal import add_caseworker, file_part, submit_report
 
 

@@ -13,8 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from reporting import accounts, create_app, db
-from reporting.audit import Action
+from reporting import create_app
+from reporting.accounts import caseworkers
+from reporting.accounts.audit import Action
+from reporting.infra import db
 from reporting.models import AuditEntry, Caseworker
 from tests.support.casework import Account, make_account
 from tests.support.portal import csrf_token
@@ -70,7 +72,7 @@ LOGINS = {"web": (_web_login, 302, 403), "api": (_api_login, 200, 401)}
 
 def _recovery_code(app: Flask, account: Account) -> str:
     with app.app_context(), db.database().transaction() as session:
-        return accounts.new_recovery_codes(session, session.get_one(Caseworker, account.id))[0]
+        return caseworkers.new_recovery_codes(session, session.get_one(Caseworker, account.id))[0]
 
 
 @pytest.mark.parametrize("via", sorted(LOGINS))

@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.serving import make_server
 
 from caseworker_client.cli import main as client_main
-from reporting import accounts, db, migrate
+from reporting.accounts import caseworkers
+from reporting.infra import db, migrate
 from reporting.models import Caseworker, Role
 from tests.support.admin import ORG, OTHER, admin_app, errors_shown, post, signed_in
 from tests.support.casework import Account, make_account
@@ -83,10 +84,10 @@ def test_the_login_names_the_organisation(app: Flask) -> None:
     # same refusal as any wrong password.
     for organisation in (OTHER, "No such organisation"):
         status, page = web_login(app.test_client(), ours, organisation)
-        assert status == 403 and accounts.LOGIN_REFUSED in page
+        assert status == 403 and caseworkers.LOGIN_REFUSED in page
     # Several organisations, none named: the page says to name it.
     status, page = web_login(app.test_client(), ours, "")
-    assert status == 403 and accounts.ORGANISATION_NEEDED in page
+    assert status == 403 and caseworkers.ORGANISATION_NEEDED in page
 
 
 def test_the_api_login_names_the_organisation(app: Flask) -> None:
@@ -96,7 +97,7 @@ def test_the_api_login_names_the_organisation(app: Flask) -> None:
     body = {"username": "alice", "password": ours.password, "code": ours.code()}
     refused = client.post("/api/v1/login", json=body)
     assert refused.status_code == 401
-    assert refused.get_json()["message"] == accounts.ORGANISATION_NEEDED
+    assert refused.get_json()["message"] == caseworkers.ORGANISATION_NEEDED
     answer = client.post("/api/v1/login", json={**body, "organisation": ORG})
     assert answer.status_code == 200
     assert answer.get_json()["caseworker"]["organisation"]["name"] == ORG
@@ -160,7 +161,7 @@ def test_the_client_logs_in_naming_the_organisation(app: Flask, tmp_path: Path) 
         refused = runner.invoke(
             client_main, login, input=f"{ours.password}\n{ours.code()}\n", env=env
         )
-        assert refused.exit_code != 0 and accounts.ORGANISATION_NEEDED in refused.output
+        assert refused.exit_code != 0 and caseworkers.ORGANISATION_NEEDED in refused.output
         done = runner.invoke(
             client_main,
             [*login, "--organisation", ORG],

@@ -12,9 +12,10 @@ from flask import Flask
 from sqlalchemy import select
 
 import crypto
-from reporting import create_app, db
+from reporting import create_app
+from reporting.delivery.outbox import retry_dead
+from reporting.infra import db
 from reporting.models import Delivery, DeliveryState, Message, MessageKind, Report
-from reporting.outbox import retry_dead
 from tests.support import databases
 from tests.support.casework import store_client_reply
 from tests.support.delivery_fixtures import (
@@ -245,10 +246,10 @@ def test_an_attempt_whose_lease_was_taken_over_records_nothing(
         fast = delivery.claim(database, row.id, lease_seconds=60)
         assert fast is not None
         delivered = delivery.Outcome(True, False, "")
-        assert delivery.record(database, fast, delivered, TEST_DELIVERY, rng) == "delivered"
+        assert delivery.record_attempt(database, fast, delivered, TEST_DELIVERY, rng) == "delivered"
         # The slow attempt finally fails: too late, and it cannot undo the delivery.
         failed = delivery.Outcome(False, True, "timeout")
-        assert delivery.record(database, slow, failed, TEST_DELIVERY, rng) is None
+        assert delivery.record_attempt(database, slow, failed, TEST_DELIVERY, rng) is None
     [after] = _deliveries(app)
     assert after.state == "delivered" and after.attempts == 1 and after.last_error == ""
 

@@ -22,8 +22,8 @@ from sqlalchemy import select
 
 import crypto
 from crypto.webhooks import new_secret
-from reporting import db
-from reporting.config import DeliverySettings
+from reporting.infra import db
+from reporting.infra.config import DeliverySettings
 from reporting.models import (
     Blob,
     ChannelKind,

@@ -21,7 +21,7 @@ from caseworker_client import render
 from caseworker_client.decrypt import AttachmentRef, DigestMismatch, OpenedMessage, decrypt_file
 from caseworker_client.escalate import build_package
 from protocol import AttachmentInfo, report_document
-from reporting import db
+from reporting.infra import db
 from reporting.models import Place, Report
 from tests.support.client_cache import REPORT_ID, Cache, invoke
 from tests.support.portal import Caseworker, add_caseworker, file_part, submit_report

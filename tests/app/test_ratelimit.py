@@ -14,9 +14,10 @@ import pytest
 import redis
 from flask import Flask
 
-from reporting import create_app, ratelimit
-from reporting.config import REDIS_URL_VAR
-from reporting.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from reporting import create_app
+from reporting.infra.config import REDIS_URL_VAR
+from reporting.web import ratelimit
+from reporting.web.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from tests.support.tools import require_redis
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -168,12 +169,12 @@ def test_memory_refuses_zero_max_keys() -> None:
 def test_unreachable_redis_fails_open_and_warns_once(caplog: pytest.LogCaptureFixture) -> None:
     limiter = RedisRateLimiter(UNREACHABLE_URL, timeout=0.2)
     started = time.monotonic()
-    with caplog.at_level(logging.WARNING, logger="reporting.ratelimit"):
+    with caplog.at_level(logging.WARNING, logger="reporting.web.ratelimit"):
         results = [limiter.hit("session", 1, 60) for _ in range(5)]
     limiter.close()
     assert results == [True] * 5
     assert time.monotonic() - started < 5
-    warnings = [r for r in caplog.records if r.name == "reporting.ratelimit"]
+    warnings = [r for r in caplog.records if r.name == "reporting.web.ratelimit"]
     assert len(warnings) == 1
     assert warnings[0].levelno == logging.WARNING
     assert "session" not in warnings[0].getMessage()

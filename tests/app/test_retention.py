@@ -19,7 +19,8 @@ from flask import Flask
 from sqlalchemy import func, inspect, select
 
 import crypto
-from reporting import db
+from reporting.infra import db
+from reporting.intake.submissions import Upload, store_report
 from reporting.models import (
     Attachment,
     AuditEntry,
@@ -34,8 +35,7 @@ from reporting.models import (
     ReportStatus,
 )
 from reporting.models.common import today
-from reporting.organisations import add_recipient, create_organisation, recipients_of
-from reporting.submissions import Upload, store_report
+from reporting.organisations.recipients import add_recipient, create_organisation, recipients_of
 from tests.support.casework import store_client_reply
 from worker.retention import purge_expired
 
@@ -278,7 +278,7 @@ def test_a_purged_report_leaves_no_trace_in_the_sqlite_file(app: Flask, database
     for secret in gone.blob_ids:  # the message, attachment and blob rows naming them
         assert secret.encode() not in data
     # The report's id stays in the audit log alone: the caseworker's reply was audited, and
-    # the log names opaque ids by design (reporting/audit.py); no other row keeps it.
+    # the log names opaque ids by design (reporting/accounts/audit.py); no other row keeps it.
     with app.app_context():
         session = db.session()
         assert session.scalar(select(Report).where(Report.id == gone.report_id)) is None

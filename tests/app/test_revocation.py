@@ -14,7 +14,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from reporting import create_app, migrate, revocation
+from reporting import create_app
+from reporting.accounts import revocation
+from reporting.infra import migrate
 from tests.support.casework import make_account
 from tests.support.portal import add_caseworker, csrf_token, submit_report
 from tests.support.processes import Processes, RedisServer, free_port
@@ -157,5 +159,5 @@ def test_a_database_that_cannot_answer_opens_no_session(
         for _ in range(3):
             with pytest.raises(revocation.RevocationsUnreadable):
                 revocation.lookup("a" * 32)
-    warnings = [r for r in caplog.records if r.name == "reporting.revocation"]
+    warnings = [r for r in caplog.records if r.name == "reporting.accounts.revocation"]
     assert len(warnings) == 1

@@ -8,9 +8,9 @@ import pytest
 from flask import Flask, session
 from sqlalchemy import func, select
 
-from reporting import db
+from reporting.accounts.session import SealedSessionInterface
+from reporting.infra import db
 from reporting.models import Message, Report
-from reporting.session import SealedSessionInterface
 from tests.support.portal import (
     codename_from,
     come_back,

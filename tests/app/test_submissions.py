@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 
 import crypto
 from protocol import encode, status_note_document
-from reporting import db
-from reporting.casefile import case_view
+from reporting.infra import db
+from reporting.intake.return_visit import case_view
+from reporting.intake.submissions import Upload, store_report
 from reporting.models import Attachment, Blob, Message, Report, ReportStatus
-from reporting.organisations import find_organisation, recipients_of
-from reporting.submissions import Upload, store_report
+from reporting.organisations.recipients import find_organisation, recipients_of
 from tests.support.casework import store_client_reply
 from tests.support.portal import (
     Caseworker,
@@ -117,7 +117,7 @@ def test_a_failed_transaction_deletes_the_blobs_it_wrote(
 ) -> None:
     """Two reports with one lookup id: the second fails at commit and leaves nothing."""
     fixed = crypto.derive_keys(crypto.generate_codename(), b"s" * 16)
-    monkeypatch.setattr("reporting.submissions.derive_keys", lambda *_: fixed)
+    monkeypatch.setattr("reporting.intake.submissions.derive_keys", lambda *_: fixed)
     store = app.extensions["blobs"]
     settings = app.config["SETTINGS"]
     fields = {"narrative": "x" * 50, "consent": "none", "reply_language": "en"}
@@ -153,7 +153,7 @@ def test_followups_go_to_the_organisations_current_keys(app: Flask, caseworker: 
     # A second caseworker joins; later follow-ups are encrypted to both.
     second = crypto.generate_identity()
     with app.app_context(), db.database().transaction() as session:
-        from reporting.organisations import add_recipient
+        from reporting.organisations.recipients import add_recipient
 
         organisation = find_organisation(session, caseworker.organisation_name)
         add_recipient(session, organisation, str(second.recipient))

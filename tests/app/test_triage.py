@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import crypto
-from reporting import db, triage
-from reporting.casefile import read_document
+from reporting.casework import triage
+from reporting.infra import db
+from reporting.intake.return_visit import read_document
 from reporting.models import (
     Attachment,
     AuditEntry,

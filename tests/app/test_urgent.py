@@ -23,12 +23,13 @@ from celery import Celery
 from flask import Flask
 from sqlalchemy import select
 
-from reporting import create_app, db, migrate
-from reporting.config import DeliverySettings
+from reporting import create_app
+from reporting.infra import db, migrate
+from reporting.infra.config import DeliverySettings
+from reporting.infra.queue import DELIVER_TASK, NOTIFY_URGENT_TASK
 from reporting.models import Organisation, Report
-from reporting.organisations import create_organisation, find_organisation
-from reporting.queue import DELIVER_TASK, NOTIFY_URGENT_TASK
-from reporting.ratelimit import MemoryRateLimiter, RedisRateLimiter
+from reporting.organisations.recipients import create_organisation, find_organisation
+from reporting.web.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from tests.support.casework import api_token, bearer, make_account, sign_in
 from tests.support.delivery_fixtures import TEST_DELIVERY
 from tests.support.documents import stored_report

@@ -23,12 +23,13 @@ from flask import Flask
 from sqlalchemy import func, select
 
 import crypto
-from reporting import create_app, db
+from reporting import create_app
+from reporting.infra import db
+from reporting.infra.queue import EXTENSION as PRODUCER_EXTENSION
+from reporting.infra.queue import send_deliveries
+from reporting.intake.submissions import store_report
 from reporting.models import Delivery, DeliveryState
-from reporting.organisations import find_organisation, recipients_of
-from reporting.queue import EXTENSION as PRODUCER_EXTENSION
-from reporting.queue import send_deliveries
-from reporting.submissions import store_report
+from reporting.organisations.recipients import find_organisation, recipients_of
 from tests.support.delivery_fixtures import RunningReceiver, add_webhook
 from tests.support.portal import NARRATIVE, Caseworker, add_caseworker, submit_report
 from tests.support.processes import ROOT, Process, Processes, RedisServer, clean_environ, free_port
@@ -219,7 +220,7 @@ def test_500_reports_delivered_exactly_once_through_failures_and_a_killed_worker
     # is under test here is delivery, not codenames. Each report still gets its own lookup id.
     reporter = crypto.generate_identity()
     monkeypatch.setattr(
-        "reporting.submissions.derive_keys",
+        "reporting.intake.submissions.derive_keys",
         lambda *_args, **_kwargs: crypto.CodenameKeys(
             lookup_id=secrets.token_hex(32), identity=reporter
         ),
@@ -319,7 +320,7 @@ def test_reports_sent_while_redis_is_down_are_delivered_once_it_is_back(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     redis.shutdown()
-    caplog.set_level(logging.DEBUG, logger="reporting.queue")
+    caplog.set_level(logging.DEBUG, logger="reporting.infra.queue")
     app = make_app(redis.url)
     caseworker = add_caseworker(app)
     receiver, _ = start_receiver(processes, tmp_path)
@@ -331,7 +332,7 @@ def test_reports_sent_while_redis_is_down_are_delivered_once_it_is_back(
         print(f"report {number}: {response.status_code} in {time.monotonic() - started:.2f} s")
         assert response.status_code == 200
     # Each report's message was refused by the broker, and each report was stored anyway.
-    refused = [r.getMessage() for r in caplog.records if r.name == "reporting.queue"]
+    refused = [r.getMessage() for r in caplog.records if r.name == "reporting.infra.queue"]
     assert len(refused) == 5 and all(m.startswith("could not queue 1 deliveries") for m in refused)
     rows = deliveries(app)
     assert [(row.state, row.attempts) for row in rows] == [(DeliveryState.PENDING, 0)] * 5

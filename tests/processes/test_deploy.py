@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import DateTime, create_engine, text
 
-from reporting.config import load_settings
-from reporting.db import Base
-from reporting.doctor import check_onion
+from reporting.infra.config import load_settings
+from reporting.infra.db import Base
+from reporting.infra.doctor import check_onion
 from tests.support.databases import fresh_database
 from tests.support.deploy import (
     DEPLOY,
@@ -265,8 +265,8 @@ def test_the_postgresql_snippet_names_real_settings_with_valid_values(tmp_path: 
 
 
 def variables_read_by_config() -> set[str]:
-    """Every REPORTING_ name reporting/config.py mentions, straight from its source."""
-    source = (ROOT / "reporting" / "config.py").read_text(encoding="utf-8")
+    """Every REPORTING_ name reporting/infra/config.py mentions, straight from its source."""
+    source = (ROOT / "reporting" / "infra" / "config.py").read_text(encoding="utf-8")
     return set(re.findall(r'"(REPORTING_[A-Z0-9_]+)"', source))
 
 

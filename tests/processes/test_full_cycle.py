@@ -39,10 +39,11 @@ from PIL import Image, PngImagePlugin
 
 import crypto
 from caseworker_client.api import Api, ApiError, Part
-from reporting import create_app, db, migrate
-from reporting.config import DeliverySettings
+from reporting import create_app
+from reporting.infra import db, migrate
+from reporting.infra.config import DeliverySettings
 from reporting.models import Role, TriageTag
-from reporting.organisations import find_organisation
+from reporting.organisations.recipients import find_organisation
 from tests.support.admin import post, signed_in
 from tests.support.casework import Account, make_account
 from tests.support.portal import multipart

@@ -23,7 +23,7 @@ import pytest
 from flask import Flask
 
 from reporting import create_app
-from reporting.cli import commands_of_this_environment
+from reporting.infra.operator_commands import commands_of_this_environment
 from tests.support.enrolment import create_admin
 from tests.support.portal import submit_report
 from tests.support.processes import ROOT, Processes, clean_environ, free_port

@@ -15,8 +15,8 @@ import pytest
 from flask import Flask
 
 from reporting import create_app
-from reporting.blobs import PARTIAL_MAX_AGE_SECONDS, PARTIAL_SWEEP_SECONDS, BlobStore
-from reporting.queue import SWEEP_UPLOADS_TASK, celery_config
+from reporting.infra.blobs import PARTIAL_MAX_AGE_SECONDS, PARTIAL_SWEEP_SECONDS, BlobStore
+from reporting.infra.queue import SWEEP_UPLOADS_TASK, celery_config
 from tests.support.processes import ROOT, clean_environ
 
 # A process that starts a blob, writes some of it, says so, and then waits to be killed.
@@ -25,7 +25,7 @@ UPLOADER = textwrap.dedent(
     import sys, time
     import crypto
     from pathlib import Path
-    from reporting.blobs import BlobStore
+    from reporting.infra.blobs import BlobStore
     writer = BlobStore(Path(sys.argv[1])).writer([crypto.generate_identity().recipient])
     writer.write(b"x" * 300_000)
     print(writer.id, flush=True)

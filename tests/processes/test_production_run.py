@@ -23,7 +23,8 @@ from flask import Flask
 from sqlalchemy import select
 
 import crypto
-from reporting import create_app, db
+from reporting import create_app
+from reporting.infra import db
 from reporting.models import Delivery, DeliveryState, Report
 from tests.support.delivery_fixtures import RunningReceiver, add_webhook, running_receiver
 from tests.support.deploy import DEPLOY, env_example, exec_start

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from reporting import create_app, migrate
+from reporting import create_app
+from reporting.infra import migrate
 from tests.support.portal import add_caseworker, file_part, multipart, report_fields
 from tests.support.processes import ROOT, Process, Processes, clean_environ, free_port
 from tests.support.tools import require_module

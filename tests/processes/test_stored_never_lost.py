@@ -19,10 +19,11 @@ from werkzeug.serving import make_server
 
 import crypto
 from protocol.padding import pad
-from reporting import create_app, db, migrate
-from reporting.db import CommitUncertain
+from reporting import create_app
+from reporting.infra import db, migrate
+from reporting.infra.db import CommitUncertain
 from reporting.models import Report
-from reporting.serve import QuietRequestHandler
+from reporting.web.serve import QuietRequestHandler
 from tests.support.portal import (
     add_caseworker,
     codename_from,
@@ -236,7 +237,7 @@ def test_a_connection_lost_during_the_commit_says_we_cannot_tell(
 def test_a_reply_whose_commit_is_cut_off_keeps_its_file(pg_app: Flask, cluster: Cluster) -> None:
     """The caseworker side too: a lost commit is 'uncertain', and the blob a stored row may
     point at is not deleted."""
-    from reporting.caseworker_messages import store_client_message
+    from reporting.casework.messages import store_client_message
     from reporting.models import Caseworker, MessageKind
     from tests.support.casework import make_account
 

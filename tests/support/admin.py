@@ -13,7 +13,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from reporting import create_app, db
+from reporting import create_app
+from reporting.infra import db
 from reporting.models import (
     AuditEntry,
     Role,

@@ -11,7 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from reporting import db
+from reporting.infra import db
+from reporting.intake.submissions import Receipt, Upload, store_report
 from reporting.models import (
     AuditEntry,
     Blob,
@@ -21,8 +22,7 @@ from reporting.models import (
     Report,
     ReportRead,
 )
-from reporting.organisations import find_organisation, recipients_of
-from reporting.submissions import Receipt, Upload, store_report
+from reporting.organisations.recipients import find_organisation, recipients_of
 from tests.support.casework import Account, api_token, bearer, make_account
 from tests.support.portal import come_back
 

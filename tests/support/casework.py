@@ -17,8 +17,10 @@ import crypto
 from crypto import passwords, totp
 from protocol import encode, reply_document
 from protocol.padding import pad
-from reporting import accounts, create_app, db, signin
-from reporting.caseworker_messages import store_client_message
+from reporting import create_app
+from reporting.accounts import caseworkers, signin
+from reporting.casework.messages import store_client_message
+from reporting.infra import db
 from reporting.models import (
     Caseworker,
     MessageKind,
@@ -27,7 +29,7 @@ from reporting.models import (
     Report,
     Role,
 )
-from reporting.organisations import create_organisation, find_organisation, recipients_of
+from reporting.organisations.recipients import create_organisation, find_organisation, recipients_of
 from tests.support import databases
 from tests.support.portal import csrf_token
 
@@ -71,15 +73,15 @@ def make_account(
         organisation = find_organisation(session, organisation_name) or create_organisation(
             session, organisation_name
         )
-        caseworker = accounts.create_caseworker(session, organisation, username, role)
+        caseworker = caseworkers.create_caseworker(session, organisation, username, role)
         if password == PASSWORD:
             # One real Argon2id hash of the shared test password, made once: each hash costs
             # 64 MiB and a few hundred ms, and most tests only need an enrolled account.
-            accounts.check_password_strength(password, username)
+            caseworkers.check_password_strength(password, username)
             caseworker.password_hash = shared_password_hash()
         else:
-            accounts.set_password(session, caseworker, password)
-        secret = accounts.start_totp_enrolment(caseworker)
+            caseworkers.set_password(session, caseworker, password)
+        secret = caseworkers.start_totp_enrolment(caseworker)
         caseworker.totp_confirmed = True
         if with_key:
             session.add(

@@ -11,7 +11,7 @@ from PIL import Image
 
 import crypto
 from caseworker_client.cli import main
-from caseworker_client.keys import create_identity
+from caseworker_client.identity import create_identity
 from caseworker_client.store import Store
 from protocol import AttachmentInfo, encode, followup_document, note_document, report_document
 from protocol.padding import padded_size

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from reporting import migrate
+from reporting.infra import migrate
 from tests.support.tools import unavailable
 
 BACKENDS = ["sqlite", "postgresql"]

@@ -14,10 +14,10 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from crypto.webhooks import new_secret
 from receiver.app import make_app
-from reporting import db
-from reporting.config import DeliverySettings
+from reporting.infra import db
+from reporting.infra.config import DeliverySettings
 from reporting.models import ChannelKind, DeliveryChannel
-from reporting.organisations import find_organisation
+from reporting.organisations.recipients import find_organisation
 
 TEST_DELIVERY = DeliverySettings(
     max_attempts=3,

@@ -14,9 +14,10 @@ from flask.testing import FlaskClient
 from werkzeug.exceptions import HTTPException
 
 import crypto
-from crypto.armoring import armor
+from crypto.armor_existing import armor
 from protocol.padding import pad
-from reporting import accounts, db
+from reporting.accounts import caseworkers
+from reporting.infra import db
 from reporting.models import Caseworker, ChannelKind, DeliveryChannel, Role
 from tests.support import fuzzing
 from tests.support.casework import Account, api_token, make_account, shared_password_hash, sign_in
@@ -48,7 +49,7 @@ def _enrolling(app: Flask) -> Account:
     with app.app_context(), db.database().transaction() as session:
         eve = session.get_one(Caseworker, account.id)
         eve.totp_confirmed = False
-        account.totp_secret = accounts.start_totp_enrolment(eve)
+        account.totp_secret = caseworkers.start_totp_enrolment(eve)
     return account
 
 
@@ -65,7 +66,7 @@ def make_world(app: Flask) -> FuzzWorld:
     dan = make_account(app, "dan", ORGANISATION)
     with app.app_context(), db.database().transaction() as session:
         organisation = session.get_one(Caseworker, world.ada.id).organisation
-        world.ids["token"] = accounts.invite(session, organisation, "ivy")[1]  # a live link
+        world.ids["token"] = caseworkers.invite(session, organisation, "ivy")[1]  # a live link
         # Rows whose pages show the other buttons: a disabled account, a disabled channel.
         session.get_one(Caseworker, dan.id).active = False
         session.add(

@@ -13,8 +13,8 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import TestResponse, stream_encode_multipart
 
 import crypto
-from reporting import db
-from reporting.organisations import add_recipient, create_organisation
+from reporting.infra import db
+from reporting.organisations.recipients import add_recipient, create_organisation
 
 BOUNDARY = "----test-boundary-7f3a9c"
 NARRATIVE = (

@@ -10,9 +10,9 @@ from flask import Flask
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from reporting import db
-from reporting.blobs import BlobStore
-from reporting.config import CODENAME_SALT_FILE, DATABASE_FILE, SECRET_KEY_FILE
+from reporting.infra import db
+from reporting.infra.blobs import BlobStore
+from reporting.infra.config import CODENAME_SALT_FILE, DATABASE_FILE, SECRET_KEY_FILE
 from reporting.models import Attachment, Blob, Message, Report
 
 MODELS = {"reports": Report, "messages": Message, "attachments": Attachment, "blobs": Blob}

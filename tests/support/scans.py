@@ -9,7 +9,7 @@ import redis
 from flask import Flask
 from sqlalchemy import inspect, text
 
-from reporting import db
+from reporting.infra import db
 
 REDIS_TEST_URL = "redis://127.0.0.1:6379/14"
 

@@ -19,8 +19,8 @@ from werkzeug.routing import Rule
 
 import crypto
 from crypto import webhooks
-from reporting import db
-from reporting.db import Base
+from reporting.infra import db
+from reporting.infra.db import Base
 from reporting.models import (
     ApiToken,
     ChannelKind,

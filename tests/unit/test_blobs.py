@@ -9,7 +9,7 @@ import pytest
 
 import crypto
 from protocol.padding import padded_size
-from reporting.blobs import BlobStore
+from reporting.infra.blobs import BlobStore
 
 
 @pytest.fixture
@@ -120,7 +120,7 @@ def test_paths_only_for_real_ids(store: BlobStore, bad: str) -> None:
 def test_upload_parse_steps_fit_werkzeugs_form_memory_limit() -> None:
     """Werkzeug answers 413 when its parse buffer plus one read exceeds the form memory
     limit, so a read step of more than half the limit fails uploads at random."""
-    from reporting.config import FORM_FIELD_MAX_BYTES
-    from reporting.uploads import PARSE_BUFFER_BYTES
+    from reporting.infra.config import FORM_FIELD_MAX_BYTES
+    from reporting.intake.uploads import PARSE_BUFFER_BYTES
 
     assert PARSE_BUFFER_BYTES * 2 <= FORM_FIELD_MAX_BYTES

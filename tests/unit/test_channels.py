@@ -11,7 +11,7 @@ import inspect
 
 import pytest
 
-from reporting.config import DeliverySettings
+from reporting.infra.config import DeliverySettings
 from reporting.models import ChannelKind
 from worker import channels
 from worker.delivery import Claimed

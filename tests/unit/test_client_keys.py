@@ -13,7 +13,7 @@ from click.testing import CliRunner
 import crypto
 from caseworker_client.cli import main
 from caseworker_client.config import home_folder
-from caseworker_client.keys import IdentityError, create_identity, load_identities
+from caseworker_client.identity import IdentityError, create_identity, load_identities
 from tests.support.terminal import run_on_terminal
 
 PASSPHRASE = "correct horse battery staple"

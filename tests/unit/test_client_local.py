@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from caseworker_client.keys import create_identity
+from caseworker_client.identity import create_identity
 from protocol import encode
 from tests.support.client_cache import (
     REPORT_ID,

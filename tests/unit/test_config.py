@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reporting.config import MIB, load_delivery, load_limits, load_settings
+from reporting.infra.config import MIB, load_delivery, load_limits, load_settings
 
 
 def test_defaults_use_the_instance_folder(tmp_path: Path) -> None:

@@ -31,8 +31,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 import crypto
-from crypto.armor import ArmorReader
-from crypto.armoring import armor
+from crypto.armor_existing import armor
+from crypto.armor_stream import ArmorReader
 from tests.support.processes import free_port
 from tests.support.tools import require_tool
 from worker.channels import email as channel

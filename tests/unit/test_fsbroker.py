@@ -10,7 +10,7 @@ from typing import Any
 from kombu import Connection
 from kombu.transport import filesystem
 
-from reporting import fsbroker
+from reporting.infra import fsbroker
 
 
 def _channel(scheme: str, folder: Path) -> Any:

@@ -1,4 +1,4 @@
-"""reporting/languages.py: an interface language's `direction` (the `dir` of the error page's
+"""reporting/web/languages.py: an interface language's `direction` (the `dir` of the error page's
 sections and of the language links) agrees with `text_direction` (the `dir` of every page),
 so a right-to-left language cannot be added with one of them saying left-to-right."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from reporting.languages import INTERFACE_LANGUAGES, InterfaceLanguage, text_direction
+from reporting.web.languages import INTERFACE_LANGUAGES, InterfaceLanguage, text_direction
 
 
 @pytest.mark.parametrize("language", INTERFACE_LANGUAGES, ids=lambda lang: lang.code)

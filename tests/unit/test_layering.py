@@ -126,7 +126,7 @@ def test_tool_rules_cover_every_package() -> None:
 
 
 @pytest.mark.parametrize(
-    "path", sources("reporting") + sources("worker"), ids=lambda p: f"{p.parent.name}/{p.name}"
+    "path", sources("reporting") + sources("worker"), ids=lambda p: p.relative_to(ROOT).as_posix()
 )
 def test_only_crypto_does_cryptography(path: Path) -> None:
     for name in imported_modules(path):
@@ -139,9 +139,42 @@ IDENTIFYING_ACCESSORS = ("remote_addr", "access_route", "user_agent", "X-Forward
 
 
 @pytest.mark.parametrize(
-    "path", sources("reporting") + sources("worker"), ids=lambda p: f"{p.parent.name}/{p.name}"
+    "path", sources("reporting") + sources("worker"), ids=lambda p: p.relative_to(ROOT).as_posix()
 )
 def test_nothing_reads_who_the_client_is(path: Path) -> None:
     source = path.read_text(encoding="utf-8")
     for accessor in IDENTIFYING_ACCESSORS:
         assert accessor not in source, f"{path.name} uses {accessor}"
+
+
+@pytest.mark.parametrize("path", sources("reporting"), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_reporting_never_imports_the_worker(path: Path) -> None:
+    """The web app writes outbox rows and queues tasks by name; the worker imports reporting."""
+    for name in imported_modules(path):
+        assert name.split(".")[0] != "worker", f"{path.name} imports {name}"
+
+
+# reporting/ is grouped by feature, so the folder names alone lead to the room for a change;
+# only the app factory and `python -m reporting` sit at its top.
+REPORTING_TOP = {"__init__.py", "__main__.py"}
+
+
+def test_reporting_is_grouped_by_feature() -> None:
+    top = ROOT / "reporting"
+    assert {p.name for p in top.glob("*.py")} == REPORTING_TOP
+    for folder in sorted({p.parent for p in sources("reporting")} - {top}):
+        if "migrations" in folder.relative_to(top).parts:
+            continue
+        init = folder / "__init__.py"
+        assert init.exists(), f"{folder} is not a package"
+        tree = ast.parse(init.read_text(encoding="utf-8"))
+        assert ast.get_docstring(tree), f"{init} does not say what lives in its folder"
+
+
+def test_only_the_app_factory_wires_blueprints() -> None:
+    wiring = [
+        path.relative_to(ROOT).as_posix()
+        for path in sources("reporting")
+        if "register_blueprint(" in path.read_text(encoding="utf-8")
+    ]
+    assert wiring == ["reporting/__init__.py"]

@@ -479,17 +479,17 @@ def test_corrupt_armor_is_rejected_in_linear_work(monkeypatch: pytest.MonkeyPatc
     Work is counted as bytes handed to the base64 decoder, not as time: the
     machines are shared and noisy, the count is exact.
     """
-    import crypto.armor
+    import crypto.armor_stream
 
     decoded = 0
-    real_decode = crypto.armor.base64.b64decode
+    real_decode = crypto.armor_stream.base64.b64decode
 
     def counting_decode(text: bytes, *args: object, **kwargs: object) -> bytes:
         nonlocal decoded
         decoded += len(text)
         return real_decode(text, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(crypto.armor.base64, "b64decode", counting_decode)
+    monkeypatch.setattr(crypto.armor_stream.base64, "b64decode", counting_decode)
     identity = X25519Identity.generate()
     armored = bytearray(encrypt(data_of(256 * 1024), [identity.recipient], armor=True))
     bad_line = 4000  # of about 5,600 data lines

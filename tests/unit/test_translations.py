@@ -14,8 +14,8 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
-from reporting.i18n import TRANSLATIONS
-from reporting.languages import DEFAULT_LANGUAGE, INTERFACE_LANGUAGES
+from reporting.web.i18n import TRANSLATIONS
+from reporting.web.languages import DEFAULT_LANGUAGE, INTERFACE_LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 # The same keywords as scripts/translations.sh passes to `pybabel extract`.

@@ -3,8 +3,8 @@
 A channel is one module here named after its `ChannelKind` value (`webhook.py` for
 "webhook") with one function, `deliver(item, settings, ciphertext) -> Outcome`, that makes
 one attempt and never raises for the far side's trouble. So a new channel is that module,
-its kind in reporting/models/delivery.py, and its form (reporting/partners.py checks what
-the admin enters, reporting/admin/ shows it). `deliver` below picks the module; modules
+its kind in reporting/models/delivery.py, and its form (reporting/organisations/partners.py
+checks what the admin enters, reporting/organisations/pages/ shows it). `deliver` below picks the module; modules
 load on first use, so a worker that only posts webhooks never imports smtplib.
 """
 
@@ -14,7 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
-    from reporting.config import DeliverySettings
+    from reporting.infra.config import DeliverySettings
     from reporting.models import ChannelKind
     from worker.delivery import Claimed
 

@@ -19,12 +19,12 @@ from email.utils import format_datetime, make_msgid
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from crypto.armoring import armor
-from reporting.addresses import check_email_address
+from crypto.armor_existing import armor
+from reporting.delivery.addresses import check_email_address
 from worker.channels import ChannelRefused, Outcome
 
 if TYPE_CHECKING:
-    from reporting.config import DeliverySettings
+    from reporting.infra.config import DeliverySettings
     from worker.delivery import Claimed
 
 SECURITY_MODES = ("starttls", "ssl", "none")

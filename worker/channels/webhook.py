@@ -27,11 +27,11 @@ from urllib.parse import urlsplit
 
 from crypto import webhooks
 from protocol.headers import delivery_headers
-from reporting.addresses import AddressRefused, IPNetwork, parse_networks, resolve_checked
+from reporting.delivery.addresses import AddressRefused, IPNetwork, parse_networks, resolve_checked
 from worker.channels import ChannelRefused, Outcome
 
 if TYPE_CHECKING:
-    from reporting.config import DeliverySettings
+    from reporting.infra.config import DeliverySettings
     from worker.delivery import Claimed
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class WebhookPolicy:
 
 
 def _resolve(host: str, port: int, policy: WebhookPolicy) -> list[str]:
-    """Every address of `host`, each checked (reporting/addresses.py, as when the channel
+    """Every address of `host`, each checked (reporting/delivery/addresses.py, as when the channel
     was added); a refused one is a delivery no retry can fix."""
     try:
         return resolve_checked(host, port, policy.allowed_networks)

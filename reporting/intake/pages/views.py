@@ -1,0 +1,226 @@
+"""Reporter pages: each view validates a form, calls one plain function, and renders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from werkzeug.datastructures import FileStorage
+from werkzeug.wrappers import Response
+
+from crypto import parse_identity
+from reporting.accounts.session import renew_session
+from reporting.infra import db
+from reporting.infra.queue import send_deliveries, send_urgent_notice
+from reporting.intake import derivations, uploads
+from reporting.intake.abuse import ABUSE_ID, allow_codename_attempt, allow_submission
+from reporting.intake.pages.codename_forms import shown_forms
+from reporting.intake.pages.evidence import ROWS_SUFFIX, chosen, descriptions
+from reporting.intake.pages.forms import CodenameForm, FollowupForm, LogoutForm
+from reporting.intake.pages.report_form import report_form
+from reporting.intake.pages.status import LABELS
+from reporting.intake.return_visit import case_view, find_report
+from reporting.intake.submissions import Upload, store_followup, store_report
+from reporting.intake.uploads import blob_store, receiving
+from reporting.models import Report
+from reporting.web import errors
+from reporting.web.inputs import not_as_sent
+
+bp = Blueprint("reporter", __name__)
+# App-wide, for the error pages that show a new report's codename too.
+bp.add_app_template_global(shown_forms, "codename_forms")
+
+# Session keys. The reply identity is in the session only while the reporter is signed in;
+# the session cookie is encrypted and nothing of it is kept on the server.
+REPORT_ID = uploads.REPORT_ID
+REPLY_IDENTITY = "reply_identity"
+KEPT_ACROSS_SESSIONS = ("lang", ABUSE_ID)
+
+
+def _settings() -> Any:
+    return current_app.config["SETTINGS"]
+
+
+def _uploads(files: list[FileStorage], described: list[str] | None = None) -> list[Upload]:
+    """The uploads the reporter chose, each with its row's description (if the form has
+    them); an empty file input sends a nameless empty part, and is left out."""
+    uploads = []
+    for index, storage in enumerate(files or []):
+        sink = storage.stream
+        if not chosen(storage):
+            sink.close()
+            continue
+        description = described[index] if described else ""
+        uploads.append(Upload(sink, storage.filename or "", storage.mimetype or "", description))  # type: ignore[arg-type]
+    return uploads
+
+
+def _require_multipart() -> None:
+    """Our forms are sent as multipart; other encodings would hide undecodable text
+    (an urlencoded %FF stays literal), so they are refused rather than guessed at."""
+    if request.method == "POST" and request.mimetype != "multipart/form-data":
+        abort(400, description=not_as_sent())
+
+
+def _locale() -> str:
+    return str(get_locale() or "en")
+
+
+def _sign_in(report_id: str, identity: str) -> None:
+    """Start a fresh session for this report (new id, new CSRF token, old one revoked)."""
+    renew_session(keep=KEPT_ACROSS_SESSIONS)
+    session[REPORT_ID] = report_id
+    session[REPLY_IDENTITY] = identity
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("reporter/index.html")
+
+
+@bp.route("/report", methods=["GET", "POST"])
+def report() -> Any:
+    _require_multipart()
+    form = report_form()
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        return render_template("reporter/report.html", form=form, limits=_settings().limits), status
+    allow_submission()
+    filing = receiving()
+    receipt = store_report(
+        db.database(),
+        blob_store(),
+        filing.organisation,
+        filing.recipients,
+        form.data,
+        _uploads(
+            form["attachments"].data,
+            descriptions(form["attachments"].data, form["attachments" + ROWS_SUFFIX]),
+        ),
+        _settings().codename_salt,
+        _locale(),
+        derive=derivations.derive,
+    )
+    errors.note_stored(receipt.codename)  # from here on, any error page says it was stored
+    send_deliveries(receipt.delivery_ids)
+    if receipt.urgent:
+        send_urgent_notice()
+    # Signing in replaces the session, and with it the CSRF token: sending the same form
+    # again (a reload, a replay) fails the CSRF check instead of filing a second report.
+    _sign_in(receipt.report_id, receipt.reply_identity)
+    return render_template("reporter/received.html", codename=receipt.codename)
+
+
+@bp.route("/return", methods=["GET", "POST"])
+def come_back() -> Any:
+    form = CodenameForm()
+    if session.get(REPORT_ID) and not form.is_submitted():
+        return redirect(url_for("reporter.case"))
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        return render_template("reporter/return.html", form=form), status
+    allow_codename_attempt()
+    found = find_report(
+        db.session(),
+        form.codename.data or "",
+        _settings().codename_salt,
+        derive=derivations.derive,
+    )
+    if found is None:
+        form.codename.errors = [
+            _(
+                "No report matches this codename. Check each word, digit or character, "
+                "then try again."
+            )
+        ]
+        return render_template("reporter/return.html", form=form), 403
+    report, identity = found
+    _sign_in(report.id, identity)
+    return redirect(url_for("reporter.case"))
+
+
+def _signed_in_report() -> tuple[Report, str]:
+    report_id = session.get(REPORT_ID)
+    identity = session.get(REPLY_IDENTITY)
+    report = db.session().get(Report, report_id) if isinstance(report_id, str) else None
+    if report is None or not isinstance(identity, str):
+        if getattr(session, "expired", False):
+            flash(
+                _(
+                    "Your session ended after 30 minutes without activity. Enter your codename "
+                    "to continue."
+                )
+            )
+        abort(redirect(url_for("reporter.come_back")))
+    db.release_connection()  # a follow-up's upload may take minutes to arrive
+    return report, identity
+
+
+def _render_case(report: Report, identity: str, followup_form: FollowupForm, status: int) -> Any:
+    view = case_view(blob_store(), report, parse_identity(identity))
+    label, explanation = LABELS[report.status]
+    return (
+        render_template(
+            "reporter/case.html",
+            status=view.status,
+            status_label=label,
+            status_explanation=explanation,
+            status_note=view.status_note,
+            messages=view.messages,
+            followup_form=followup_form,
+            logout_form=LogoutForm(),
+        ),
+        status,
+    )
+
+
+@bp.get("/case")
+def case() -> Any:
+    report, identity = _signed_in_report()
+    return _render_case(report, identity, FollowupForm(), 200)
+
+
+@bp.post("/case/followup")
+def followup() -> Any:
+    report, identity = _signed_in_report()
+    _require_multipart()
+    form = FollowupForm()
+    if not form.validate_on_submit():
+        return _render_case(report, identity, form, 400)
+    allow_submission()
+    stored = store_followup(
+        db.database(),
+        blob_store(),
+        report.id,
+        receiving().recipients,
+        form.message.data or "",
+        _uploads(form.attachments.data),
+    )
+    errors.note_stored()
+    send_deliveries(stored.delivery_ids)
+    # A new session id and CSRF token: replaying this request cannot send it twice.
+    renew_session(keep=(*KEPT_ACROSS_SESSIONS, REPORT_ID, REPLY_IDENTITY))
+    flash(_("Your information was sent securely to the caseworkers."), "success")
+    return redirect(url_for("reporter.case"))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    form = LogoutForm()
+    if not form.validate_on_submit():
+        abort(400)
+    renew_session(keep=KEPT_ACROSS_SESSIONS)
+    flash(_("You are logged out. Close Tor Browser (or choose “New Identity”) to clear it."))
+    return redirect(url_for("reporter.index"))
