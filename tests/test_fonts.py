@@ -3,7 +3,9 @@ letter those pages show, so no reader sees boxes for want of a font on their dev
 
 from __future__ import annotations
 
+import fnmatch
 import re
+import tomllib
 import unicodedata
 from pathlib import Path
 
@@ -74,3 +76,13 @@ def test_name_font_covers_the_language_name(code: str) -> None:
     assert language is not None
     _, _, name_font = SERVED[code]
     assert {ord(c) for c in language.name} <= cmap(name_font)
+
+
+def test_fonts_and_licence_are_installed_with_the_package() -> None:
+    """An installed (non-editable) portal must serve the same fonts, with their licence."""
+    with open(ROOT / "pyproject.toml", "rb") as handle:
+        patterns = tomllib.load(handle)["tool"]["setuptools"]["package-data"]["reporting"]
+    package = ROOT / "reporting"
+    for path in sorted((STATIC / "fonts").iterdir()):
+        relative = path.relative_to(package).as_posix()
+        assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns), relative
