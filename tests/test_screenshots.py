@@ -226,10 +226,36 @@ class Reader:
             if scroll_width > inner_width:
                 self.problems.append(f"{name} at {width} px: {scroll_width} px wide")
             page.screenshot(path=str(folder / f"{name}-{width}.png"), full_page=True)
+        page.set_viewport_size({"width": WIDTHS[0], "height": 800})
         self.problems += [
             f"{name}: {problem}" for problem in boxes_and_borrowed(page, self.context, self.code)
         ]
-        page.set_viewport_size({"width": WIDTHS[0], "height": 800})
+        self.problems += [f"{name}: {problem}" for problem in self.mirroring(expected_dir)]
+
+    def mirroring(self, direction: str) -> list[str]:
+        """In a right-to-left page the quick exit, the tick boxes and the error bars swap sides."""
+        page = self.page
+        problems = []
+        rtl = direction == "rtl"
+        exit_box = page.locator("a.quick-exit").bounding_box()
+        assert exit_box is not None
+        on_left = exit_box["x"] + exit_box["width"] / 2 < WIDTHS[0] / 2
+        if on_left is not rtl:
+            problems.append(f"the quick exit is on the {'left' if on_left else 'right'}")
+        choice = page.locator(".choice").first
+        if choice.count():
+            tick = choice.locator("input").bounding_box()
+            label = choice.locator("label").bounding_box()
+            assert tick is not None and label is not None
+            if (tick["x"] > label["x"]) is not rtl:
+                problems.append("a tick box is on the wrong side of its label")
+        for bar in page.locator(".has-error").all()[:1]:
+            left, right = bar.evaluate(
+                "e => [getComputedStyle(e).borderLeftWidth, getComputedStyle(e).borderRightWidth]"
+            )
+            if (right != "0px") is not rtl or (left != "0px") is rtl:
+                problems.append(f"an error bar is on the wrong side ({left} | {right})")
+        return problems
 
     def submit(self, form: str) -> None:
         self.page.locator(form).locator("[type=submit]").first.click()
