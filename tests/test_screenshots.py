@@ -270,12 +270,11 @@ def reply_to_new_reports(server: Server, text: str) -> int:
     from reporting.models import Message, MessageKind, Report
     from reporting.submissions import store_reply
 
-    app = create_app(
-        {
-            "INSTANCE_PATH": server.instance,
-            "DATABASE_URL": f"sqlite:///{server.instance / 'reporting.sqlite3'}",
-        }
-    )
+    # The server's own settings: its instance folder, and nothing from this environment.
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [name for name in os.environ if name.startswith("REPORTING_")]:
+            patch.delenv(name)
+        app = create_app({"INSTANCE_PATH": server.instance})
     with app.app_context():
         session = db.session()
         answered = select(Message.report_id).where(Message.kind == MessageKind.REPLY)
