@@ -35,7 +35,7 @@ import pytest
 from fontTools.ttLib import TTFont
 from sqlalchemy import select
 
-from reporting.languages import INTERFACE_LANGUAGES
+from reporting.languages import INTERFACE_LANGUAGES, text_direction
 from tests.browser import Server, launch_chromium, require_module, running_server
 from tests.tools import require_tool
 
@@ -211,7 +211,7 @@ class Reader:
     def capture(self, name: str) -> None:
         """Check the page as shown now at each width, and save a screenshot of each."""
         page = self.page
-        expected_dir = "rtl" if self.code in ("ug",) else "ltr"
+        expected_dir = text_direction(self.code)
         html = page.locator("html")
         assert html.get_attribute("dir") == expected_dir, name
         assert page.locator("noscript #no-js").count() == 1, "JavaScript is on"
