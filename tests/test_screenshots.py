@@ -316,6 +316,8 @@ def test_every_reporter_page_fits_and_shows_every_letter(
         codename = page.locator("#codename").inner_text().strip()
         assert len(codename.split()) == 7, codename
         reader.capture("codename")
+        # Its words read left to right whatever the page's direction.
+        assert page.locator("#codename").evaluate("e => getComputedStyle(e).direction") == "ltr"
         assert reply_to_new_reports(server, REPLY[code]) == 1
 
         returning = Reader(browser, server, code)
