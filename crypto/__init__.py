@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         is_valid_codename,
         normalize_codename,
     )
+    from .codename_kinds import CodenameForms, CodenameKind, codename_forms
     from .errors import (
         AgeError,
         ArmorError,
@@ -50,7 +51,9 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "AgeError": "errors",
     "ArmorError": "errors",
+    "CodenameForms": "codename_kinds",
     "CodenameKeys": "codename",
+    "CodenameKind": "codename_kinds",
     "DecryptionError": "errors",
     "Decryptor": "age",
     "EncryptionError": "errors",
@@ -69,6 +72,7 @@ _EXPORTS = {
     "SecretBox": "secretbox",
     "X25519Identity": "x25519",
     "X25519Recipient": "x25519",
+    "codename_forms": "codename_kinds",
     "decrypt": "age",
     "derive_keys": "codename",
     "encrypt": "age",
@@ -97,7 +101,9 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "AgeError",
     "ArmorError",
+    "CodenameForms",
     "CodenameKeys",
+    "CodenameKind",
     "DecryptionError",
     "Decryptor",
     "EncryptionError",
@@ -116,6 +122,7 @@ __all__ = [
     "SecretBox",
     "X25519Identity",
     "X25519Recipient",
+    "codename_forms",
     "decrypt",
     "derive_keys",
     "encrypt",

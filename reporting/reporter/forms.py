@@ -69,7 +69,7 @@ class NotACodename:
 
 
 class WholeCodename:
-    """Refuse what cannot be a codename (wrong word count, a word not on the list) before
+    """Refuse what cannot be a codename in any form (wrong count, a word not on a list) before
     anything is counted or derived: a typo costs the server nothing and the reporter no try."""
 
     def __call__(self, form: Form, field: Field) -> None:
@@ -78,8 +78,9 @@ class WholeCodename:
         if field.data and not is_valid_codename(field.data):
             raise ValidationError(
                 _l(
-                    "This is not a codename: a codename is seven words from our word list, "
-                    "separated by spaces. Check each word and try again."
+                    "This is not a codename: a codename is seven English words, 28 digits "
+                    "or nine Chinese characters, as shown when you sent your report. Check it "
+                    "and try again."
                 )
             )
 
@@ -170,7 +171,10 @@ class CodenameForm(ReporterForm):
 
     codename = StringField(
         _l("Your codename"),
-        description=_l("The seven words you were given, separated by spaces."),
+        description=_l(
+            "In any form you were given: seven English words, 28 digits or nine Chinese "
+            "characters. Spaces do not matter."
+        ),
         validators=[
             InputRequired(_l("Please enter your codename.")),
             Length(max=300, message=_l("A codename is seven short words; this is too long.")),

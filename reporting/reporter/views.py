@@ -27,6 +27,7 @@ from reporting.casefile import case_view, find_report
 from reporting.inputs import not_as_sent
 from reporting.models import Report
 from reporting.queue import send_deliveries
+from reporting.reporter.codename_forms import shown_forms
 from reporting.reporter.forms import CodenameForm, FollowupForm, LogoutForm
 from reporting.reporter.report_form import report_form
 from reporting.reporter.status import LABELS
@@ -35,6 +36,8 @@ from reporting.submissions import Upload, store_followup, store_report
 from reporting.uploads import blob_store, receiving
 
 bp = Blueprint("reporter", __name__)
+# App-wide, for the error pages that show a new report's codename too.
+bp.add_app_template_global(shown_forms, "codename_forms")
 
 # Session keys. The reply identity is in the session only while the reporter is signed in;
 # the session cookie is encrypted and nothing of it is kept on the server.
@@ -128,8 +131,8 @@ def come_back() -> Any:
     if found is None:
         form.codename.errors = [
             _(
-                "No report matches this codename. Check each of the seven words and the "
-                "spaces between them, then try again."
+                "No report matches this codename. Check each word, digit or character, "
+                "then try again."
             )
         ]
         return render_template("reporter/return.html", form=form), 403
