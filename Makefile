@@ -6,7 +6,7 @@ VENV := .venv
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: venv venv-run run test test-fast lint bench interop translations fuzz
+.PHONY: venv venv-run run test test-fast lint bench interop translations review-translations fuzz
 
 # Two stamps: running needs the project and its dependencies only (`pip install -e .`);
 # tests, lint and benchmarks also need the test extras. Each stamp depends on
@@ -62,6 +62,15 @@ tests/interop/node_modules/.installed: tests/interop/package-lock.json
 # tests/unit/test_translations.py names as missing and run it again.
 translations: venv
 	PYBABEL=$(VENV)/bin/pybabel sh scripts/translations.sh
+
+# For a translation reviewer (docs/translating.md): refresh and check the catalogues, then
+# render every reporter page at 360 and 1280 px to build/screenshots/<language>/.
+# LANGS=ug,bo limits the screenshots to those languages.
+LANGS ?=
+review-translations: translations
+	SCREENSHOT_LANGUAGES=$(LANGS) $(VENV)/bin/python -m pytest $(PYTEST_ARGS) \
+		tests/unit/test_translations.py tests/unit/test_fonts.py tests/browser/test_screenshots.py
+	@echo "Screenshots: build/screenshots/"
 
 lint: venv
 	$(VENV)/bin/ruff check .

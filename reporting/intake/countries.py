@@ -15,7 +15,9 @@ _NOT_COUNTRIES = frozenset(
 
 @cache
 def _choices(locale_name: str) -> tuple[tuple[str, str], ...]:
-    names = Locale.parse(locale_name).territories
+    # CLDR names every country in English but not in every language (Tibetan lacks about 70,
+    # Taiwan and Thailand among them): those keep their English name rather than vanish.
+    names = {**Locale("en").territories, **Locale.parse(locale_name).territories}
     countries = [
         (code, name)
         for code, name in names.items()

@@ -16,6 +16,8 @@ INTERFACE_LANGUAGES = (
     InterfaceLanguage("en", "en", "English", "ltr"),
     InterfaceLanguage("zh_Hans", "zh-Hans", "简体中文", "ltr"),
     InterfaceLanguage("zh_Hant", "zh-Hant", "繁體中文", "ltr"),
+    InterfaceLanguage("ug", "ug", "ئۇيغۇرچە", "rtl"),
+    InterfaceLanguage("bo", "bo", "བོད་ཡིག", "ltr"),
 )
 DEFAULT_LANGUAGE = "en"
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ug", "ur"})

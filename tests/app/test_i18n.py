@@ -17,10 +17,11 @@ from flask_babel import get_locale, gettext
 from flask_wtf import FlaskForm
 
 from reporting import create_app
+from reporting.intake.countries import _choices, country_choices
 from reporting.intake.pages.forms import CodenameForm, FollowupForm, LogoutForm
 from reporting.intake.pages.report_form import report_form
 from reporting.web import i18n
-from reporting.web.languages import RTL_LANGUAGES, text_direction
+from reporting.web.languages import INTERFACE_LANGUAGES, RTL_LANGUAGES, text_direction
 from tests.support import databases
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -63,6 +64,11 @@ def app(tmp_path: Path) -> Flask:
         ("de", "en"),
         ("*", "en"),
         ("not a language, zh-HK", "zh_Hant"),
+        ("ug", "ug"),
+        ("ug-CN, en;q=0.5", "ug"),
+        ("ug-Arab", "ug"),
+        ("bo", "bo"),
+        ("bo-IN, zh-CN;q=0.8", "bo"),
         (None, "en"),
     ],
 )
@@ -77,7 +83,14 @@ def test_locale_follows_accept_language(
 
 
 @pytest.mark.parametrize(
-    ("code", "quick_exit"), [("en", "Quick exit"), ("zh_Hans", "快速离开"), ("zh_Hant", "快速離開")]
+    ("code", "quick_exit"),
+    [
+        ("en", "Quick exit"),
+        ("zh_Hans", "快速离开"),
+        ("zh_Hant", "快速離開"),
+        ("ug", "تېز چىقىش"),
+        ("bo", "མྱུར་དུ་ཕྱིར་ཐོན།"),
+    ],
 )
 def test_catalog_is_used(app: Flask, code: str, quick_exit: str) -> None:
     with app.test_request_context():
@@ -171,13 +184,37 @@ def test_rtl_languages_render_rtl(app: Flask, monkeypatch: pytest.MonkeyPatch, c
     assert context["html_lang"] == code
 
 
-@pytest.mark.parametrize("code", ["en", "zh_Hans", "zh_Hant"])
+@pytest.mark.parametrize("code", ["en", "zh_Hans", "zh_Hant", "bo"])
 def test_interface_languages_render_ltr(app: Flask, code: str) -> None:
     with app.test_request_context():
         session[i18n.SESSION_KEY] = code
         context = i18n.language_context()
     assert context["text_dir"] == "ltr"
     assert context["current_language"] == code
+
+
+def test_uyghur_page_is_marked_right_to_left(client: FlaskClient) -> None:
+    """The whole page, not a fragment, so the browser mirrors the layout (and the quick exit)."""
+    client.get("/language/ug")
+    page = client.get("/").get_data(as_text=True)
+    assert '<html lang="ug" dir="rtl">' in page
+    assert "تېز چىقىش" in page
+
+
+@pytest.mark.parametrize("code", [lang.code for lang in INTERFACE_LANGUAGES])
+def test_every_country_is_named_in_every_language(app: Flask, code: str) -> None:
+    """CLDR lacks some names in some languages (Tibetan: Taiwan, Thailand…): English stands in."""
+    with app.test_request_context():
+        session[i18n.SESSION_KEY] = code
+        choices = dict(country_choices())
+        english = dict(_choices("en"))
+    assert choices.keys() == english.keys()
+    assert all(name.strip() for name in choices.values())
+    if code == "ug":
+        assert choices["CN"] == "جۇڭگو"
+    if code == "bo":
+        assert choices["IN"].startswith("རྒྱ་གར")
+        assert choices["TW"] == english["TW"] == "Taiwan"
 
 
 def template_files() -> list[Path]:
@@ -263,7 +300,7 @@ def render_pages(app: Flask, code: str, invalid: bool) -> Iterator[tuple[str, st
 
 
 @pytest.mark.parametrize("invalid", [False, True], ids=["fresh", "with-errors"])
-@pytest.mark.parametrize("code", ["en", "zh_Hant"])
+@pytest.mark.parametrize("code", ["en", "zh_Hant", "ug", "bo"])
 def test_rendered_pages_are_accessible(app: Flask, code: str, invalid: bool) -> None:
     for name, page in render_pages(app, code, invalid):
         parsed = parse(page)
@@ -332,5 +369,7 @@ def test_language_switcher_marks_current(client: FlaskClient) -> None:
         ("en", None),
         ("zh-Hans", None),
         ("zh-Hant", "true"),
+        ("ug", None),
+        ("bo", None),
     ]
     assert links[0]["href"] == "/language/en?next=/report"

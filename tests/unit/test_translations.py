@@ -116,3 +116,53 @@ def test_placeholders_are_kept(locale: str) -> None:
             if all(placeholders(string) != placeholders(text) for text in ids):
                 wrong.append(f"{ids[0]!r} -> {string!r}")
     assert not wrong, f"placeholders differ in {locale}:\n" + "\n".join(wrong)
+
+
+REVIEW_MARK = "review: needed"
+
+
+def test_every_interface_language_has_a_catalogue_that_is_refreshed() -> None:
+    """A language listed but without a catalogue would show English under its name; one not
+    in scripts/translations.sh would miss every new message."""
+    folders = {path.name for path in TRANSLATIONS.iterdir() if path.is_dir()}
+    assert folders == set(LOCALES)
+    script = (ROOT / "scripts" / "translations.sh").read_text(encoding="utf-8")
+    refreshed = re.search(r"for locale in ([\w ]+); do", script)
+    assert refreshed and set(refreshed.group(1).split()) == set(LOCALES)
+
+
+# A letter of each catalogue's own script: a message pasted into the wrong catalogue, or left
+# in English, is caught even though it is "translated".
+SCRIPTS = {
+    "zh_Hans": re.compile(r"[\u4e00-\u9fff]"),
+    "zh_Hant": re.compile(r"[\u4e00-\u9fff]"),
+    "ug": re.compile(r"[\u0600-\u06ff]"),
+    "bo": re.compile(r"[\u0f00-\u0fff]"),
+}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_translations_are_in_the_languages_script(locale: str) -> None:
+    wrong = []
+    for message in load_po(locale):
+        if not message.id:
+            continue
+        for english, text in zip(as_tuple(message.id), as_tuple(message.string), strict=False):
+            words = re.search(r"[A-Za-z]{3}", PLACEHOLDER.sub("", english))
+            if words and not SCRIPTS[locale].search(text):
+                wrong.append(f"{english!r} -> {text!r}")
+    assert not wrong, f"{locale}: not in its script:\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_unreviewed_translations_are_declared(locale: str) -> None:
+    """An entry awaiting a native speaker's review carries a `review: needed` comment; then
+    the catalogue's header and docs/translating.md must say that the language needs one."""
+    catalog = load_po(locale)
+    marked = [m.id for m in catalog if m.id and any(REVIEW_MARK in c for c in m.user_comments)]
+    if not marked:
+        return
+    assert "NOT YET REVIEWED" in (catalog.header_comment or ""), locale
+    docs = (ROOT / "docs" / "translating.md").read_text(encoding="utf-8")
+    row = next((line for line in docs.splitlines() if line.startswith(f"| `{locale}`")), "")
+    assert "needed" in row, f"docs/translating.md does not say that {locale} needs a review"

@@ -4,8 +4,9 @@ A channel is one module here named after its `ChannelKind` value (`webhook.py` f
 "webhook") with one function, `deliver(item, settings, ciphertext) -> Outcome`, that makes
 one attempt and never raises for the far side's trouble. So a new channel is that module,
 its kind in reporting/models/delivery.py, and its form (reporting/organisations/partners.py
-checks what the admin enters, reporting/organisations/pages/ shows it). `deliver` below picks the module; modules
-load on first use, so a worker that only posts webhooks never imports smtplib.
+checks what the admin enters, reporting/organisations/pages/ shows it). `deliver` below picks
+the module; modules load on first use, so a worker that only posts webhooks never imports
+smtplib.
 """
 
 from __future__ import annotations
