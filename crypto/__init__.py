@@ -80,15 +80,15 @@ _EXPORTS = {
     "derive_keys": "codename",
     "encrypt": "age",
     "generate_codename": "codename",
-    "generate_identity": "keys",
-    "identity_file_text": "keys",
+    "generate_identity": "key_files",
+    "identity_file_text": "key_files",
     "is_valid_codename": "codename",
     "normalize_codename": "codename",
-    "parse_identities": "keys",
-    "parse_identity": "keys",
-    "parse_recipient": "keys",
-    "parse_recipients": "keys",
-    "reply_recipients": "keys",
+    "parse_identities": "key_files",
+    "parse_identity": "key_files",
+    "parse_recipient": "key_files",
+    "parse_recipients": "key_files",
+    "reply_recipients": "key_files",
 }
 
 

@@ -36,13 +36,13 @@ from fontTools.ttLib import TTFont
 from sqlalchemy import select
 
 from reporting.web.languages import INTERFACE_LANGUAGES, text_direction
-from tests.support.browser import Server, launch_chromium, require_module, running_server
-from tests.support.tools import require_tool
+from tests.support.browser import Server, launch_chromium, running_server
+from tests.support.tools import require_module, require_tool
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "build" / "screenshots"
 FONTS = ROOT / "reporting" / "static" / "fonts"
 WIDTHS = (360, 1280)

@@ -17,7 +17,7 @@ from fontTools.ttLib import TTFont
 from reporting.web.i18n import TRANSLATIONS
 from reporting.web.languages import interface_language
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "reporting" / "static"
 CSS = (STATIC / "style.css").read_text(encoding="utf-8")
 
