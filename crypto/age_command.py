@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
 from .age import Decryptor, Encryptor
-from .armor import looks_armored
+from .armor_stream import looks_armored
 from .errors import (
     AgeError,
     ArmorError,
@@ -28,7 +28,7 @@ from .errors import (
     PayloadError,
 )
 from .files import atomic_write
-from .keys import (
+from .key_files import (
     generate_identity,
     identity_file_text,
     parse_identities,
