@@ -146,15 +146,15 @@ def _text(value: Any, key: str, where: str) -> str:
 
 def _check_web_address(url: str, where: str) -> None:
     """Only a plain http(s) address: the quick exit must open a harmless page at once."""
-    parts = urlsplit(url)
-    if (
-        parts.scheme not in ("http", "https")
-        or not parts.hostname
-        or any(char.isspace() for char in url)
-    ):
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # an unclosed [IPv6] bracket, say
+        raise PortalFileError(f"{where}: {url!r} is not a web address.") from None
+    if parts.scheme not in ("http", "https") or not host or any(char.isspace() for char in url):
         raise PortalFileError(
             f"{where}: must be a whole http:// or https:// address, like "
-            '"https://www.bbc.com/news", not {url!r}.'
+            f'"https://www.bbc.com/news", not {url!r}.'
         )
     if parts.username or parts.password:
         raise PortalFileError(f"{where}: must not carry a user name or password; remove them.")

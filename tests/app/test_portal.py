@@ -153,6 +153,8 @@ def test_the_example_file_is_valid(tmp_path: Path) -> None:
         ('[bo]\nverify = "see <a href=x>"\n', "[bo] verify: looks like HTML"),
         ('[en]\nname = "  "\n', "[en] name: is empty"),
         ('[zh_Hans]\nquick_exit = "javascript:alert(1)"\n', "[zh_Hans] quick_exit: must be"),
+        ('[en]\nquick_exit = "https://[::1/"\n', "[en] quick_exit: 'https://[::1/' is not a"),
+        ('[en]\nquick_exit = "ftp://bbc.com/"\n', "not 'ftp://bbc.com/'"),
         ('[en]\nquick_exit = "www.bbc.com"\n', "[en] quick_exit: must be a whole http"),
         ('[en]\nquick_exit = "https://user:pw@bbc.com/"\n', "[en] quick_exit: must not carry"),
         ('likely_countries = "TR"\n', "likely_countries: must be a list of country codes"),
