@@ -14,9 +14,8 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -53,21 +52,23 @@ class PortalTexts:
 class Portal:
     """Everything `portal.toml` sets, by interface language."""
 
-    texts: Mapping[str, PortalTexts] = field(default_factory=lambda: MappingProxyType({}))
+    # (language code, its texts) pairs: a tuple, so the settings stay hashable like the rest.
+    texts: tuple[tuple[str, PortalTexts], ...] = ()
     likely_countries: tuple[str, ...] = ()
 
     def text(self, language: str, key: str) -> str | None:
         """The text in `language`, else in English; None when neither has one."""
+        by_language = dict(self.texts)
         for code in (language, DEFAULT_LANGUAGE):
-            value = getattr(self.texts.get(code, PortalTexts()), key)
+            value = getattr(by_language.get(code, PortalTexts()), key)
             if value:
                 return str(value)
         return None
 
     @property
     def named(self) -> bool:
-        """Whether the operator named the organisation (in English, the fallback of all)."""
-        return any(texts.name for texts in self.texts.values())
+        """Whether the operator named the organisation in any language."""
+        return any(texts.name for _, texts in self.texts)
 
 
 def load_portal(instance_path: Path) -> Portal:
@@ -98,7 +99,7 @@ def parse_portal(document: Mapping[str, Any], where: str) -> Portal:
                 f"{where}: unknown key {key!r}. Allowed at the top: likely_countries, and one "
                 f"table per language: {', '.join(f'[{code}]' for code in LANGUAGE_CODES)}."
             )
-    return Portal(texts=MappingProxyType(texts), likely_countries=likely)
+    return Portal(texts=tuple(texts.items()), likely_countries=likely)
 
 
 def _texts(table: Any, where: str) -> PortalTexts:

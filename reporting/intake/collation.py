@@ -9,7 +9,8 @@ Limits, said plainly: Chinese readings come from pypinyin's dictionaries (phrase
 秘鲁 reads bì, not mì); characters with the same reading keep code-point order, not stroke
 order. Tibetan is sorted syllable by syllable on each syllable's root letter, then on its
 letters as written: close to dictionary order, but prefixes and superscripts are not weighed
-in the dictionaries' exact sequence. Names in another script (CLDR lacks some Tibetan names,
+in the dictionaries' exact sequence, and letters outside the thirty (the retroflex ཊ ཋ ཌ ཎ ཥ
+of transliterations) come after ཨ. Names in another script (CLDR lacks some Tibetan names,
 so English stands in) come after those in the reader's script, alphabetically.
 """
 

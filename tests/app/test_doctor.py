@@ -359,7 +359,7 @@ def test_a_portal_that_names_nobody_gets_warnings() -> None:
 
 
 def test_a_named_portal_with_a_verification_text_passes() -> None:
-    named = Portal(texts={"zh_Hans": PortalTexts(name="某机构", verify="见 example.org")})
+    named = Portal(texts=(("zh_Hans", PortalTexts(name="某机构", verify="见 example.org")),))
     assert doctor.check_portal(named) == []
 
 

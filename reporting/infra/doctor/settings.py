@@ -157,7 +157,7 @@ def check_portal(portal: Portal) -> list[Finding]:
                 'in each language\'s table (README, "The portal file").',
             )
         )
-    if not any(texts.verify for texts in portal.texts.values()):
+    if not any(texts.verify for _, texts in portal.texts):
         findings.append(
             Finding(
                 Severity.WARNING,
