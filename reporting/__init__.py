@@ -24,9 +24,10 @@ from reporting.intake import pages as reporter_pages
 from reporting.intake.uploads import EncryptingRequest
 from reporting.organisations import pages as admin_pages
 from reporting.organisations import registry_commands
-from reporting.web import errors, headers, health, i18n, inputs, ratelimit
+from reporting.web import errors, headers, health, i18n, inputs, portal_texts, ratelimit
 
 TEMPLATE_FOLDER = Path(templates.__file__).parent
+# Where "Quick exit" goes unless instance/portal.toml names a page for the reader's language.
 QUICK_EXIT_URL = "https://en.wikipedia.org/wiki/Special:Random"
 
 
@@ -60,6 +61,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     audit.init_app(app)
     signin.init_app(app)
     i18n.init_app(app)
+    portal_texts.init_app(app)
     ratelimit.init_app(app)
     derivations.init_app(app)
     queue.init_app(app)

@@ -11,6 +11,7 @@ from typing import Any
 from crypto.files import atomic_write
 from crypto.tokens import new_secret_hex
 from reporting.infra.instance_files import private_folder
+from reporting.infra.portal_file import Portal, load_portal
 
 INSTANCE_PATH_VAR = "REPORTING_INSTANCE_PATH"
 # Names of where the key comes from, not keys (ruff's S105 would flag them).
@@ -134,6 +135,8 @@ class Settings:
     # Host names the service answers to (the onion addresses, loopback); empty = any.
     allowed_hosts: tuple[str, ...] = ()
     organisation: str | None = None
+    # What the operator says on the landing page (instance/portal.toml).
+    portal: Portal = field(default_factory=Portal)
     limits: Limits = field(default_factory=Limits)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     debug: bool = False
@@ -330,6 +333,7 @@ def load_settings(environ: Mapping[str, str], instance_path: Path | None = None)
         onion_address=environ.get(ONION_ADDRESS_VAR) or None,
         allowed_hosts=load_allowed_hosts(environ),
         organisation=environ.get(ORGANISATION_VAR) or None,
+        portal=load_portal(path),
         limits=load_limits(environ),
         delivery=load_delivery(environ),
     )

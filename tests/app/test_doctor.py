@@ -17,6 +17,7 @@ from reporting import create_app
 from reporting.accounts.caseworkers import create_caseworker
 from reporting.infra import db, doctor, migrate
 from reporting.infra.doctor import Finding, Severity
+from reporting.infra.portal_file import PORTAL_FILE, Portal, PortalTexts
 from reporting.intake.uploads import EncryptingRequest
 from reporting.models import Organisation, OrganisationRecipient
 from reporting.organisations.recipients import create_organisation
@@ -346,13 +347,32 @@ def test_readable_instance_files_are_unsafe(private_app: Flask, name: str, mode:
     assert problem == f"{path} is readable by other users (mode {oct(mode)})."
 
 
+# --- The portal file ------------------------------------------------------------------------
+
+
+def test_a_portal_that_names_nobody_gets_warnings() -> None:
+    findings = doctor.check_portal(Portal())
+    assert [f.severity for f in findings] == [Severity.WARNING, Severity.WARNING]
+    assert findings[0].problem.startswith("The portal does not say who runs it")
+    assert "how to check its onion address" in findings[1].problem
+    assert all("portal.toml" in f.fix for f in findings)
+
+
+def test_a_named_portal_with_a_verification_text_passes() -> None:
+    named = Portal(texts=(("zh_Hans", PortalTexts(name="某机构", verify="见 example.org")),))
+    assert doctor.check_portal(named) == []
+
+
 # --- The command -----------------------------------------------------------------------------
 
 
 @pytest.fixture
 def production_app(tmp_path: Path, private_app: Flask) -> Iterator[Flask]:
     """Everything as deploy/ sets it up: PostgreSQL, Redis with a password, an onion address,
-    one organisation with a post-quantum key, private files."""
+    one organisation with a post-quantum key, private files, the example portal file."""
+    portal_file = Path(private_app.instance_path) / PORTAL_FILE
+    portal_file.write_bytes((DEPLOY / "portal.toml.example").read_bytes())
+    portal_file.chmod(0o600)
     with fresh_database("postgresql", tmp_path) as url:
         migrate.upgrade(url)
         app = create_app(

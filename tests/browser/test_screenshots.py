@@ -46,6 +46,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "build" / "screenshots"
 FONTS = ROOT / "reporting" / "static" / "fonts"
 WIDTHS = (360, 1280)
+PORTAL_EXAMPLE = ROOT / "deploy" / "portal.toml.example"
+ONION = "pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2ymmju6nubxndf4pscryd.onion"
 CHOSEN = os.environ.get("SCREENSHOT_LANGUAGES")
 LANGUAGES = [
     lang.code for lang in INTERFACE_LANGUAGES if not CHOSEN or lang.code in CHOSEN.split(",")
@@ -67,7 +69,11 @@ REPLY = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running_server(tmp_path_factory.mktemp("screenshots")) as running:
+    """With the example portal file, so the landing page shows an operator's name in each
+    script, how to check the address, and a whole onion address (which must fit a phone)."""
+    with running_server(
+        tmp_path_factory.mktemp("screenshots"), portal=PORTAL_EXAMPLE, onion=ONION
+    ) as running:
         yield running
 
 
@@ -268,8 +274,8 @@ def reply_to_new_reports(server: Server, text: str) -> int:
     """Play caseworker: a reply, encrypted to the reporter's key, to every unanswered report."""
     from reporting import create_app
     from reporting.infra import db
-    from reporting.intake.submissions import store_reply
     from reporting.models import Message, MessageKind, Report
+    from tests.support.casework import store_client_reply
 
     # The server's own settings: its instance folder, and nothing from this environment.
     with pytest.MonkeyPatch.context() as patch:
@@ -277,12 +283,11 @@ def reply_to_new_reports(server: Server, text: str) -> int:
             patch.delenv(name)
         app = create_app({"INSTANCE_PATH": server.instance})
     with app.app_context():
-        session = db.session()
         answered = select(Message.report_id).where(Message.kind == MessageKind.REPLY)
-        reports = session.scalars(select(Report).where(Report.id.not_in(answered))).all()
-        for report in reports:
-            store_reply(db.database(), app.extensions["blobs"], report, text)
-        return len(reports)
+        report_ids = db.session().scalars(select(Report.id).where(Report.id.not_in(answered))).all()
+    for report_id in report_ids:
+        store_client_reply(app, report_id, text)
+    return len(report_ids)
 
 
 @pytest.mark.parametrize("code", LANGUAGES)
@@ -293,6 +298,8 @@ def test_every_reporter_page_fits_and_shows_every_letter(
     try:
         page = reader.page
         reader.capture("landing")
+        assert page.locator(".onion-address").inner_text().strip() == ONION
+        assert page.locator(".site-name bdi").inner_text().strip() != ""
         reader.open("/no-such-page", 404)
         reader.capture("error-404")
         reader.open("/logout", 405)

@@ -68,10 +68,16 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, timeou
 
 
 @contextmanager
-def running_server(root: Path, timeout: float = 30.0) -> Iterator[Server]:
-    """Start `python -m reporting` with its state under `root`; stop it afterwards."""
+def running_server(
+    root: Path, timeout: float = 30.0, portal: Path | None = None, onion: str | None = None
+) -> Iterator[Server]:
+    """Start `python -m reporting` with its state under `root`; stop it afterwards. `portal`
+    is a portal file to copy into its instance folder, `onion` its onion address."""
     port = free_port()
     instance = root / "instance"
+    if portal is not None:
+        instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+        (instance / "portal.toml").write_bytes(portal.read_bytes())
     tmpdir = root / "tmp"  # the server's TMPDIR, so temporary files can be inspected
     tmpdir.mkdir(parents=True, exist_ok=True)
     # Nothing from the caller's environment may point the server at other state.
@@ -84,6 +90,8 @@ def running_server(root: Path, timeout: float = 30.0) -> Iterator[Server]:
             "TMPDIR": str(tmpdir),
         }
     )
+    if onion:
+        env["REPORTING_ONION_ADDRESS"] = onion
     output_path = root / "server-output.log"
     with output_path.open("wb") as log:
         process = subprocess.Popen(

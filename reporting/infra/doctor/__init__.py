@@ -30,6 +30,7 @@ from reporting.infra.doctor.settings import (
     check_allowed_hosts,
     check_database,
     check_onion,
+    check_portal,
     check_redis,
     check_secret_key,
     estimated_bits,
@@ -46,6 +47,7 @@ __all__ = [
     "check_gunicorn",
     "check_onion",
     "check_organisations",
+    "check_portal",
     "check_redis",
     "check_secret_key",
     "check_uploads",
@@ -79,6 +81,7 @@ def diagnose(app: Flask, gunicorn_config: Path | None) -> list[Finding]:
         findings += check_gunicorn(load_gunicorn_config(gunicorn_config), environ)
     findings += check_onion(settings.onion_address)
     findings += check_allowed_hosts(settings.onion_address, settings.allowed_hosts)
+    findings += check_portal(settings.portal)
     try:
         with app.app_context(), database.database().transaction() as db:
             findings += check_organisations(db, settings.organisation)

@@ -1,4 +1,5 @@
-"""Checks of single settings: the secret key, the database and Redis URLs, the onion address."""
+"""Checks of single settings: the secret key, the database and Redis URLs, the onion address,
+the portal file."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from reporting.infra.config import (
     SECRET_KEY_FILE,
     SECRET_KEY_VAR,
 )
-from reporting.infra.doctor.findings import PLACEHOLDER, Finding, unsafe
+from reporting.infra.doctor.findings import PLACEHOLDER, Finding, Severity, unsafe
+from reporting.infra.portal_file import PORTAL_FILE, Portal
 from reporting.web.headers import onion_host
 
 MIN_SECRET_BITS = 256
@@ -140,3 +142,28 @@ def check_allowed_hosts(onion_address: str | None, allowed: tuple[str, ...]) -> 
     if onion and onion not in allowed:
         return unsafe(f"{ALLOWED_HOSTS_VAR} leaves out the reporter onion {onion}.", fix)
     return []
+
+
+def check_portal(portal: Portal) -> list[Finding]:
+    """A portal that names nobody asks reporters to trust "the organisation"; one that does
+    not say where its address is published gives them no way to tell it from a fake."""
+    findings = []
+    if not portal.named:
+        findings.append(
+            Finding(
+                Severity.WARNING,
+                'The portal does not say who runs it: reporters see only "the organisation".',
+                f"Set name (and description) in the [en] table of instance/{PORTAL_FILE}, and "
+                'in each language\'s table (README, "The portal file").',
+            )
+        )
+    if not any(texts.verify for _, texts in portal.texts):
+        findings.append(
+            Finding(
+                Severity.WARNING,
+                "The portal does not tell reporters how to check its onion address.",
+                f"Set verify in the [en] table of instance/{PORTAL_FILE}: where the "
+                'organisation publishes the address (README, "The portal file").',
+            )
+        )
+    return findings

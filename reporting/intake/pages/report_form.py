@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -139,13 +141,25 @@ def _fields(specs: tuple[catalogue.Field, ...]) -> dict[str, Field]:
     return fields
 
 
+def country_options() -> list[SelectChoice]:
+    """The countries the operator expects most reports from first (instance/portal.toml),
+    then every country; each group in the reader's order."""
+    everything = country_choices()
+    options = [SelectChoice("", _l("Choose a country (optional)"))]
+    likely = set(current_app.config["SETTINGS"].portal.likely_countries)
+    if not likely:
+        return options + [SelectChoice(code, name) for code, name in everything]
+    often, every = _("Countries chosen often"), _("All countries")
+    options += [
+        SelectChoice(code, name, optgroup=often) for code, name in everything if code in likely
+    ]
+    return options + [SelectChoice(code, name, optgroup=every) for code, name in everything]
+
+
 class _ReportFormBase(ReporterForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        countries = [
-            SelectChoice("", _l("Choose a country (optional)")),
-            *(SelectChoice(code, name) for code, name in country_choices()),
-        ]
+        countries = country_options()
         for spec in catalogue.walk():
             if spec.kind is Kind.COUNTRY and spec.form_name:
                 self[spec.form_name].choices = countries
