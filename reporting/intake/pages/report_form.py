@@ -45,6 +45,7 @@ from reporting.intake.pages.forms import (
 )
 from reporting.intake.pages.place_field import PlaceField
 from reporting.intake.pages.places import offered_places
+from reporting.web.i18n import current_language
 from reporting.web.languages import REPLY_LANGUAGES
 
 # Checks beyond the field's kind, by catalogue path: the server's policy, not the protocol's.
@@ -78,6 +79,13 @@ def _languages() -> list[SelectChoice]:
         SelectChoice(code, name, render_kw={"lang": code.replace("_", "-")})
         for code, name in REPLY_LANGUAGES
     ]
+
+
+def _reading_language() -> str | None:
+    """Replies default to the language the reporter is reading the form in (when we offer
+    replies in it), not to the first in the list."""
+    code = current_language()
+    return code if any(code == offered for offered, _name in REPLY_LANGUAGES) else None
 
 
 def _form_field(spec: catalogue.Field) -> Field:
@@ -114,7 +122,13 @@ def _form_field(spec: catalogue.Field) -> Field:
     if spec.kind is Kind.COUNTRY:  # its choices are set per request, in the page's language
         return SelectField(label, description=help_text, validators=checks)
     if spec.kind is Kind.LANGUAGE:
-        return SelectField(label, choices=_languages(), description=help_text, validators=checks)
+        return SelectField(
+            label,
+            choices=_languages(),
+            default=_reading_language,
+            description=help_text,
+            validators=checks,
+        )
     if spec.kind is Kind.FILES:
         return MultipleFileField(label, description=help_text)
     if spec.kind is Kind.PLACE:
