@@ -369,13 +369,17 @@ def test_language_switcher_marks_current(client: FlaskClient) -> None:
         ("ug", None),
         ("bo", None),
     ]
-    links = [a for a in parse(client.get("/return").get_data(as_text=True)).all("a") if a.get("hreflang")]
+    links = [
+        a for a in parse(client.get("/return").get_data(as_text=True)).all("a") if a.get("hreflang")
+    ]
     assert links == []  # a page with a form switches with buttons of that form
     links = [a for a in parse(client.get("/").get_data(as_text=True)).all("a") if a.get("hreflang")]
     assert [(a["lang"], a.get("aria-current")) for a in links] == expected
     assert links[0]["href"] == "/language/en?next=/"
     buttons = [
-        b for b in parse(client.get("/report").get_data(as_text=True)).all("button") if b.get("lang")
+        b
+        for b in parse(client.get("/report").get_data(as_text=True)).all("button")
+        if b.get("lang")
     ]
     assert [(b["lang"], b.get("aria-current")) for b in buttons] == expected
     assert {(b["form"], b["name"]) for b in buttons} == {("report-form", "language")}

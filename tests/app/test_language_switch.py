@@ -292,9 +292,7 @@ def test_language_switches_without_csrf_token_are_refused(
 
 
 @pytest.mark.parametrize("language", ["xx", "", "zh-Hans", "../en"])
-def test_unknown_languages_are_refused(
-    app: Flask, caseworker: Caseworker, language: str
-) -> None:
+def test_unknown_languages_are_refused(app: Flask, caseworker: Caseworker, language: str) -> None:
     client = app.test_client()
     response = switch_report_form(client, language, **report_fields())
     assert response.status_code == 400
@@ -303,7 +301,11 @@ def test_unknown_languages_are_refused(
 
 def test_a_language_sent_twice_is_refused(app: Flask, caseworker: Caseworker) -> None:
     client = app.test_client()
-    data = {"csrf_token": csrf_token(client, "/report"), **report_fields(), "language": ["en", "bo"]}
+    data = {
+        "csrf_token": csrf_token(client, "/report"),
+        **report_fields(),
+        "language": ["en", "bo"],
+    }
     assert post_form(client, "/report", data).status_code == 400
     assert reports(app) == 0
 

@@ -176,11 +176,11 @@ def come_back() -> Any:
     form = CodenameForm()
     if session.get(REPORT_ID) and not form.is_submitted():
         return redirect(url_for("reporter.case"))
-    if i18n.switched_language():
-        return render_template("reporter/return.html", form=form, language_form="return-form")
-    if not form.validate_on_submit():
-        status = 400 if form.is_submitted() else 200
-        return render_template("reporter/return.html", form=form, language_form="return-form"), status
+    switched = i18n.switched_language()  # the typed codename comes back; nothing is tried
+    if switched or not form.validate_on_submit():
+        status = 400 if form.is_submitted() and not switched else 200
+        page = render_template("reporter/return.html", form=form, language_form="return-form")
+        return page, status
     allow_codename_attempt()
     found = find_report(
         db.session(),
