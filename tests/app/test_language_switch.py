@@ -190,6 +190,19 @@ def test_a_chosen_reply_language_wins_over_the_default(app: Flask, caseworker: C
     assert not is_selected(page, "reply_language", "zh_Hans")
 
 
+def test_a_reply_language_left_at_the_reading_language_follows_a_switch(
+    app: Flask, caseworker: Caseworker
+) -> None:
+    """Tor Browser shows English first: "English", sent as the default, follows the reader."""
+    client = app.test_client()
+    page = switch_report_form(client, "zh_Hant", **report_fields(reply_language="en"))
+    assert is_selected(page, "reply_language", "zh_Hant")
+    page = switch_report_form(client, "ug", **report_fields(reply_language="zh_Hant"))
+    assert is_selected(page, "reply_language", "ug")
+    page = switch_report_form(client, "bo", **report_fields(reply_language="zh_Hans"))
+    assert is_selected(page, "reply_language", "zh_Hans")  # chosen, not the default: it stays
+
+
 def test_codename_page_keeps_its_codename_across_languages(
     app: Flask, caseworker: Caseworker
 ) -> None:

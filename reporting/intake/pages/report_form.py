@@ -185,6 +185,18 @@ class _ReportFormBase(ReporterForm):
         return valid
 
 
+def follow_reading_language(form: ReporterForm, previous: str) -> None:
+    """After a language switch, a reply language left at the language the page was read in
+    follows the page: Tor Browser shows English first, so "English" was most likely never
+    chosen by a reader who now switches to their own language. Another choice stays."""
+    for spec in catalogue.walk():
+        if spec.kind is Kind.LANGUAGE and spec.form_name and spec.form_name in form:
+            field = form[spec.form_name]
+            reading = _reading_language()
+            if field.data == previous and reading:
+                field.data = reading
+
+
 def report_form(*args: Any, **kwargs: Any) -> ReporterForm:
     """The report form as the catalogue describes it now (one class per call: cheap)."""
     fields = _fields(catalogue.REPORT_FIELDS)

@@ -29,7 +29,7 @@ from reporting.intake.abuse import ABUSE_ID, allow_codename_attempt, allow_submi
 from reporting.intake.pages.codename_forms import shown_forms
 from reporting.intake.pages.evidence import ROWS_SUFFIX, chosen, descriptions
 from reporting.intake.pages.forms import CodenameForm, FollowupForm, LogoutForm
-from reporting.intake.pages.report_form import report_form
+from reporting.intake.pages.report_form import follow_reading_language, report_form
 from reporting.intake.pages.status import LABELS
 from reporting.intake.return_visit import case_view, find_report
 from reporting.intake.submissions import Upload, store_followup, store_report
@@ -105,8 +105,11 @@ def index() -> str:
 @bp.route("/report", methods=["GET", "POST"])
 def report() -> Any:
     _require_multipart()
+    previous = i18n.current_language()
     switched = i18n.switched_language()  # before the form: its countries are in the language
     form = report_form()
+    if switched:
+        follow_reading_language(form, previous)
     if switched or not form.validate_on_submit():
         status = 400 if form.is_submitted() and not switched else 200
         return (
