@@ -23,8 +23,12 @@ TOTP_SECRETS = b"reporting/secretbox/v1 key caseworker-totp"
 LOGIN_THROTTLE = b"reporting/login-throttle/v1"
 # The HMAC key of the audit log's hash chain.
 AUDIT_CHAIN = b"reporting/audit-chain/v1"
+# The HMAC of a new report's codename, kept in the session (never the codename itself) so
+# that the codename page can be shown again, in another language, only for the codename
+# it showed.
+CODENAME_PAGE = b"reporting/codename-page/v1"
 
-LABELS = frozenset({SESSION_COOKIE, TOTP_SECRETS, LOGIN_THROTTLE, AUDIT_CHAIN})
+LABELS = frozenset({SESSION_COOKIE, TOTP_SECRETS, LOGIN_THROTTLE, AUDIT_CHAIN, CODENAME_PAGE})
 MIN_SECRET_BYTES = 16
 
 

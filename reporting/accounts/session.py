@@ -16,7 +16,7 @@ import json
 import time
 from typing import Any
 
-from flask import Flask, Request, Response, session
+from flask import Flask, Request, Response, current_app, g, session
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
@@ -135,6 +135,8 @@ def renew_session(keep: tuple[str, ...] = ()) -> None:
         revocation.revoke(old_id)
     session.clear()
     session.update(kept)
+    # Flask-WTF caches this request's signed token; a page drawn after this needs the new one.
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
 
 
 def _is_https() -> bool:

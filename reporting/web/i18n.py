@@ -8,9 +8,10 @@ from urllib.parse import urlsplit
 
 from babel import Locale, UnknownLocaleError
 from flask import Blueprint, Flask, abort, redirect, request, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, refresh
 from werkzeug.wrappers import Response
 
+from reporting.web.inputs import not_as_sent
 from reporting.web.languages import (
     DEFAULT_LANGUAGE,
     INTERFACE_LANGUAGES,
@@ -20,6 +21,8 @@ from reporting.web.languages import (
 
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
 SESSION_KEY = "lang"
+# The name of the language buttons inside a reporter page's form (templates/base.html).
+LANGUAGE_FIELD = "language"
 
 bp = Blueprint("i18n", __name__)
 
@@ -96,6 +99,37 @@ def language(code: str) -> Response:
     path = target if target and is_safe_local_path(target) else "/"
     # `next` comes from `request.full_path`, which leaves out where the app is mounted.
     return redirect(request.script_root + path, code=303)
+
+
+def requested_language() -> str | None:
+    """The language a reporter chose with a language button of the form they sent, or None
+    when they pressed the form's own button.
+
+    On pages with a form the language choices are buttons of that form, so a switch sends
+    what was typed, and the page comes back filled in, in the new language (a link would
+    reload an empty form). Anything but one known language code is not what the page sends.
+    """
+    if request.method != "POST" or LANGUAGE_FIELD not in request.form:
+        return None
+    codes = request.form.getlist(LANGUAGE_FIELD)
+    if len(codes) != 1 or not interface_language(codes[0]):
+        abort(400, description=not_as_sent())
+    return codes[0]
+
+
+def use_language(code: str) -> None:
+    """Remember the choice and draw the rest of this request in it (Babel caches per request)."""
+    session[SESSION_KEY] = code
+    refresh()
+
+
+def switched_language() -> bool:
+    """Switch to the language the reporter's button asked for, if it asked: True if so."""
+    code = requested_language()
+    if code is None:
+        return False
+    use_language(code)
+    return True
 
 
 def init_app(app: Flask) -> None:

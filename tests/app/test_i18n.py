@@ -362,14 +362,25 @@ def test_honeypot_is_hidden_from_people(app: Flask) -> None:
 
 def test_language_switcher_marks_current(client: FlaskClient) -> None:
     client.get("/language/zh_Hant")
-    links = [
-        a for a in parse(client.get("/report").get_data(as_text=True)).all("a") if a.get("hreflang")
-    ]
-    assert [(a["lang"], a.get("aria-current")) for a in links] == [
+    expected = [
         ("en", None),
         ("zh-Hans", None),
         ("zh-Hant", "true"),
         ("ug", None),
         ("bo", None),
     ]
-    assert links[0]["href"] == "/language/en?next=/report"
+    links = [
+        a for a in parse(client.get("/return").get_data(as_text=True)).all("a") if a.get("hreflang")
+    ]
+    assert links == []  # a page with a form switches with buttons of that form
+    links = [a for a in parse(client.get("/").get_data(as_text=True)).all("a") if a.get("hreflang")]
+    assert [(a["lang"], a.get("aria-current")) for a in links] == expected
+    assert links[0]["href"] == "/language/en?next=/"
+    buttons = [
+        b
+        for b in parse(client.get("/report").get_data(as_text=True)).all("button")
+        if b.get("lang")
+    ]
+    assert [(b["lang"], b.get("aria-current")) for b in buttons] == expected
+    assert {(b["form"], b["name"]) for b in buttons} == {("report-form", "language")}
+    assert [b["value"] for b in buttons] == ["en", "zh_Hans", "zh_Hant", "ug", "bo"]

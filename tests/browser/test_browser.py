@@ -336,20 +336,66 @@ def test_language_switch_to_simplified_chinese(visit: Any) -> None:
     reader = visit()
     page = reader.goto("/report")
     assert page.locator("html").get_attribute("lang") == "en"
-    page.get_by_role("navigation", name="Language").get_by_role("link", name="简体中文").click()
+    page.get_by_label("Tell us what happened").fill(NARRATIVE)
+    # On a page with a form, the language is a button of the form: what was typed stays.
+    page.get_by_role("navigation", name="Language").get_by_role("button", name="简体中文").click()
     reader.check_page()
+    assert page.locator("#narrative").input_value() == NARRATIVE
     # Back on the page the reader was on, now in Chinese.
     assert urlsplit(page.url).path == "/report"
     assert page.locator("html").get_attribute("lang") == "zh-Hans"
     assert reader.heading() == "提交报告"
     assert page.locator("a.quick-exit").inner_text().strip() == "快速离开"
-    current = page.locator("nav.languages a[aria-current=true]")
+    current = page.locator("nav.languages button[aria-current=true]")
     assert current.inner_text().strip() == "简体中文"
 
     # The choice sticks for the rest of the visit.
     reader.goto("/")
     assert page.locator("html").get_attribute("lang") == "zh-Hans"
     assert reader.heading() == "安全地报告威胁和施压"
+
+
+def test_codename_page_switches_language_and_keeps_the_codename(visit: Any) -> None:
+    """Issue 14: a Chinese reader presses 简体中文 on the codename page and keeps the codename;
+    typed answers and the reply language survive a switch on the form, and the page says
+    plainly that chosen files must be chosen again."""
+    reader = visit()
+    page = reader.goto("/report")
+    page.get_by_label("Tell us what happened").fill(NARRATIVE)
+    page.get_by_label("City", exact=True).fill("Frankfurt")
+    page.locator("#attachments-0").set_input_files(
+        {"name": "evidence.bin", "mimeType": "application/octet-stream", "buffer": EVIDENCE}
+    )
+    languages = page.get_by_role("navigation", name="Language")
+    languages.get_by_role("button", name="繁體中文").click()
+    reader.check_page()
+    assert page.locator("html").get_attribute("lang") == "zh-Hant"
+    assert page.locator("#narrative").input_value() == NARRATIVE
+    assert page.locator("#city").input_value() == "Frankfurt"
+    assert page.locator("#reply_language").input_value() == "zh_Hant"  # the reading language
+    assert page.locator(".files-not-kept").first.is_visible()
+    assert page.locator(".error-summary").count() == 0
+    # Enter in a one-line field sends the form, as its own button would (not a language
+    # button, though those come first in the page).
+    page.locator("#city").press("Enter")
+    reader.check_page()
+    codename = page.locator("#codename").inner_text().strip()
+    assert len(codename.split()) == 7
+
+    for name, lang in (("简体中文", "zh-Hans"), ("ئۇيغۇرچە", "ug"), ("English", "en")):
+        page.locator("nav.languages").get_by_role("button", name=name).click()
+        reader.check_page()
+        assert page.locator("html").get_attribute("lang") == lang
+        assert page.locator("#codename").inner_text().strip() == codename
+    # Once the reporter goes on, Back never brings the codename back from a cache (no-store):
+    # Chromium says it must send the form again, and the session no longer shows it.
+    reader.goto("/case")
+    try:
+        page.go_back()
+    except Exception as error:  # playwright's Error, imported only for type checking here
+        assert "ERR_CACHE_MISS" in str(error)
+    else:
+        assert codename not in page.content()
 
 
 LONG_PLACE = "Overseas Chinese Service Centre of the Fuzhou Public Security Bureau (Wenzhou)"

@@ -43,7 +43,7 @@ def test_the_keys_are_those_already_in_use() -> None:
 
 def test_each_label_gives_its_own_key() -> None:
     keys = {derive_instance_key(SECRET, label) for label in LABELS}
-    assert len(keys) == len(LABELS) == 4
+    assert len(keys) == len(LABELS) == 5
     assert derive_instance_key(SECRET.encode(), AUDIT_CHAIN) in keys  # str or bytes alike
     assert derive_instance_key("another instance secret", AUDIT_CHAIN) not in keys
 

@@ -47,6 +47,7 @@ from reporting.intake.pages.forms import (
 )
 from reporting.intake.pages.place_field import PlaceField
 from reporting.intake.pages.places import offered_places
+from reporting.web.i18n import current_language
 from reporting.web.languages import REPLY_LANGUAGES
 
 # Checks beyond the field's kind, by catalogue path: the server's policy, not the protocol's.
@@ -80,6 +81,13 @@ def _languages() -> list[SelectChoice]:
         SelectChoice(code, name, render_kw={"lang": code.replace("_", "-")})
         for code, name in REPLY_LANGUAGES
     ]
+
+
+def _reading_language() -> str | None:
+    """Replies default to the language the reporter is reading the form in (when we offer
+    replies in it), not to the first in the list."""
+    code = current_language()
+    return code if any(code == offered for offered, _name in REPLY_LANGUAGES) else None
 
 
 def _form_field(spec: catalogue.Field) -> Field:
@@ -116,7 +124,13 @@ def _form_field(spec: catalogue.Field) -> Field:
     if spec.kind is Kind.COUNTRY:  # its choices are set per request, in the page's language
         return SelectField(label, description=help_text, validators=checks)
     if spec.kind is Kind.LANGUAGE:
-        return SelectField(label, choices=_languages(), description=help_text, validators=checks)
+        return SelectField(
+            label,
+            choices=_languages(),
+            default=_reading_language,
+            description=help_text,
+            validators=checks,
+        )
     if spec.kind is Kind.FILES:
         return MultipleFileField(label, description=help_text)
     if spec.kind is Kind.PLACE:
@@ -183,6 +197,18 @@ class _ReportFormBase(ReporterForm):
                 descriptions_without_files(self[spec.form_name].data or [], rows)
                 valid = valid and not any(row.form.description.errors for row in rows)
         return valid
+
+
+def follow_reading_language(form: ReporterForm, previous: str) -> None:
+    """After a language switch, a reply language left at the language the page was read in
+    follows the page: Tor Browser shows English first, so "English" was most likely never
+    chosen by a reader who now switches to their own language. Another choice stays."""
+    for spec in catalogue.walk():
+        if spec.kind is Kind.LANGUAGE and spec.form_name and spec.form_name in form:
+            field = form[spec.form_name]
+            reading = _reading_language()
+            if field.data == previous and reading:
+                field.data = reading
 
 
 def report_form(*args: Any, **kwargs: Any) -> ReporterForm:

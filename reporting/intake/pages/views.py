@@ -24,18 +24,18 @@ from crypto import parse_identity
 from reporting.accounts.session import renew_session
 from reporting.infra import db
 from reporting.infra.queue import send_deliveries, send_urgent_notice
-from reporting.intake import derivations, uploads
+from reporting.intake import codename_page, derivations, uploads
 from reporting.intake.abuse import ABUSE_ID, allow_codename_attempt, allow_submission
 from reporting.intake.pages.codename_forms import shown_forms
 from reporting.intake.pages.evidence import ROWS_SUFFIX, chosen, descriptions
 from reporting.intake.pages.forms import CodenameForm, FollowupForm, LogoutForm
-from reporting.intake.pages.report_form import report_form
+from reporting.intake.pages.report_form import follow_reading_language, report_form
 from reporting.intake.pages.status import LABELS
 from reporting.intake.return_visit import case_view, find_report
 from reporting.intake.submissions import Upload, store_followup, store_report
 from reporting.intake.uploads import blob_store, receiving
 from reporting.models import Report
-from reporting.web import errors
+from reporting.web import errors, i18n
 from reporting.web.inputs import not_as_sent
 
 bp = Blueprint("reporter", __name__)
@@ -74,6 +74,18 @@ def _require_multipart() -> None:
         abort(400, description=not_as_sent())
 
 
+def _files_not_kept() -> bool:
+    """Whether the reporter chose files that this response does not keep: the page says so."""
+    return any(chosen(storage) for _name, storage in request.files.items(multi=True))
+
+
+@bp.before_request
+def _leave_codename_page() -> None:
+    """Any other reporter page ends the codename page's flow: it cannot be shown again."""
+    if request.endpoint != "reporter.received":
+        codename_page.forget()
+
+
 def _locale() -> str:
     return str(get_locale() or "en")
 
@@ -93,10 +105,23 @@ def index() -> str:
 @bp.route("/report", methods=["GET", "POST"])
 def report() -> Any:
     _require_multipart()
+    previous = i18n.current_language()
+    switched = i18n.switched_language()  # before the form: its countries are in the language
     form = report_form()
-    if not form.validate_on_submit():
-        status = 400 if form.is_submitted() else 200
-        return render_template("reporter/report.html", form=form, limits=_settings().limits), status
+    if switched:
+        follow_reading_language(form, previous)
+    if switched or not form.validate_on_submit():
+        status = 400 if form.is_submitted() and not switched else 200
+        return (
+            render_template(
+                "reporter/report.html",
+                form=form,
+                limits=_settings().limits,
+                files_not_kept=_files_not_kept(),
+                language_form="report-form",
+            ),
+            status,
+        )
     allow_submission()
     filing = receiving()
     receipt = store_report(
@@ -120,7 +145,33 @@ def report() -> Any:
     # Signing in replaces the session, and with it the CSRF token: sending the same form
     # again (a reload, a replay) fails the CSRF check instead of filing a second report.
     _sign_in(receipt.report_id, receipt.reply_identity)
-    return render_template("reporter/received.html", codename=receipt.codename)
+    codename_page.remember(receipt.codename)
+    return _render_received(receipt.codename)
+
+
+def _render_received(codename: str) -> str:
+    return render_template(
+        "reporter/received.html", codename=codename, language_form="codename-language"
+    )
+
+
+@bp.post("/report/received")
+def received() -> Any:
+    """The codename page again, in the language its button asked for: only for the codename
+    this session was shown (codename_page.py); anything else shows and keeps nothing."""
+    code = i18n.requested_language()
+    codename = request.form.get("codename", "")
+    if code is None or not codename_page.is_shown(codename):
+        codename_page.forget()
+        abort(
+            400,
+            description=_(
+                "This page cannot be shown again. If you did not keep your codename, "
+                "you can make a new report."
+            ),
+        )
+    i18n.use_language(code)
+    return _render_received(codename)
 
 
 @bp.route("/return", methods=["GET", "POST"])
@@ -128,9 +179,11 @@ def come_back() -> Any:
     form = CodenameForm()
     if session.get(REPORT_ID) and not form.is_submitted():
         return redirect(url_for("reporter.case"))
-    if not form.validate_on_submit():
-        status = 400 if form.is_submitted() else 200
-        return render_template("reporter/return.html", form=form), status
+    switched = i18n.switched_language()  # the typed codename comes back; nothing is tried
+    if switched or not form.validate_on_submit():
+        status = 400 if form.is_submitted() and not switched else 200
+        page = render_template("reporter/return.html", form=form, language_form="return-form")
+        return page, status
     allow_codename_attempt()
     found = find_report(
         db.session(),
@@ -168,7 +221,13 @@ def _signed_in_report() -> tuple[Report, str]:
     return report, identity
 
 
-def _render_case(report: Report, identity: str, followup_form: FollowupForm, status: int) -> Any:
+def _render_case(
+    report: Report,
+    identity: str,
+    followup_form: FollowupForm,
+    status: int,
+    files_not_kept: bool = False,
+) -> Any:
     view = case_view(blob_store(), report, parse_identity(identity))
     label, explanation = LABELS[report.status]
     return (
@@ -181,6 +240,8 @@ def _render_case(report: Report, identity: str, followup_form: FollowupForm, sta
             messages=view.messages,
             followup_form=followup_form,
             logout_form=LogoutForm(),
+            files_not_kept=files_not_kept,
+            language_form="followup-form",
         ),
         status,
     )
@@ -196,9 +257,11 @@ def case() -> Any:
 def followup() -> Any:
     report, identity = _signed_in_report()
     _require_multipart()
+    if i18n.switched_language():
+        return _render_case(report, identity, FollowupForm(), 200, _files_not_kept())
     form = FollowupForm()
     if not form.validate_on_submit():
-        return _render_case(report, identity, form, 400)
+        return _render_case(report, identity, form, 400, _files_not_kept())
     allow_submission()
     stored = store_followup(
         db.database(),

@@ -1,0 +1,125 @@
+"""Canary: a language switch keeps what was typed and the codename on the page, and
+nowhere else (invariant 1).
+
+A unique string goes into the report form's text fields and a file; the reporter switches
+language on the form (with the file), then sends, then switches language twice on the
+codename page. Neither the canary nor the codename may then be found in clear in any
+database row, any file under the instance folder (blobs, their temporary folder), Redis
+or the logs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from flask import Flask
+
+from reporting import create_app
+from tests.support import databases, tools
+from tests.support.portal import (
+    Caseworker,
+    add_caseworker,
+    codename_from,
+    csrf_token,
+    file_part,
+    post_form,
+    report_fields,
+)
+from tests.support.scans import assert_absent, scan_database, scan_files, scan_redis
+
+REDIS_URL = "redis://127.0.0.1:6379/12"
+
+
+@pytest.fixture
+def redis_db() -> Iterator[redis.Redis]:
+    tools.require_redis(REDIS_URL)
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def redis_app(tmp_path: Path, database_url: str, redis_db: redis.Redis) -> Flask:
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": tmp_path / "instance",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": REDIS_URL,
+        }
+    )
+    databases.migrate_fresh(database_url)
+    return app
+
+
+def test_language_switches_leave_nothing_in_clear(
+    redis_app: Flask,
+    redis_db: redis.Redis,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = redis_app
+    caseworker: Caseworker = add_caseworker(app)
+    assert caseworker.identity
+    canary = f"CANARY-{uuid.uuid4().hex}-金丝雀"
+    caplog.set_level(logging.DEBUG)
+    client = app.test_client()
+    fields = report_fields(
+        narrative=f"They called my mother again and again. {canary}",
+        city=canary,
+        when_note=canary,
+    )
+    evidence = {"attachments": [file_part(f"evidence {canary}".encode(), f"{canary}.txt")]}
+    switched = post_form(
+        client,
+        "/report",
+        {"csrf_token": csrf_token(client, "/report"), **fields, **evidence, "language": "ug"},
+    )
+    assert switched.status_code == 200 and canary in switched.text  # back on the page only
+    sent = post_form(client, "/report", {"csrf_token": csrf_token(client, "/report"), **fields})
+    assert sent.status_code == 200
+    codename = codename_from(sent)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', sent.text)
+    assert found
+    token = found.group(1)  # the signed-in session's, from the codename page itself
+    for language in ("zh_Hans", "bo"):
+        page = post_form(
+            client,
+            "/report/received",
+            {"csrf_token": token, "codename": codename, "language": language},
+        )
+        assert page.status_code == 200 and codename in page.text
+    # The session cookie is sealed: neither the codename nor the canary can be read off it.
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    assert codename.encode() not in cookie.value.encode() and "CANARY" not in cookie.value
+
+    logs = "\n".join(record.getMessage() for record in caplog.records).encode("utf-8")
+    assert_absent(logs, canary, "the logs")
+    assert codename.encode() not in logs
+    assert scan_database(app, canary) > 0
+    assert scan_files(tmp_path / "instance", canary) > 0
+    scan_redis(redis_db, canary)
+    for key in redis_db.scan_iter():
+        assert codename.encode() not in key
+    codename_bytes = codename.encode("utf-8")
+    for path in (tmp_path / "instance").rglob("*"):
+        if path.is_file():
+            assert codename_bytes not in path.read_bytes(), f"the codename is in {path}"
+    with app.app_context():
+        from sqlalchemy import inspect, text
+
+        from reporting.infra import db
+
+        with db.database().engine.connect() as connection:
+            for table in inspect(connection).get_table_names():
+                for row in connection.execute(text(f'SELECT * FROM "{table}"')):
+                    assert codename not in repr(tuple(row)), f"the codename is in {table}"
