@@ -375,6 +375,8 @@ def test_the_delay_is_the_organisations(app: Flask, account: Any) -> None:
     [
         ("zh-CN", "删除"),
         ("zh-TW", "刪除"),
+        ("ug", "ئۆچۈر"),
+        ("bo", "བསུབ"),
     ],
 )
 def test_the_controls_are_translated(app: Flask, account: Any, accept: str, text: str) -> None:
