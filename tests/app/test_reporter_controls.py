@@ -237,6 +237,12 @@ def test_narrowed_consent_takes_effect_at_once_and_caseworkers_see_it(
     [shown] = [r for r in listing if r["id"] == reporter.report_id]
     assert shown["consent"] == "none"
     assert shown["consent_changed_on"] == today().isoformat()  # the day, nothing finer
+    detail = (
+        app.test_client()
+        .get(f"/api/v1/reports/{reporter.report_id}", headers=bearer(api_token(app, account)))
+        .get_json()
+    )
+    assert (detail["consent"], detail["consent_changed_on"]) == ("none", today().isoformat())
     caseworker = app.test_client()
     sign_in(caseworker, account)
     assert f"Consent changed {today().isoformat()}" in caseworker.get("/casework/").text
