@@ -268,8 +268,8 @@ def reply_to_new_reports(server: Server, text: str) -> int:
     """Play caseworker: a reply, encrypted to the reporter's key, to every unanswered report."""
     from reporting import create_app
     from reporting.infra import db
-    from reporting.intake.submissions import store_reply
     from reporting.models import Message, MessageKind, Report
+    from tests.support.casework import store_client_reply
 
     # The server's own settings: its instance folder, and nothing from this environment.
     with pytest.MonkeyPatch.context() as patch:
@@ -279,10 +279,10 @@ def reply_to_new_reports(server: Server, text: str) -> int:
     with app.app_context():
         session = db.session()
         answered = select(Message.report_id).where(Message.kind == MessageKind.REPLY)
-        reports = session.scalars(select(Report).where(Report.id.not_in(answered))).all()
-        for report in reports:
-            store_reply(db.database(), app.extensions["blobs"], report, text)
-        return len(reports)
+        report_ids = session.scalars(select(Report.id).where(Report.id.not_in(answered))).all()
+    for report_id in report_ids:
+        store_client_reply(app, report_id, text)
+    return len(report_ids)
 
 
 @pytest.mark.parametrize("code", LANGUAGES)
@@ -334,6 +334,23 @@ def test_every_reporter_page_fits_and_shows_every_letter(
             returning.submit("main form[action$='/case/followup']")
             assert returning.page.locator(".flash-success").count() == 1
             returning.capture("follow-up")
+            # What the reporter controls afterwards: urgency, consent, deletion.
+            returning.page.locator("input[name=urgent][value=yes]").check()
+            returning.submit("main form[action$='/case/urgent']")
+            assert returning.page.locator(".flash-success").count() == 1
+            returning.page.locator("input[name=consent][value=none]").check()
+            returning.submit("main form[action$='/case/consent']")
+            assert returning.page.locator(".flash-success").count() == 1
+            returning.capture("case-controls")
+            returning.open("/case/delete", 200)
+            returning.capture("delete-confirm")
+            returning.submit("main form")  # the box not ticked
+            assert returning.page.locator(".error-summary").count() == 1
+            returning.capture("delete-errors")
+            returning.page.locator("input[name=confirm]").check()
+            returning.submit("main form")
+            assert returning.page.locator(".flash-success").count() == 1
+            returning.capture("deleted")
             reader.problems += returning.problems
         finally:
             returning.close()
