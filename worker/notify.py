@@ -5,8 +5,10 @@ interval; a flag, not a time, says one is due). "An urgent report": at once, whe
 the reporter marked urgent has committed, but at most once per organisation per
 `urgent_notice_seconds` (a shared rate-limit counter, not a time in the database), so a
 flood of fake urgent reports cannot become a mail bomb; one held back stays due and goes
-out with the periodic "notify-urgent" task once the interval has passed. Neither notice
-says anything from a report, nor which report, nor how many.
+out with the periodic "notify-urgent" task once the interval has passed. "Some reports
+will be deleted soon": with the periodic notice, when the retention purge found reports
+nearing the organisation's maximum age. No notice says anything from a report, nor which
+report, nor how many.
 """
 
 from __future__ import annotations
@@ -43,6 +45,15 @@ def _urgent_report(organisation: Organisation) -> tuple[str, str]:
         f"Urgent report in {organisation.name}",
         f"A reporter marked a report for {organisation.name} as urgent: someone may be in "
         "danger now or within days. It is first in the inbox.\n" + FOOTER,
+    )
+
+
+def _reports_expiring(organisation: Organisation) -> tuple[str, str]:
+    return (
+        f"Some reports in {organisation.name} will be deleted soon",
+        f"Some reports for {organisation.name} will soon reach the organisation's maximum "
+        "report age and will then be deleted, whatever their status. Export or act on "
+        "anything you need before then.\n" + FOOTER,
     )
 
 
@@ -88,8 +99,11 @@ def _send_flagged(
 
 
 def send_due_notices(database: Database, settings: DeliverySettings) -> int:
-    """Send one notice per organisation with something new; returns how many were sent."""
-    return _send_flagged(database, settings, Organisation.notification_due, _new_reports)
+    """Send one notice per organisation with something new, and one per organisation with
+    reports near their maximum age; returns how many were sent."""
+    return _send_flagged(
+        database, settings, Organisation.notification_due, _new_reports
+    ) + _send_flagged(database, settings, Organisation.expiry_notice_due, _reports_expiring)
 
 
 def send_urgent_notices(

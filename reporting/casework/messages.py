@@ -163,7 +163,12 @@ def find_partner(db: Session, actor: Caseworker, partner_id: object) -> Partner 
 
 
 def check_consent(report: Report) -> None:
-    """Refuse when the reporter did not allow sharing (or said nothing we kept)."""
+    """Refuse when the reporter does not allow sharing now (or said nothing we kept), or
+    asked for the report to be deleted."""
+    if report.deletion_requested_on is not None:
+        raise ConsentRefused(
+            "The reporter asked for this report to be deleted: it cannot be shared."
+        )
     if report.consent not in SHAREABLE:
         raise ConsentRefused(
             "The reporter did not allow this report to be shared outside the organisation."

@@ -23,6 +23,7 @@ from crypto import (
 )
 from protocol import DocumentError, read
 from reporting.infra.blobs import BlobStore
+from reporting.intake.reporter_controls import open_to_reporter
 from reporting.models import REPORTER_VISIBLE, Message, MessageKind, Report
 
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
@@ -61,7 +62,7 @@ def find_report(
         return None
     keys = (derive or derive_keys)(codename, codename_salt)
     report = db.scalar(select(Report).where(Report.lookup_id == keys.lookup_id))
-    if report is None:
+    if report is None or not open_to_reporter(report):  # deletion asked for: closed at once
         return None
     return report, str(keys.identity)
 

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from reporting.models.caseworker import Caseworker
 
 DEFAULT_RETENTION_DAYS = 90
+DEFAULT_DELETION_DELAY_DAYS = 7
+DEFAULT_MAX_REPORT_AGE_DAYS = 365
 
 
 class Organisation(Base):
@@ -27,12 +29,20 @@ class Organisation(Base):
     created_on: Mapped[date] = mapped_column(Date, default=today)
     # Closed reports are purged this many days after closing.
     retention_days: Mapped[int] = mapped_column(Integer, default=DEFAULT_RETENTION_DAYS)
+    # A report the reporter asked to delete is purged this many days after the request: time
+    # for caseworkers to reach out, since a deletion may be made under coercion.
+    deletion_delay_days: Mapped[int] = mapped_column(Integer, default=DEFAULT_DELETION_DELAY_DAYS)
+    # Any report, whatever its status and read or not, is purged at this age.
+    max_report_age_days: Mapped[int] = mapped_column(Integer, default=DEFAULT_MAX_REPORT_AGE_DAYS)
     # Where content-free "new reports" notices go; none when empty.
     notify_email: Mapped[str] = mapped_column(String(320), default="")
     # Set when something arrives, cleared when the periodic notice goes out: no times kept.
     notification_due: Mapped[bool] = mapped_column(Boolean, default=False)
     # Set by an urgent report, cleared when its immediate notice goes out (worker/notify.py).
     urgent_notice_due: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when reports near their maximum age, cleared when the "some reports will be
+    # deleted soon" notice goes out (worker/notify.py).
+    expiry_notice_due: Mapped[bool] = mapped_column(Boolean, default=False)
     recipients: Mapped[list[OrganisationRecipient]] = relationship(
         back_populates="organisation", order_by="OrganisationRecipient.id"
     )

@@ -72,6 +72,15 @@ class Report(Base):
     # The reporter said someone is in danger now or within days: kept in clear, like consent,
     # so the organisation is told at once and the inbox sorts it first (deploy/THREAT-MODEL.md).
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the reporter changed from /case, each to the day only (deploy/THREAT-MODEL.md,
+    # "Reporter controls"): the caseworkers see that consent or urgency changed, and when.
+    consent_changed_on: Mapped[date | None] = mapped_column(Date, default=None)
+    urgent_changed_on: Mapped[date | None] = mapped_column(Date, default=None)
+    # The reporter asked for deletion: closed to the codename at once, purged after the
+    # organisation's delay (Organisation.deletion_delay_days).
+    deletion_requested_on: Mapped[date | None] = mapped_column(Date, default=None)
+    # The organisation was told that this report nears its maximum age (told once).
+    expiry_warned: Mapped[bool] = mapped_column(Boolean, default=False)
     severity: Mapped[Severity | None] = mapped_column(_enum(Severity, 16), default=None)
     assignee_id: Mapped[str | None] = mapped_column(
         ForeignKey("caseworker.id"), default=None, index=True

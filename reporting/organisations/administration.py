@@ -34,6 +34,7 @@ from reporting.organisations.recipients import OrganisationError, add_recipient,
 T = TypeVar("T")
 
 MAX_RETENTION_DAYS = 3650
+MAX_DELETION_DELAY_DAYS = 90
 
 
 class AdminError(Refused):
@@ -117,8 +118,13 @@ def update_settings(
     actor: Caseworker | None,
     retention_days: int,
     notify_email: str,
+    *,
+    deletion_delay_days: int | None = None,
+    max_report_age_days: int | None = None,
 ) -> list[str]:
-    """Set how long closed reports are kept and where "new reports" notices go.
+    """Set how long closed reports are kept, how long a report its reporter asked to delete
+    waits for the purge, the maximum age of any report (None leaves these two as they are),
+    and where "new reports" notices go.
 
     The admin page and `flask org retention` / `flask org notify` both call this, so both
     check the same limits and leave the same audit entry (without an actor, it was an
@@ -127,6 +133,12 @@ def update_settings(
     notify_email = notify_email.strip()
     if not 1 <= retention_days <= MAX_RETENTION_DAYS:
         raise AdminError(f"Keep closed reports for 1 to {MAX_RETENTION_DAYS} days.")
+    if deletion_delay_days is not None and not 0 <= deletion_delay_days <= MAX_DELETION_DELAY_DAYS:
+        raise AdminError(
+            f"Wait 0 to {MAX_DELETION_DELAY_DAYS} days before deleting a report on request."
+        )
+    if max_report_age_days is not None and not 1 <= max_report_age_days <= MAX_RETENTION_DAYS:
+        raise AdminError(f"Keep any report for 1 to {MAX_RETENTION_DAYS} days at most.")
     if notify_email:
         try:
             check_email_address(notify_email)
@@ -136,6 +148,13 @@ def update_settings(
     if organisation.retention_days != retention_days:
         organisation.retention_days = retention_days
         changed.append(f"retention_days={retention_days}")
+    for name, value in (
+        ("deletion_delay_days", deletion_delay_days),
+        ("max_report_age_days", max_report_age_days),
+    ):
+        if value is not None and getattr(organisation, name) != value:
+            setattr(organisation, name, value)
+            changed.append(f"{name}={value}")
     if organisation.notify_email != notify_email:
         organisation.notify_email = notify_email
         changed.append("notify=" + ("on" if notify_email else "off"))

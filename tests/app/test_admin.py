@@ -752,3 +752,45 @@ def test_retrying_all_touches_only_the_own_organisation(
     assert states[dead["dead-1"]] == states[dead["dead-2"]] == (DeliveryState.PENDING, 0)
     assert states[dead["theirs"]] == (DeliveryState.DEAD, 3)
     assert audit_details(app, "delivery_retry") == [("all", "retried=2")]
+
+
+def test_the_deletion_delay_and_maximum_age_are_set(app: Flask, admin_client: FlaskClient) -> None:
+    page = admin_client.get("/admin/delivery").text
+    assert 'name="settings-deletion_delay_days"' in page and 'value="7"' in page
+    assert 'name="settings-max_report_age_days"' in page and 'value="365"' in page
+    data = {
+        "settings-retention_days": "90",
+        "settings-deletion_delay_days": "3",
+        "settings-max_report_age_days": "200",
+        "settings-notify_email": "",
+    }
+    assert post(admin_client, "/admin/delivery/settings", data, "settings").status_code == 302
+    with app.app_context():
+        org = find_organisation(db.session(), ORG)
+        assert org is not None
+        assert (org.deletion_delay_days, org.max_report_age_days) == (3, 200)
+    assert audit_details(app, "organisation_change") == [
+        ("", "deletion_delay_days=3 max_report_age_days=200")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("deletion_delay_days", "-1", "between 0 and 90"),
+        ("deletion_delay_days", "soon", "Not a valid integer"),
+        ("max_report_age_days", "0", "between 1 and 3650"),
+    ],
+)
+def test_a_bad_delay_or_age_is_refused(
+    app: Flask, admin_client: FlaskClient, field: str, value: str, message: str
+) -> None:
+    data = {"settings-retention_days": "90", f"settings-{field}": value}
+    response = post(admin_client, "/admin/delivery/settings", data, "settings")
+    assert response.status_code == 400
+    assert message in errors_shown(response.text)
+    with app.app_context():
+        org = find_organisation(db.session(), ORG)
+        assert org is not None
+        assert (org.deletion_delay_days, org.max_report_age_days) == (7, 365)
+    assert audit_details(app, "organisation_change") == []

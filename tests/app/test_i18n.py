@@ -18,7 +18,14 @@ from flask_wtf import FlaskForm
 
 from reporting import create_app
 from reporting.intake.countries import _choices, country_choices
-from reporting.intake.pages.forms import CodenameForm, FollowupForm, LogoutForm
+from reporting.intake.pages.forms import (
+    CodenameForm,
+    ConsentForm,
+    DeletionForm,
+    FollowupForm,
+    LogoutForm,
+    UrgentForm,
+)
 from reporting.intake.pages.report_form import report_form
 from reporting.web import i18n
 from reporting.web.languages import INTERFACE_LANGUAGES, RTL_LANGUAGES, text_direction
@@ -269,11 +276,20 @@ def render_pages(app: Flask, code: str, invalid: bool) -> Iterator[tuple[str, st
     method = "POST" if invalid else "GET"
     with app.test_request_context("/report", method=method, data=data):
         session[i18n.SESSION_KEY] = code
-        forms: list[FlaskForm] = [report_form(), FollowupForm(), CodenameForm()]
+        forms: list[FlaskForm] = [
+            report_form(),
+            FollowupForm(),
+            CodenameForm(),
+            ConsentForm(),
+            DeletionForm(),
+        ]
         if invalid:
             for form in forms:
                 assert not form.validate()
-        report, followup, codename = forms
+        report, followup, codename, consent, deletion = forms
+        # One form of the case page is sent at a time: the others are shown fresh.
+        fresh_urgent = UrgentForm(formdata=None, urgent="no")
+        fresh_consent = ConsentForm(formdata=None, consent="none")
         limits = app.config["SETTINGS"].limits
         yield "index", render_template("reporter/index.html")
         yield "report", render_template("reporter/report.html", form=report, limits=limits)
@@ -293,9 +309,27 @@ def render_pages(app: Flask, code: str, invalid: bool) -> Iterator[tuple[str, st
                     message("followup", None, 1),
                 ],
                 followup_form=followup,
+                urgent_form=fresh_urgent,
+                consent_form=fresh_consent,
                 logout_form=LogoutForm(),
             ),
         )
+        yield (
+            "case-controls",
+            render_template(
+                "reporter/case.html",
+                status="received",
+                status_label="Received",
+                status_explanation="Your report has arrived safely.",
+                status_note=None,
+                messages=[],
+                followup_form=FollowupForm(formdata=None),
+                urgent_form=fresh_urgent,
+                consent_form=consent,
+                logout_form=LogoutForm(),
+            ),
+        )
+        yield "delete", render_template("reporter/delete.html", form=deletion, delay_days=7)
         yield "error", render_template("errors.html", code=413, title="Too much", message="Big")
 
 
@@ -329,7 +363,9 @@ def test_rendered_pages_are_accessible(app: Flask, code: str, invalid: bool) -> 
                 "aria-describedby": "quick-exit-help",
             }
         ]
-        assert ("error-summary" in page) is (invalid and name in ("report", "case", "return"))
+        assert ("error-summary" in page) is (
+            invalid and name in ("report", "case", "return", "case-controls", "delete")
+        )
 
 
 def test_errors_are_tied_to_their_fields(app: Flask) -> None:

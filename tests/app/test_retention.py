@@ -285,3 +285,91 @@ def test_a_purged_report_leaves_no_trace_in_the_sqlite_file(app: Flask, database
         assert session.scalars(
             select(AuditEntry.action).where(AuditEntry.target == gone.report_id)
         ).all() == ["reply"]
+
+
+# The maximum age of any report, and its warning
+
+MAX_AGE = 100
+
+
+def _received(app: Flask, stored: Stored, days_ago: int) -> None:
+    with app.app_context(), db.database().transaction() as session:
+        session.get_one(Report, stored.report_id).received_on = today() - timedelta(days=days_ago)
+
+
+def _max_age(app: Flask, organisation_id: str, days: int, notify_email: str = "") -> None:
+    with app.app_context(), db.database().transaction() as session:
+        organisation = session.get_one(Organisation, organisation_id)
+        organisation.max_report_age_days = days
+        organisation.notify_email = notify_email
+
+
+def test_any_report_at_the_maximum_age_is_purged_whatever_its_status(app: Flask) -> None:
+    ours = _organisation(app, "Safeguard", RETENTION)
+    _max_age(app, ours, MAX_AGE)
+    open_unread = _store(app, ours, closed_days_ago=None, read=False, attachment=True)
+    closed_unread = _store(app, ours, closed_days_ago=1, read=False)
+    younger = _store(app, ours, closed_days_ago=None, read=False)
+    _received(app, open_unread, MAX_AGE)
+    _received(app, closed_unread, MAX_AGE + 30)
+    _received(app, younger, MAX_AGE - 1)
+    with app.app_context():
+        lookup = db.session().get_one(Report, open_unread.report_id).lookup_id
+
+    assert _purge(app) == 2
+
+    assert _gone(app, open_unread) and _gone(app, closed_unread)
+    assert _intact(app, younger)
+    with app.app_context():  # the codename's lookup id went with the row
+        assert db.session().scalar(select(Report).where(Report.lookup_id == lookup)) is None
+    [record] = _records(app)
+    assert (record.reports, record.kept_unread) == (2, 0)
+
+
+def test_the_default_maximum_age_is_a_year_and_the_delay_a_week(app: Flask) -> None:
+    ours = _organisation(app, "Safeguard")
+    with app.app_context():
+        organisation = db.session().get_one(Organisation, ours)
+        assert (organisation.max_report_age_days, organisation.deletion_delay_days) == (365, 7)
+
+
+def test_the_organisation_is_warned_once_and_without_ids(app: Flask, smtp: Any) -> None:
+    import dataclasses
+
+    from tests.support.delivery_fixtures import TEST_DELIVERY
+    from worker import notify
+
+    ours = _organisation(app, "Safeguard", RETENTION)
+    _max_age(app, ours, MAX_AGE, "alerts@ngo.example")
+    soon = _store(app, ours, closed_days_ago=None)
+    later = _store(app, ours, closed_days_ago=None)
+    _received(app, soon, MAX_AGE - 14)
+    _received(app, later, MAX_AGE - 15)
+
+    assert _purge(app) == 0
+    with app.app_context():
+        session = db.session()
+        assert session.get_one(Organisation, ours).expiry_notice_due is True
+        assert session.get_one(Report, soon.report_id).expiry_warned is True
+        assert session.get_one(Report, later.report_id).expiry_warned is False
+    settings = dataclasses.replace(TEST_DELIVERY, smtp_url=smtp.url)
+    with app.app_context():
+        # The two reports are new too: that notice and the warning.
+        assert notify.send_due_notices(db.database(), settings) == 2
+    subjects = [m["Subject"] for m in smtp.mailbox.messages()]
+    assert subjects == [
+        "New reports in Safeguard",
+        "Some reports in Safeguard will be deleted soon",
+    ]
+    raw = smtp.mailbox.envelopes[1].original_content
+    for secret in (CANARY, soon.report_id, later.report_id, *soon.blob_ids):
+        assert secret.encode() not in raw
+
+    # Warned once: the next purge does not make it due again for the same report.
+    assert _purge(app) == 0
+    with app.app_context():
+        assert db.session().get_one(Organisation, ours).expiry_notice_due is False
+    _received(app, later, MAX_AGE - 14)
+    assert _purge(app) == 0
+    with app.app_context():
+        assert db.session().get_one(Organisation, ours).expiry_notice_due is True

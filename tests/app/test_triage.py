@@ -257,6 +257,10 @@ def test_summary_json_matches_the_api_contract(app: Flask, alice: Account) -> No
         "messages": 1,
         "consent": "none",
         "urgent": False,
+        "consent_changed_on": None,
+        "urgent_changed_on": None,
+        "deletion_requested_on": None,
+        "deletion_due_on": None,
     }
 
 

@@ -341,6 +341,23 @@ def test_every_reporter_page_fits_and_shows_every_letter(
             returning.submit("main form[action$='/case/followup']")
             assert returning.page.locator(".flash-success").count() == 1
             returning.capture("follow-up")
+            # What the reporter controls afterwards: urgency, consent, deletion.
+            returning.page.locator("input[name=urgent][value=yes]").check()
+            returning.submit("main form[action$='/case/urgent']")
+            assert returning.page.locator(".flash-success").count() == 1
+            returning.page.locator("input[name=consent][value=none]").check()
+            returning.submit("main form[action$='/case/consent']")
+            assert returning.page.locator(".flash-success").count() == 1
+            returning.capture("case-controls")
+            returning.open("/case/delete", 200)
+            returning.capture("delete-confirm")
+            returning.submit("main form")  # the box not ticked
+            assert returning.page.locator(".error-summary").count() == 1
+            returning.capture("delete-errors")
+            returning.page.locator("input[name=confirm]").check()
+            returning.submit("main form")
+            assert returning.page.locator(".flash-success").count() == 1
+            returning.capture("deleted")
             reader.problems += returning.problems
         finally:
             returning.close()

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from reporting.accounts.audit import Action, record
 from reporting.casework.triage.common import choice, is_id
+from reporting.intake.reporter_controls import deletion_due_on
 from reporting.models import (
     Attachment,
     Blob,
@@ -59,6 +60,11 @@ class ReportSummary:
     messages: int
     consent: str | None
     urgent: bool = False  # the reporter said someone is in danger now or within days
+    # What the reporter changed from /case, to the day (reporting/intake/reporter_controls.py).
+    consent_changed_on: date | None = None
+    urgent_changed_on: date | None = None
+    deletion_requested_on: date | None = None
+    deletion_due_on: date | None = None  # when the purge will remove it
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -73,7 +79,15 @@ class ReportSummary:
             "messages": self.messages,
             "consent": self.consent,
             "urgent": self.urgent,
+            "consent_changed_on": _day(self.consent_changed_on),
+            "urgent_changed_on": _day(self.urgent_changed_on),
+            "deletion_requested_on": _day(self.deletion_requested_on),
+            "deletion_due_on": _day(self.deletion_due_on),
         }
+
+
+def _day(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 @dataclass(frozen=True)
@@ -181,6 +195,10 @@ def _summary(report: Report, facts: _Facts) -> ReportSummary:
         messages=facts.messages.get(report.id, (0, None))[0],
         consent=None if report.consent is None else str(report.consent),
         urgent=report.urgent,
+        consent_changed_on=report.consent_changed_on,
+        urgent_changed_on=report.urgent_changed_on,
+        deletion_requested_on=report.deletion_requested_on,
+        deletion_due_on=deletion_due_on(report),
     )
 
 

@@ -7,10 +7,13 @@ from typing import Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     Field,
     FieldList,
     Form,
     MultipleFileField,
+    RadioField,
+    SelectChoice,
     SelectMultipleField,
     StringField,
     SubmitField,
@@ -19,6 +22,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from protocol import catalogue
 from reporting.web.forms import StrictForm
 
 
@@ -188,3 +192,51 @@ class LogoutForm(ReporterForm):
     """Only a CSRF token, so another site cannot end a reporter's session."""
 
     submit = SubmitField(_l("Log out"))
+
+
+class Confirmed:
+    """The confirmation box sends "y" or nothing; anything else confirms nothing."""
+
+    def __call__(self, form: Form, field: Field) -> None:
+        if field.raw_data != ["y"]:
+            raise ValidationError(_l("Please tick the box to confirm."))
+
+
+class UrgentForm(ReporterForm):
+    """Set or clear the urgent flag of a report already sent."""
+
+    urgent = RadioField(
+        _l("Someone is in danger now or within days"),
+        description=_l(
+            "Choose “Yes” only if someone is at risk now or in the next few days: the "
+            "caseworkers are told at once."
+        ),
+        choices=[SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))],
+        validators=[InputRequired(_l("Please choose “Yes” or “No”."))],
+    )
+    submit = SubmitField(_l("Save"))
+
+
+class ConsentForm(ReporterForm):
+    """Change who the report may be shared with; it takes effect at once."""
+
+    consent = RadioField(
+        _l("May we share your report?"),
+        description=_l(
+            "This replaces your earlier choice at once. Caseworkers see that you changed it, "
+            "and on which day. Anything already shared with a partner cannot be taken back."
+        ),
+        choices=[SelectChoice(c.code, _l(c.label)) for c in catalogue.CONSENT.choices],
+        validators=[InputRequired(_l("Please choose whether we may share your report."))],
+    )
+    submit = SubmitField(_l("Save"))
+
+
+class DeletionForm(ReporterForm):
+    """Ask for the report to be deleted, confirmed by ticking a box on its own page."""
+
+    confirm = BooleanField(
+        _l("I understand, and I want this report deleted"),
+        validators=[Confirmed()],
+    )
+    submit = SubmitField(_l("Delete my report"))

@@ -28,9 +28,16 @@ from reporting.intake import codename_page, derivations, uploads
 from reporting.intake.abuse import ABUSE_ID, allow_codename_attempt, allow_submission
 from reporting.intake.pages.codename_forms import shown_forms
 from reporting.intake.pages.evidence import ROWS_SUFFIX, chosen, descriptions
-from reporting.intake.pages.forms import CodenameForm, FollowupForm, LogoutForm
+from reporting.intake.pages.forms import (
+    CodenameForm,
+    ConsentForm,
+    FollowupForm,
+    LogoutForm,
+    UrgentForm,
+)
 from reporting.intake.pages.report_form import follow_reading_language, report_form
 from reporting.intake.pages.status import LABELS
+from reporting.intake.reporter_controls import open_to_reporter
 from reporting.intake.return_visit import case_view, find_report
 from reporting.intake.submissions import Upload, store_followup, store_report
 from reporting.intake.uploads import blob_store, receiving
@@ -204,10 +211,12 @@ def come_back() -> Any:
     return redirect(url_for("reporter.case"))
 
 
-def _signed_in_report() -> tuple[Report, str]:
+def signed_in_report() -> tuple[Report, str]:
     report_id = session.get(REPORT_ID)
     identity = session.get(REPLY_IDENTITY)
     report = db.session().get(Report, report_id) if isinstance(report_id, str) else None
+    if report is not None and not open_to_reporter(report):
+        report = None  # deletion asked for: closed to the reporter at once, in every session
     if report is None or not isinstance(identity, str):
         if getattr(session, "expired", False):
             flash(
@@ -221,14 +230,22 @@ def _signed_in_report() -> tuple[Report, str]:
     return report, identity
 
 
-def _render_case(
+def render_case(
     report: Report,
     identity: str,
     followup_form: FollowupForm,
     status: int,
     files_not_kept: bool = False,
+    urgent_form: UrgentForm | None = None,
+    consent_form: ConsentForm | None = None,
 ) -> Any:
     view = case_view(blob_store(), report, parse_identity(identity))
+    if urgent_form is None:
+        urgent_form = UrgentForm(formdata=None, urgent="yes" if report.urgent else "no")
+    if consent_form is None:
+        consent_form = ConsentForm(
+            formdata=None, consent=None if report.consent is None else str(report.consent)
+        )
     label, explanation = LABELS[report.status]
     return (
         render_template(
@@ -239,6 +256,8 @@ def _render_case(
             status_note=view.status_note,
             messages=view.messages,
             followup_form=followup_form,
+            urgent_form=urgent_form,
+            consent_form=consent_form,
             logout_form=LogoutForm(),
             files_not_kept=files_not_kept,
             language_form="followup-form",
@@ -249,19 +268,19 @@ def _render_case(
 
 @bp.get("/case")
 def case() -> Any:
-    report, identity = _signed_in_report()
-    return _render_case(report, identity, FollowupForm(), 200)
+    report, identity = signed_in_report()
+    return render_case(report, identity, FollowupForm(), 200)
 
 
 @bp.post("/case/followup")
 def followup() -> Any:
-    report, identity = _signed_in_report()
+    report, identity = signed_in_report()
     _require_multipart()
     if i18n.switched_language():
-        return _render_case(report, identity, FollowupForm(), 200, _files_not_kept())
+        return render_case(report, identity, FollowupForm(), 200, _files_not_kept())
     form = FollowupForm()
     if not form.validate_on_submit():
-        return _render_case(report, identity, form, 400, _files_not_kept())
+        return render_case(report, identity, form, 400, _files_not_kept())
     allow_submission()
     stored = store_followup(
         db.database(),

@@ -98,6 +98,8 @@ def _delivery_page(
         prefix="settings",
         data={
             "retention_days": organisation.retention_days,
+            "deletion_delay_days": organisation.deletion_delay_days,
+            "max_report_age_days": organisation.max_report_age_days,
             "notify_email": organisation.notify_email,
         },
     )
@@ -143,6 +145,8 @@ def save_settings() -> Any:
             actor,
             form.retention_days.data or 0,
             form.notify_email.data or "",
+            deletion_delay_days=form.deletion_delay_days.data,
+            max_report_age_days=form.max_report_age_days.data,
         )
     except AdminError as error:
         return _delivery_page(

@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from reporting.models import Role
-from reporting.organisations.administration import MAX_RETENTION_DAYS
+from reporting.organisations.administration import MAX_DELETION_DELAY_DAYS, MAX_RETENTION_DAYS
 from reporting.web.forms import StrictForm
 
 # The documented flow (receiver/README.md, README.md): the NGO's receiver makes the secret,
@@ -116,6 +116,17 @@ class SettingsForm(StrictForm):
     retention_days = IntegerField(
         "Keep closed reports for (days)",
         validators=[InputRequired(), NumberRange(min=1, max=MAX_RETENTION_DAYS)],
+    )
+    deletion_delay_days = IntegerField(
+        "Wait before deleting a report its reporter asked to delete (days)",
+        validators=[Optional(), NumberRange(min=0, max=MAX_DELETION_DELAY_DAYS)],
+        description="The reporter's codename no longer opens it at once; the wait gives "
+        "caseworkers time to reach out, since a deletion may be made under pressure.",
+    )
+    max_report_age_days = IntegerField(
+        "Delete any report at this age (days)",
+        validators=[Optional(), NumberRange(min=1, max=MAX_RETENTION_DAYS)],
+        description="Whatever its status, read or not. Notices warn 14 days before.",
     )
     notify_email = StringField(
         "Send “new reports” notices to",
