@@ -197,30 +197,35 @@ def crawl(app: Flask, actors: Actors, ids: dict[str, str]) -> dict[tuple[str, st
         for rule, method in routes(app, ("reporter.", "casework.", "admin."))
         if method == "GET" and rule.endpoint != "casework.download"
     ]
-    for actor in ("visitor", "reporter", "admin", "enrolling"):
-        for page in pages:
-            response = actors.client(actor).get(page)
-            if response.mimetype != "text/html":
+    shown = [
+        (actor, page, actors.client(actor).get(page))
+        for actor in ("visitor", "reporter", "admin", "enrolling")
+        for page in pages
+    ]
+    # The codename page answers a new report and has no GET route: crawl one.
+    shown.append(("visitor", "/report", submit_report(app.test_client())))
+    for actor, page, response in shown:
+        if response.mimetype != "text/html":
+            continue
+        for form in fuzzing.forms_on(response.text):
+            action = urllib.parse.urlsplit(urllib.parse.urljoin(page, form["action"])).path
+            try:
+                endpoint, _ = adapter.match(action, method=form["method"])
+            except HTTPException:
                 continue
-            for form in fuzzing.forms_on(response.text):
-                action = urllib.parse.urlsplit(urllib.parse.urljoin(page, form["action"])).path
-                try:
-                    endpoint, _ = adapter.match(action, method=form["method"])
-                except HTTPException:
-                    continue
-                key = (endpoint, form["method"])
-                encoding = "query" if form["method"] == "GET" else "urlencoded"
-                target = found.setdefault(
-                    key,
-                    Target(endpoint, form["method"], _rule(app, endpoint), [], actor, encoding),
-                )
-                if form["multipart"]:
-                    target.encoding = "multipart"
-                if action not in target.paths:
-                    target.paths.append(action)
-                for name, spec in form["fields"].items():
-                    known = target.fields.setdefault(name, spec)
-                    known.options = sorted(set(known.options) | set(spec.options))
+            key = (endpoint, form["method"])
+            encoding = "query" if form["method"] == "GET" else "urlencoded"
+            target = found.setdefault(
+                key,
+                Target(endpoint, form["method"], _rule(app, endpoint), [], actor, encoding),
+            )
+            if form["multipart"]:
+                target.encoding = "multipart"
+            if action not in target.paths:
+                target.paths.append(action)
+            for name, spec in form["fields"].items():
+                known = target.fields.setdefault(name, spec)
+                known.options = sorted(set(known.options) | set(spec.options))
     return found
 
 
