@@ -37,10 +37,12 @@ test: venv interop
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 # tests/unit and tests/app on SQLite, without the tests marked slow: no PostgreSQL, no real
-# processes, no browser. The markers come from the folders (tests/conftest.py).
+# processes, no browser. The markers come from the folders (tests/conftest.py). One worker
+# per core; a test file stays on one worker, so the files that share a Redis database
+# number (one each) never run against each other.
 FAST := (unit or app) and not postgresql and not slow
 test-fast: venv
-	$(VENV)/bin/python -m pytest -m "$(FAST)" $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -m "$(FAST)" -n auto --dist loadfile $(PYTEST_ARGS)
 
 # The input fuzzer at full size: FUZZ_EXAMPLES requests on each database (make test runs
 # 1,000 on SQLite and 200 on PostgreSQL). Failing examples are replayed first from .hypothesis/.

@@ -66,6 +66,7 @@ def test_org_create_add_recipient_and_list(runner: FlaskCliRunner) -> None:
         ("age1notakey", "not an age public key"),
         (str(crypto.generate_identity()), "private key"),
     ],
+    ids=["classic-beside-pq", "already-there", "not-a-key", "private-key"],  # keys are random
 )
 def test_add_recipient_refusals(runner: FlaskCliRunner, recipient: str, message: str) -> None:
     runner.invoke(args=["org", "create", "Safeguard"])

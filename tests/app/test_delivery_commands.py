@@ -152,6 +152,7 @@ def test_add_webhook_refuses_a_private_address_naming_the_setting(
 @pytest.mark.parametrize(
     "content",
     ["not a secret at all", "whsec_c2hvcnQ=", "", new_secret().removeprefix("whsec_")],
+    ids=["words", "too-short", "empty", "no-prefix"],  # the last is random
 )
 def test_add_webhook_refuses_a_bad_secret_file(
     runner: FlaskCliRunner, app: Flask, organisation: Caseworker, tmp_path: Path, content: str

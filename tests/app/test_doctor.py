@@ -3,6 +3,7 @@ passes, and the command's exit status says which it was."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,13 +72,16 @@ PLACEHOLDERS = sorted({v for v in env_example()[0].values() if doctor.PLACEHOLDE
         "an-example-key-" + secrets.token_hex(32),
         *PLACEHOLDERS,
     ],
+    ids=lambda key: re.sub("[0-9a-f]{64}", "random", key),  # the same id in every process
 )
 def test_a_short_or_placeholder_secret_key_is_unsafe(key: str) -> None:
     (problem,) = unsafe_problems(doctor.check_secret_key(key))
     assert "secret key" in problem
 
 
-@pytest.mark.parametrize("key", [secrets.token_hex(32), secrets.token_urlsafe(32)])
+@pytest.mark.parametrize(
+    "key", [secrets.token_hex(32), secrets.token_urlsafe(32)], ids=["hex", "urlsafe"]
+)
 def test_a_random_secret_key_passes(key: str) -> None:
     assert doctor.check_secret_key(key) == []
 

@@ -182,10 +182,17 @@ def test_appended_bytes_are_detected(s: Sample, extra: bytes) -> None:
 
 
 def armor_equivalent(a: bytes, b: bytes) -> bool:
-    """Same armored file up to what the armor reader may ignore: CRLF, whitespace around it."""
-    return a.replace(b"\r\n", b"\n").strip(WHITESPACE) == b.replace(b"\r\n", b"\n").strip(
-        WHITESPACE
-    )
+    """Same armored file up to what the armor reader ignores: CRLF line ends, whole lines of
+    whitespace before the BEGIN line, and whitespace after the END line's line end. (A tab
+    at the start of the BEGIN line, or after END, is not whitespace around the armor.)"""
+    a, b = a.replace(b"\r\n", b"\n"), b.replace(b"\r\n", b"\n")
+    block = b.strip(WHITESPACE)
+    start = a.find(block)
+    if start < 0:
+        return False
+    before, after = a[:start], a[start + len(block) :]
+    lines_before = not before or (before.endswith(b"\n") and not before.strip(WHITESPACE))
+    return lines_before and after.startswith(b"\n") and not after.strip(WHITESPACE)
 
 
 @settings(max_examples=100, deadline=None)

@@ -49,6 +49,7 @@ from reporting.intake.pages.place_field import PlaceField
 from reporting.intake.pages.places import offered_places
 from reporting.web.i18n import current_language
 from reporting.web.languages import REPLY_LANGUAGES
+from reporting.web.long_select import LongSelect
 
 # Checks beyond the field's kind, by catalogue path: the server's policy, not the protocol's.
 VALIDATORS: dict[str, Callable[[], list[Any]]] = {
@@ -122,7 +123,7 @@ def _form_field(spec: catalogue.Field) -> Field:
             validators=checks,
         )
     if spec.kind is Kind.COUNTRY:  # its choices are set per request, in the page's language
-        return SelectField(label, description=help_text, validators=checks)
+        return SelectField(label, description=help_text, validators=checks, widget=LongSelect())
     if spec.kind is Kind.LANGUAGE:
         return SelectField(
             label,
