@@ -9,7 +9,10 @@ from caseworker_client.render import clean, person
 from caseworker_client.store import blobs_of
 
 ID_CHARS = 10
-COLUMNS = ("ID", "RECEIVED", "STATUS", "SEVERITY", "ASSIGNEE", "TAGS", "UNREAD", "HERE", "URGENT")
+COLUMNS = (
+    "ID", "RECEIVED", "STATUS", "SEVERITY", "ASSIGNEE", "TAGS", "UNREAD", "HERE", "URGENT",
+    "REPORTER",
+)  # fmt: skip
 
 
 def _pulled(ctx: Context, detail: dict[str, Any] | None) -> str:
@@ -17,6 +20,17 @@ def _pulled(ctx: Context, detail: dict[str, Any] | None) -> str:
         return "no"
     blobs = blobs_of(detail)
     return "yes" if all(ctx.store.has_blob(b) for b in blobs) else "partly"
+
+
+def _reporter(summary: dict[str, Any]) -> str:
+    """What the reporter changed from their case page: a deletion request first, since the
+    report goes on its purge day and it may have been asked under coercion."""
+    if summary.get("deletion_requested_on"):
+        due = summary.get("deletion_due_on") or "?"
+        return clean(f"deletion asked {summary['deletion_requested_on']}, purged {due}")
+    if summary.get("consent_changed_on"):
+        return clean(f"consent changed {summary['consent_changed_on']}")
+    return "-"
 
 
 def rows(ctx: Context) -> list[tuple[str, ...]]:
@@ -46,6 +60,7 @@ def rows(ctx: Context) -> list[tuple[str, ...]]:
             "*" if s.get("unread") else "",
             _pulled(ctx, details.get(str(s.get("id")))),
             "yes" if s.get("urgent") is True else "-",
+            _reporter(s),
         )
         for s in ordered
     ]

@@ -372,4 +372,4 @@ def test_the_clients_list_puts_urgent_reports_first() -> None:
 
     rows = listing.rows(Context())  # type: ignore[arg-type]
     assert [r[0] for r in rows] == ["r-urgent", "r-new-norm", "r-old-norm"]
-    assert [r[-1] for r in rows] == ["yes", "-", "-"]
+    assert [r[-2] for r in rows] == ["yes", "-", "-"]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
 
+from caseworker_client import listing
 from caseworker_client.identity import create_identity
 from protocol import encode
 from tests.support.client_cache import (
@@ -151,8 +153,43 @@ def test_list_offline_shows_cached_metadata(cache: Cache) -> None:
         "UNREAD",
         "HERE",
         "URGENT",
+        "REPORTER",
     ]
-    assert row.split() == [REPORT_ID[:10], "2026-11-28", "new", "-", "alice", "family", "yes", "-"]
+    assert row.split() == [
+        REPORT_ID[:10], "2026-11-28", "new", "-", "alice", "family", "yes", "-", "-"
+    ]  # fmt: skip
+
+
+def test_list_shows_what_the_reporter_changed_deletion_first() -> None:
+    summaries = [
+        {"id": "r-asked", "received_on": "2026-01-03", "deletion_requested_on": "2026-02-01",
+         "deletion_due_on": "2026-02-08", "consent_changed_on": "2026-01-20"},
+        {"id": "r-consent", "received_on": "2026-01-02", "consent_changed_on": "2026-01-21"},
+        {"id": "r-plain", "received_on": "2026-01-01"},
+        {"id": "r-hostile", "received_on": "2025-12-31",
+         "deletion_requested_on": "2026-02-01\x1b[2J", "deletion_due_on": None},
+    ]  # fmt: skip
+
+    class Store:
+        def load_index(self) -> dict[str, Any]:
+            return {"reports": summaries}
+
+        def details(self) -> list[dict[str, Any]]:
+            return []
+
+    class Context:
+        store = Store()
+
+        def caseworker_names(self) -> dict[str, str]:
+            return {}
+
+    shown = [row[-1] for row in listing.rows(Context())]  # type: ignore[arg-type]
+    assert shown[:3] == [
+        "deletion asked 2026-02-01, purged 2026-02-08",
+        "consent changed 2026-01-21",
+        "-",
+    ]
+    assert "\x1b" not in shown[3] and shown[3].endswith("purged ?")
 
 
 @pytest.mark.slow
