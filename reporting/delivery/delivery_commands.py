@@ -16,7 +16,12 @@ from reporting.infra.operator_commands import org_cli
 from reporting.infra.queue import send_deliveries
 from reporting.models import Delivery, DeliveryState, Organisation
 from reporting.organisations import partners
-from reporting.organisations.administration import MAX_RETENTION_DAYS, AdminError, update_settings
+from reporting.organisations.administration import (
+    MAX_DELETION_DELAY_DAYS,
+    MAX_RETENTION_DAYS,
+    AdminError,
+    update_settings,
+)
 from reporting.organisations.recipients import find_organisation
 
 deliveries_cli = AppGroup("deliveries", help="The outbox: deliveries to NGOs' channels.")
@@ -110,6 +115,39 @@ def set_retention(name: str, days: int) -> None:
     except AdminError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Closed reports of {name!r} are deleted {days} days after closing.")
+
+
+@org_cli.command("deletion-delay")
+@click.argument("name")
+@click.argument("days", type=click.IntRange(min=0, max=MAX_DELETION_DELAY_DAYS))
+def set_deletion_delay(name: str, days: int) -> None:
+    """Purge a report DAYS days after its reporter asks for deletion (a request may be made
+    under coercion: the delay lets caseworkers reach out first)."""
+    _update(name, deletion_delay_days=days)
+    click.echo(
+        f"Reports of {name!r} whose reporter asks for deletion are purged after {days} days."
+    )
+
+
+@org_cli.command("max-age")
+@click.argument("name")
+@click.argument("days", type=click.IntRange(min=1, max=MAX_RETENTION_DAYS))
+def set_max_age(name: str, days: int) -> None:
+    """Purge any report of NAME DAYS days after it arrived, whatever its status."""
+    _update(name, max_report_age_days=days)
+    click.echo(f"Reports of {name!r} are purged at the latest {days} days after they arrived.")
+
+
+def _update(name: str, **days: int) -> None:
+    try:
+        with database.database().transaction() as db:
+            organisation = _organisation(db, name)
+            update_settings(
+                db, organisation, None, organisation.retention_days, organisation.notify_email,
+                **days,
+            )  # fmt: skip
+    except AdminError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @deliveries_cli.command("list")

@@ -263,6 +263,36 @@ def test_retention(runner: FlaskCliRunner, app: Flask, organisation: Caseworker)
     assert _organisation(app).retention_days == 30
 
 
+def test_deletion_delay_and_maximum_age(
+    runner: FlaskCliRunner, app: Flask, organisation: Caseworker
+) -> None:
+    assert (_organisation(app).deletion_delay_days, _organisation(app).max_report_age_days) == (
+        7,
+        365,
+    )  # the defaults
+    result = runner.invoke(args=["org", "deletion-delay", ORG, "14"])
+    assert result.exit_code == 0, result.output
+    assert "14 days" in result.output
+    result = runner.invoke(args=["org", "max-age", ORG, "180"])
+    assert result.exit_code == 0, result.output
+    assert "180 days" in result.output
+    for bad in ("-1", "91", "soon"):
+        _fails(runner.invoke(args=["org", "deletion-delay", ORG, bad]), "DAYS", code=2)
+    for bad in ("0", "3651", "soon"):
+        _fails(runner.invoke(args=["org", "max-age", ORG, bad]), "DAYS", code=2)
+    _fails(runner.invoke(args=["org", "max-age", "Nobody", "30"]), "Nobody")
+    organisation_row = _organisation(app)
+    assert (organisation_row.deletion_delay_days, organisation_row.max_report_age_days) == (14, 180)
+    with app.app_context():
+        details = [
+            e.detail for e in db.session().scalars(select(AuditEntry).order_by(AuditEntry.seq))
+        ]
+    assert details == [
+        "deletion_delay_days=14 by operator",
+        "max_report_age_days=180 by operator",
+    ]
+
+
 def test_notices_and_retention_are_audited_as_the_admin_page_does(
     runner: FlaskCliRunner, app: Flask, organisation: Caseworker
 ) -> None:
