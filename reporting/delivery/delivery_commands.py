@@ -94,12 +94,7 @@ def add_email(name: str, address: str) -> None:
 @click.argument("address", required=False, default="")
 def set_notify(name: str, address: str) -> None:
     """Send content-free "new reports" notices to ADDRESS (none when left out)."""
-    try:
-        with database.database().transaction() as db:
-            organisation = _organisation(db, name)
-            update_settings(db, organisation, None, organisation.retention_days, address)
-    except AdminError as error:
-        raise click.ClickException(str(error)) from None
+    _update(name, notify_email=address)
     click.echo(f"Notices for {name!r}: {address.strip() or 'off'}.")
 
 
@@ -108,12 +103,7 @@ def set_notify(name: str, address: str) -> None:
 @click.argument("days", type=click.IntRange(min=1, max=MAX_RETENTION_DAYS))
 def set_retention(name: str, days: int) -> None:
     """Delete NAME's closed reports DAYS days after closing."""
-    try:
-        with database.database().transaction() as db:
-            organisation = _organisation(db, name)
-            update_settings(db, organisation, None, days, organisation.notify_email)
-    except AdminError as error:
-        raise click.ClickException(str(error)) from None
+    _update(name, retention_days=days)
     click.echo(f"Closed reports of {name!r} are deleted {days} days after closing.")
 
 
@@ -138,14 +128,25 @@ def set_max_age(name: str, days: int) -> None:
     click.echo(f"Reports of {name!r} are purged at the latest {days} days after they arrived.")
 
 
-def _update(name: str, **days: int) -> None:
+def _update(
+    name: str,
+    *,
+    retention_days: int | None = None,
+    notify_email: str | None = None,
+    **days: int,
+) -> None:
+    """Change one of NAME's settings through the admin page's function, the others as they are."""
     try:
         with database.database().transaction() as db:
             organisation = _organisation(db, name)
             update_settings(
-                db, organisation, None, organisation.retention_days, organisation.notify_email,
+                db,
+                organisation,
+                None,
+                organisation.retention_days if retention_days is None else retention_days,
+                organisation.notify_email if notify_email is None else notify_email,
                 **days,
-            )  # fmt: skip
+            )
     except AdminError as error:
         raise click.ClickException(str(error)) from None
 
