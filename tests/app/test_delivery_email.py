@@ -20,13 +20,11 @@ from flask import Flask
 from sqlalchemy import select
 
 import crypto
-from reporting import create_app
 from reporting.infra import db
 from reporting.infra.config import DeliverySettings
 from reporting.models import ChannelKind, Delivery, DeliveryChannel, DeliveryState, Organisation
 from reporting.organisations.recipients import create_organisation, find_organisation
-from tests.support import databases
-from tests.support.delivery_fixtures import TEST_DELIVERY
+from tests.support.delivery_fixtures import mail_app
 from tests.support.portal import Caseworker, add_caseworker, file_part, submit_report
 from tests.support.smtp import SENDER, Smtp
 from worker import delivery, notify
@@ -45,20 +43,8 @@ CANARIES = (CANARY, f"{CANARY}-narrative", CITY, FILENAME, "Canaryville")
 
 @pytest.fixture
 def app(tmp_path: Path, database_url: str, smtp: Smtp) -> Flask:
-    app = create_app(
-        {
-            "TESTING": True,
-            "INSTANCE_PATH": tmp_path / "instance",
-            "DATABASE_URL": database_url,
-            "DELIVERY": dataclasses.replace(TEST_DELIVERY, smtp_url=smtp.url),
-            # No broker: queueing fails fast; the tests attempt deliveries themselves.
-            "REDIS_URL": "redis://127.0.0.1:9/0",
-            # Reports go to add_caseworker's organisation, also when there are others.
-            "ORGANISATION": "Test organisation",
-        }
-    )
-    databases.migrate_fresh(database_url)
-    return app
+    # No broker: queueing fails fast; the tests attempt deliveries themselves.
+    return mail_app(tmp_path, database_url, smtp.url, REDIS_URL="redis://127.0.0.1:9/0")
 
 
 @pytest.fixture

@@ -22,15 +22,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from reporting import create_app
 from reporting.casework.messages import ConsentRefused, check_consent
-from reporting.infra import db, migrate
+from reporting.infra import db
 from reporting.infra.queue import DELIVER_TASK, NOTIFY_URGENT_TASK
 from reporting.models import Blob, Message, Organisation, Report
 from reporting.models.common import today
 from reporting.organisations.recipients import find_organisation
 from tests.support.casework import api_token, bearer, make_account, sign_in
-from tests.support.delivery_fixtures import TEST_DELIVERY
+from tests.support.delivery_fixtures import mail_app
 from tests.support.portal import (
     codename_from,
     come_back,
@@ -54,17 +53,7 @@ ORG = "Test organisation"
 @pytest.fixture
 def app(tmp_path: Path, database_url: str, smtp: Smtp) -> Flask:
     # No REDIS_URL: the embedded broker (a folder) holds what the web app queues.
-    app = create_app(
-        {
-            "TESTING": True,
-            "INSTANCE_PATH": tmp_path / "instance",
-            "DATABASE_URL": database_url,
-            "DELIVERY": dataclasses.replace(TEST_DELIVERY, smtp_url=smtp.url),
-            "ORGANISATION": ORG,
-        }
-    )
-    migrate.upgrade(database_url)
-    return app
+    return mail_app(tmp_path, database_url, smtp.url, ORGANISATION=ORG)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ tasks, taken from the embedded broker the web app queued them in.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import json
 import re
 import uuid
@@ -23,15 +22,14 @@ from celery import Celery
 from flask import Flask
 from sqlalchemy import select
 
-from reporting import create_app
-from reporting.infra import db, migrate
+from reporting.infra import db
 from reporting.infra.config import DeliverySettings
 from reporting.infra.queue import DELIVER_TASK, NOTIFY_URGENT_TASK
 from reporting.models import Organisation, Report
 from reporting.organisations.recipients import create_organisation, find_organisation
 from reporting.web.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from tests.support.casework import api_token, bearer, make_account, sign_in
-from tests.support.delivery_fixtures import TEST_DELIVERY
+from tests.support.delivery_fixtures import mail_app
 from tests.support.documents import stored_report
 from tests.support.portal import Caseworker, add_caseworker, file_part, submit_report
 from tests.support.smtp import Smtp
@@ -47,17 +45,7 @@ REDIS_TEST_URL = "redis://127.0.0.1:6379/13"
 def app(tmp_path: Path, database_url: str, smtp: Smtp) -> Flask:
     # No REDIS_URL: the embedded broker (a folder) holds what the web app queues, and the
     # rate limit counts in memory, as on a laptop.
-    app = create_app(
-        {
-            "TESTING": True,
-            "INSTANCE_PATH": tmp_path / "instance",
-            "DATABASE_URL": database_url,
-            "DELIVERY": dataclasses.replace(TEST_DELIVERY, smtp_url=smtp.url),
-            "ORGANISATION": "Test organisation",
-        }
-    )
-    migrate.upgrade(database_url)
-    return app
+    return mail_app(tmp_path, database_url, smtp.url)
 
 
 @pytest.fixture

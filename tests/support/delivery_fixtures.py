@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,10 +15,12 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from crypto.webhooks import new_secret
 from receiver.app import make_app
+from reporting import create_app
 from reporting.infra import db
 from reporting.infra.config import DeliverySettings
 from reporting.models import ChannelKind, DeliveryChannel
 from reporting.organisations.recipients import find_organisation
+from tests.support import databases
 
 TEST_DELIVERY = DeliverySettings(
     max_attempts=3,
@@ -29,6 +32,23 @@ TEST_DELIVERY = DeliverySettings(
     lease_seconds=5,
     requeue_seconds=1,
 )
+
+
+def mail_app(tmp_path: Path, database_url: str, smtp_url: str, **config: Any) -> Flask:
+    """The app as production builds it, e-mailing to the test SMTP server at `smtp_url` and
+    filing reports with add_caseworker's organisation, with its state in tmp_path."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": tmp_path / "instance",
+            "DATABASE_URL": database_url,
+            "DELIVERY": dataclasses.replace(TEST_DELIVERY, smtp_url=smtp_url),
+            "ORGANISATION": "Test organisation",
+            **config,
+        }
+    )
+    databases.migrate_fresh(database_url)
+    return app
 
 
 class _Quiet(WSGIRequestHandler):
