@@ -22,7 +22,7 @@ def _pulled(ctx: Context, detail: dict[str, Any] | None) -> str:
     return "yes" if all(ctx.store.has_blob(b) for b in blobs) else "partly"
 
 
-def _reporter(summary: dict[str, Any]) -> str:
+def reporter_change(summary: dict[str, Any]) -> str:
     """What the reporter changed from their case page: a deletion request first, since the
     report goes on its purge day and it may have been asked under coercion."""
     if summary.get("deletion_requested_on"):
@@ -33,22 +33,27 @@ def _reporter(summary: dict[str, Any]) -> str:
     return "-"
 
 
-def rows(ctx: Context) -> list[tuple[str, ...]]:
-    """One row per report known here, from the last server list, then pulled-only ones."""
-    names = ctx.caseworker_names()
-    summaries: dict[str, dict[str, Any]] = {}
+def summaries(ctx: Context) -> list[dict[str, Any]]:
+    """Every report known here, urgent first (as the server's inbox), then newest: the last
+    server list's summaries, then reports only pulled."""
+    found: dict[str, dict[str, Any]] = {}
     for summary in (ctx.store.load_index() or {}).get("reports", []):
         if isinstance(summary, dict) and isinstance(summary.get("id"), str):
-            summaries[summary["id"]] = summary
-    details = {str(d.get("id")): d for d in ctx.store.details()}
-    for report_id, detail in details.items():
-        summaries.setdefault(report_id, detail)
-    # Urgent first (as the server's inbox), then newest.
-    ordered = sorted(
-        summaries.values(),
+            found[summary["id"]] = summary
+    for detail in ctx.store.details():
+        found.setdefault(str(detail.get("id")), detail)
+    return sorted(
+        found.values(),
         key=lambda s: (s.get("urgent") is True, str(s.get("received_on", "")), str(s.get("id"))),
         reverse=True,
     )
+
+
+def rows(ctx: Context) -> list[tuple[str, ...]]:
+    """One row per report known here, from the last server list, then pulled-only ones."""
+    names = ctx.caseworker_names()
+    details = {str(d.get("id")): d for d in ctx.store.details()}
+    ordered = summaries(ctx)
     return [
         (
             clean(s.get("id"))[:ID_CHARS],
@@ -60,7 +65,7 @@ def rows(ctx: Context) -> list[tuple[str, ...]]:
             "*" if s.get("unread") else "",
             _pulled(ctx, details.get(str(s.get("id")))),
             "yes" if s.get("urgent") is True else "-",
-            _reporter(s),
+            reporter_change(s),
         )
         for s in ordered
     ]

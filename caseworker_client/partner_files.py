@@ -21,6 +21,15 @@ from caseworker_client.context import Context
 from caseworker_client.decrypt import AttachmentRef, Sink, decrypt_file, decrypt_head
 from caseworker_client.escalate import EscalationRefused, SentFile
 
+NOT_CLEANABLE = "not a JPEG, PNG or WebP image, so its metadata cannot be removed here"
+
+
+def cleanable(ctx: Context, ref: AttachmentRef) -> bool:
+    """Whether the file begins as an image whose metadata is removed before it is sent
+    (known by its first bytes, decrypting only its first chunk)."""
+    source = ctx.store.blob_path(ref.blob)
+    return images.is_strippable(decrypt_head(source, ctx.identities, images.HEAD_BYTES))
+
 
 def seal_attachment(
     ctx: Context, ref: AttachmentRef, keys: Sequence[crypto.Recipient], sink: IO[bytes], keep: bool
@@ -30,8 +39,8 @@ def seal_attachment(
     source = ctx.store.blob_path(ref.blob)
     if keep:
         why = "--keep-originals"
-    elif not images.is_strippable(decrypt_head(source, ctx.identities, images.HEAD_BYTES)):
-        why = "not a JPEG, PNG or WebP image, so its metadata cannot be removed here"
+    elif not cleanable(ctx, ref):
+        why = NOT_CLEANABLE
     else:
         buffer = io.BytesIO()
         decrypt_file(source, ctx.identities, buffer, ref.size, ref.sha256)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from caseworker_client.decrypt import AttachmentRef, OpenedMessage
@@ -69,9 +70,40 @@ def _field(label: str, value: Any) -> str | None:
     return f"  {label}: {text}"
 
 
-def _section(title: str, lines: Sequence[str | None]) -> list[str]:
+@dataclass(frozen=True)
+class Answer:
+    """One answer of a section: a labelled value, an item of a list (no label), or a numbered
+    entry of a repeated group with its long answers as `notes`."""
+
+    label: str
+    text: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of the report as the field catalogue lays it out. `kind` says how to show it:
+    "fields" (label and answer), "list" (chosen items), "entries" (numbered), "prose"."""
+
+    title: str
+    kind: str
+    answers: tuple[Answer, ...]
+
+
+def _section_text(section: Section) -> list[str]:
+    if section.kind == "prose":
+        return [section.title, _block(section.answers[0].text if section.answers else ""), ""]
+    lines: list[str | None] = []
+    for answer in section.answers:
+        if section.kind == "list":
+            lines.append(f"  - {answer.text}")
+        elif section.kind == "entries":
+            lines.append(f"  {answer.label} {answer.text}")
+            lines += [_block(note, "     ") for note in answer.notes]
+        else:
+            lines.append(_field(answer.label, answer.text))
     kept = [line for line in lines if line]
-    return [title, *kept, ""] if kept else []
+    return [section.title, *kept, ""] if kept else []
 
 
 def attachment_lines(refs: Sequence[AttachmentRef]) -> list[str]:
@@ -90,10 +122,46 @@ def attachment_lines(refs: Sequence[AttachmentRef]) -> list[str]:
     return lines
 
 
-def report_text(document: Mapping[str, Any], summary: Mapping[str, Any] | None = None) -> str:
+def report_sections(document: Mapping[str, Any]) -> list[Section]:
     """The reporter's structured report, laid out from the field catalogue: a section per
     group of fields and per list of choices (left out when empty), the short answers under
-    their form section's title, the long ones (the narrative) last."""
+    their form section's title, the long ones (the narrative) last. Every text is cleaned."""
+    out: list[Section] = []
+    short: dict[str, list[Answer]] = {"About this report": []}
+    long: list[Section] = []
+    for field in catalogue.REPORT_FIELDS:
+        value = document.get(field.key)
+        if field.key not in document and field.retired:
+            continue  # asked only in older reports
+        if field.kind is Kind.FILES:
+            continue  # listed with the files' sizes beside the report
+        if field.kind is Kind.MULTIPLE:
+            items = [Answer("", clean(field.label_of(str(c)))) for c in value or []]
+            out += _kept(Section(field.name, "list", tuple(items)))
+        elif field.kind is Kind.GROUP and field.max_entries:
+            out += _kept(Section(field.name, "entries", tuple(_entries(field, value or []))))
+        elif field.kind is Kind.GROUP:
+            value = value if isinstance(value, Mapping) else {}
+            answers = [_answer(sub, value.get(sub.key)) for sub in field.fields]
+            out += _kept(Section(field.name, "fields", tuple(a for a in answers if a)))
+        elif field.kind is Kind.LONG_TEXT:
+            long.append(Section(field.name, "prose", (Answer("", clean(value)),)))
+        else:
+            found = _answer(field, value)
+            short.setdefault(field.section or "About this report", [])
+            if found:
+                short[field.section or "About this report"].append(found)
+    for title, answers in short.items():
+        out += _kept(Section(title, "fields", tuple(answers)))
+    return out + long
+
+
+def _kept(section: Section) -> list[Section]:
+    return [section] if section.answers else []
+
+
+def report_text(document: Mapping[str, Any], summary: Mapping[str, Any] | None = None) -> str:
+    """The report for the terminal (report_sections), under the server's triage facts."""
     summary = summary or {}
     out = []
     if summary:
@@ -104,41 +172,22 @@ def report_text(document: Mapping[str, Any], summary: Mapping[str, Any] | None =
             f"severity {clean(summary.get('severity')) or '—'}",
         ]
         out += [" · ".join(facts), ""]
-    short: dict[str, list[str | None]] = {"About this report": []}
-    long: list[str] = []
-    for field in catalogue.REPORT_FIELDS:
-        value = document.get(field.key)
-        if field.key not in document and field.retired:
-            continue  # asked only in older reports
-        if field.kind is Kind.FILES:
-            continue  # listed with the files' sizes beside the report (report_actions.report_text)
-        if field.kind is Kind.MULTIPLE:
-            out += _section(
-                field.name, [f"  - {clean(field.label_of(str(c)))}" for c in value or []]
-            )
-        elif field.kind is Kind.GROUP and field.max_entries:
-            out += _section(field.name, _entries(field, value or []))
-        elif field.kind is Kind.GROUP:
-            value = value if isinstance(value, Mapping) else {}
-            out += _section(field.name, [_answer(sub, value.get(sub.key)) for sub in field.fields])
-        elif field.kind is Kind.LONG_TEXT:
-            long += [field.name, _block(value), ""]
-        else:
-            short.setdefault(field.section or "About this report", []).append(_answer(field, value))
-    for title, answers in short.items():
-        out += _section(title, answers)
-    return "\n".join(out + long).rstrip() + "\n"
+    for section in report_sections(document):
+        out += _section_text(section)
+    return "\n".join(out).rstrip() + "\n"
 
 
-def _answer(field: Field, value: Any) -> str | None:
-    """One labelled answer; a code with its label, a country with its name."""
+def _answer(field: Field, value: Any) -> Answer | None:
+    """One labelled answer (None when not answered); a code with its label, a country with
+    its name."""
     if field.kind is Kind.COUNTRY:
         value = country_name(str(value or ""))
     elif field.kind is Kind.PLACE:
         value = place_text(value)
     elif field.kind is Kind.CHOICE and value:
         value = f"{value}: {field.label_of(str(value))}"
-    return _field(field.name, value)
+    text = clean(value).strip()
+    return Answer(field.name, text) if text else None
 
 
 def place_text(value: Any) -> str:
@@ -164,19 +213,19 @@ def _short(field: Field, value: Any) -> str:
     return clean(value)
 
 
-def _entries(group: Field, entries: Sequence[Any]) -> list[str]:
+def _entries(group: Field, entries: Sequence[Any]) -> list[Answer]:
     """Each entry of a repeated group: its short answers on one line, the long ones below."""
-    lines = []
+    answers = []
     for number, entry in enumerate(entries, start=1):
         entry = entry if isinstance(entry, Mapping) else {}
         short = [_short(f, entry.get(f.key)) for f in group.fields if f.kind is not Kind.LONG_TEXT]
-        lines.append(f"  {number}. {' — '.join(part for part in short if part) or '(blank)'}")
-        lines += [
-            _block(entry[f.key], "     ")
+        notes = tuple(
+            clean(entry[f.key])
             for f in group.fields
             if f.kind is Kind.LONG_TEXT and entry.get(f.key)
-        ]
-    return lines
+        )
+        answers.append(Answer(f"{number}.", " — ".join(p for p in short if p) or "(blank)", notes))
+    return answers
 
 
 def person(value: Any, caseworkers: Mapping[str, str] | None = None) -> str:
@@ -194,16 +243,7 @@ def message_text(
     partners: Mapping[str, str] | None = None,
 ) -> str:
     """One later message of the conversation (follow-up, reply, note, escalation)."""
-    author = person(message.author, caseworkers)
-    partner = _partner(message.partner, partners or {})
-    titles = {
-        "followup": "Follow-up from the reporter",
-        "reply": f"Reply to the reporter by {author or 'a caseworker'}",
-        "note": f"Internal note by {author or 'a caseworker'}",
-        "escalation": f"Escalation to {partner} by {author or 'a caseworker'}",
-        "report": "The report",
-    }
-    title = titles.get(message.kind, f"Message ({clean(message.kind)})")
+    title = message_title(message, caseworkers, partners)
     lines = [f"#{message.seq} · {clean(message.created_on)} · {title}"]
     if message.document is None:
         lines.append(f"  (cannot be opened here: {message.problem})")
@@ -213,6 +253,24 @@ def message_text(
         lines.append("  Attachments:")
         lines += ["  " + line for line in attachment_lines(message.attachments)]
     return "\n".join(lines) + "\n"
+
+
+def message_title(
+    message: OpenedMessage,
+    caseworkers: Mapping[str, str] | None = None,
+    partners: Mapping[str, str] | None = None,
+) -> str:
+    """What a message is and who wrote it: "Reply to the reporter by alice"."""
+    author = person(message.author, caseworkers)
+    partner = _partner(message.partner, partners or {})
+    titles = {
+        "followup": "Follow-up from the reporter",
+        "reply": f"Reply to the reporter by {author or 'a caseworker'}",
+        "note": f"Internal note by {author or 'a caseworker'}",
+        "escalation": f"Escalation to {partner} by {author or 'a caseworker'}",
+        "report": "The report",
+    }
+    return titles.get(message.kind, f"Message ({clean(message.kind)})")
 
 
 def _partner(value: Any, partners: Mapping[str, str]) -> str:

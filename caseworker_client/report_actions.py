@@ -25,6 +25,7 @@ from caseworker_client.decrypt import (
 )
 from caseworker_client.escalate import (
     EscalationRefused,
+    Package,
     build_package,
     describe_files,
 )
@@ -205,6 +206,39 @@ def find_partner(organisation: dict[str, Any], wanted: str) -> dict[str, Any]:
     raise ActionError(f"no partner called {wanted!r}; partners: {names}")
 
 
+@dataclass(frozen=True)
+class Escalation:
+    """An escalation built but not yet sent: what the partner would receive, to whom."""
+
+    report_id: str
+    partner: dict[str, Any]
+    package: Package
+
+
+def prepare_escalation(
+    ctx: Context,
+    report_id: str,
+    partner_name: str,
+    redact: Sequence[str],
+    cover_note: str = "",
+) -> Escalation:
+    """Build the package the reporter consented to, as the server has the report now, for a
+    partner that can receive it; nothing is encrypted or sent (the desk previews this)."""
+    ctx.fetch_detail(report_id)  # consent and messages as the server has them now
+    opened = open_report(ctx, report_id)
+    organisation = ctx.organisation()
+    package = build_package(
+        opened.messages, opened.detail, str(organisation.get("name", "")), redact, cover_note
+    )
+    partner = find_partner(organisation, partner_name)
+    if partner.get("deliverable") is False:
+        raise EscalationRefused(
+            f"{partner.get('name')} has no delivery channel, so it could not receive this; "
+            "ask an admin to set one up. Nothing was sent"
+        )
+    return Escalation(report_id, partner, package)
+
+
 def escalate(
     ctx: Context,
     report_id: str,
@@ -220,21 +254,18 @@ def escalate(
     ciphertext is made if consent forbids it, and before anything is uploaded if an image
     cannot be cleaned.
     """
+    prepared = prepare_escalation(ctx, report_id, partner_name, redact, cover_note)
+    return send_escalation(ctx, prepared, keep_originals)
+
+
+def send_escalation(
+    ctx: Context, prepared: Escalation, keep_originals: bool = False
+) -> tuple[dict[str, Any], list[str], list[str]]:
+    """Encrypt a prepared package and its files to the partner and upload them (escalate)."""
     from caseworker_client.compose import recipients, seal_document
     from caseworker_client.partner_files import seal_attachment
 
-    ctx.fetch_detail(report_id)  # consent and messages as the server has them now
-    opened = open_report(ctx, report_id)
-    organisation = ctx.organisation()
-    package = build_package(
-        opened.messages, opened.detail, str(organisation.get("name", "")), redact, cover_note
-    )
-    partner = find_partner(organisation, partner_name)
-    if partner.get("deliverable") is False:
-        raise EscalationRefused(
-            f"{partner.get('name')} has no delivery channel, so it could not receive this; "
-            "ask an admin to set one up. Nothing was sent"
-        )
+    report_id, partner, package = prepared.report_id, prepared.partner, prepared.package
     keys = recipients(partner.get("recipients") or [], f"the partner {partner.get('name')}")
     scratch = ctx.store.scratch()
     written: list[Path] = []
