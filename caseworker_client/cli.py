@@ -22,6 +22,12 @@ from caseworker_client.identity import create_identity, public_recipient
 from caseworker_client.listing import table_rows
 
 PASSPHRASE_VAR = "REPORTING_CASEWORKER_PASSPHRASE"  # noqa: S105 - a variable name
+DESK_LIBRARIES = ("flask", "flask_wtf", "wtforms", "werkzeug")
+INSTALL_DESK = (
+    "the desk needs Flask and Flask-WTF, which the plain client does not install. In the "
+    "client's environment run `pip install -r caseworker_client/requirements-desk.txt` "
+    "(from the project's folder), then start the desk again"
+)
 
 
 # OSError: a folder that cannot be written, a full disk; said in one line like the others.
@@ -325,3 +331,20 @@ def stats(ctx: Context, png: Path) -> None:
         click.echo(f"{len(failed)} pulled report(s) could not be opened with your key.", err=True)
     chart(counts, png)
     click.echo(f"Chart saved to {png}.")
+
+
+@main.command()
+@click.option("--no-browser", is_flag=True, help="Print the link only; do not open a browser.")
+@click.pass_obj
+def desk(ctx: Context, no_browser: bool) -> None:
+    """Read and work the cases in your browser; decrypted on this machine only.
+
+    Serves on 127.0.0.1 until you press Ctrl+C or close this terminal.
+    """
+    try:
+        from caseworker_client.desk.serve import serve
+    except ImportError as error:
+        if (error.name or "").split(".")[0] not in DESK_LIBRARIES:
+            raise
+        raise click.ClickException(INSTALL_DESK) from None
+    serve(ctx, click.echo, open_browser=not no_browser)
