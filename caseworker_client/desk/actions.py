@@ -17,7 +17,9 @@ bp = Blueprint("actions", __name__)
 
 def incomplete(form: Any, report_id: str) -> tuple[str, int]:
     """The form's problems on a page of their own (nothing was sent)."""
-    problems = [f"{form[name].label.text}: {'; '.join(errors)}" for name, errors in form.errors.items()]
+    problems = [
+        f"{form[name].label.text}: {'; '.join(errors)}" for name, errors in form.errors.items()
+    ]
     page = render_template(
         "desk/error.html",
         title="Nothing was sent",

@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     SubmitField,
@@ -51,10 +52,8 @@ class NoteForm(FlaskForm):  # type: ignore[misc]
 
 
 class StatusForm(FlaskForm):  # type: ignore[misc]
-    status = SelectField("Status", choices=[(s, s.replace("_", " ")) for s in STATUSES])
-    message = TextAreaField(
-        "Note for the reporter (optional)", [Length(max=TEXT_LIMIT)], **TEXT
-    )
+    status = SelectField("Status", choices=[SelectChoice(s, s.replace("_", " ")) for s in STATUSES])
+    message = TextAreaField("Note for the reporter (optional)", [Length(max=TEXT_LIMIT)], **TEXT)
     send = SubmitField("Set the status")
 
 
@@ -70,7 +69,7 @@ class TagForm(FlaskForm):  # type: ignore[misc]
 
 
 class SeverityForm(FlaskForm):  # type: ignore[misc]
-    level = SelectField("Severity", choices=[(s, s) for s in (*SEVERITIES, "none")])
+    level = SelectField("Severity", choices=[SelectChoice(s, s) for s in (*SEVERITIES, "none")])
     send = SubmitField("Set the severity")
 
 
@@ -84,13 +83,11 @@ class EscalateForm(FlaskForm):  # type: ignore[misc]
     partner = SelectField("Partner", choices=[], validators=[DataRequired()])
     redact = SelectMultipleField(
         "Leave out (besides what the reporter's consent already withholds)",
-        choices=[(path, _field_label(path)) for path in redactable()],
+        choices=[SelectChoice(path, _field_label(path)) for path in redactable()],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
-    note = TextAreaField(
-        "Cover note for the partner (optional)", [Length(max=TEXT_LIMIT)], **TEXT
-    )
+    note = TextAreaField("Cover note for the partner (optional)", [Length(max=TEXT_LIMIT)], **TEXT)
     keep_originals = BooleanField(
         "Send images as the reporter sent them, metadata (GPS position, phone) included"
     )
@@ -111,12 +108,15 @@ def with_choices(form: Any, organisation: dict[str, Any]) -> Any:
         str(c.get("username")) for c in organisation.get("caseworkers") or [] if c.get("username")
     ]
     if hasattr(form, "username"):
-        form.username.choices = [("", "nobody"), *((n, n) for n in sorted(caseworkers))]
+        form.username.choices = [
+            SelectChoice("", "nobody"),
+            *(SelectChoice(n, n) for n in sorted(caseworkers)),
+        ]
     if hasattr(form, "tag"):
-        form.tag.choices = [(str(t), str(t)) for t in organisation.get("tags") or []]
+        form.tag.choices = [SelectChoice(str(t), str(t)) for t in organisation.get("tags") or []]
     if hasattr(form, "partner"):
         form.partner.choices = [
-            (str(p.get("id")), str(p.get("name")))
+            SelectChoice(str(p.get("id")), str(p.get("name")))
             for p in organisation.get("partners") or []
             if isinstance(p, dict)
         ]

@@ -60,7 +60,9 @@ def case(report_id: str) -> str:
     opened = state.library.opened(ctx, report_id)
     organisation = ctx.organisation(refresh=False)
     names = ctx.caseworker_names()
-    partners = {str(p.get("id")): str(p.get("name", "")) for p in organisation.get("partners") or []}
+    partners = {
+        str(p.get("id")): str(p.get("name", "")) for p in organisation.get("partners") or []
+    }
     report = next(m for m in opened.messages if m.kind == "report")
     detail = opened.detail
     return render_template(

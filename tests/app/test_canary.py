@@ -28,8 +28,6 @@ from sqlalchemy import select
 
 import crypto
 from crypto.webhooks import new_secret
-from protocol import catalogue
-from protocol.catalogue import Kind
 from reporting import create_app
 from reporting.infra import db
 from reporting.infra.operator_commands import DEMO_ORGANISATION, bootstrap_demo
@@ -46,6 +44,7 @@ from tests.support.portal import (
     multipart,
     post_form,
     report_fields,
+    text_inputs,
 )
 from tests.support.scans import (
     IDENTIFYING,
@@ -135,29 +134,6 @@ def canary_app(tmp_path: Path, database_url: str, redis_db: redis.Redis, temp_di
     )
     databases.migrate_fresh(database_url)
     return app
-
-
-def text_inputs() -> dict[str, str]:
-    """Every free-text input of the report form (its posted name) and the catalogue path its
-    answer is stored under; a repeated group's first entry stands for all of them."""
-    inputs = {}
-    for field in catalogue.walk():
-        if field.retired or not field.form_name:
-            continue
-        if field.kind is Kind.PLACE:  # its free text (a registry choice is not the reporter's)
-            inputs[f"{field.form_name}-other"] = field.path
-            continue
-        if field.kind not in (Kind.TEXT, Kind.LONG_TEXT, Kind.DATE):
-            continue
-        parent = field.path.rpartition(".")[0]
-        group = catalogue.field(parent) if parent else None
-        name = (
-            f"{group.form_name}-0-{field.form_name}"
-            if group and group.max_entries
-            else field.form_name
-        )
-        inputs[name] = field.path
-    return inputs
 
 
 def answer(document: dict[str, Any], path: str) -> str:

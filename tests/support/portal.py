@@ -13,6 +13,8 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import TestResponse, stream_encode_multipart
 
 import crypto
+from protocol import catalogue
+from protocol.catalogue import Kind
 from reporting.infra import db
 from reporting.organisations.recipients import add_recipient, create_organisation
 
@@ -98,3 +100,26 @@ def codename_from(page: TestResponse) -> str:
 def come_back(client: FlaskClient, codename: str) -> TestResponse:
     data = {"csrf_token": csrf_token(client, "/return"), "codename": codename}
     return client.post("/return", data=data)
+
+
+def text_inputs() -> dict[str, str]:
+    """Every free-text input of the report form (its posted name) and the catalogue path its
+    answer is stored under; a repeated group's first entry stands for all of them."""
+    inputs = {}
+    for field in catalogue.walk():
+        if field.retired or not field.form_name:
+            continue
+        if field.kind is Kind.PLACE:  # its free text (a registry choice is not the reporter's)
+            inputs[f"{field.form_name}-other"] = field.path
+            continue
+        if field.kind not in (Kind.TEXT, Kind.LONG_TEXT, Kind.DATE):
+            continue
+        parent = field.path.rpartition(".")[0]
+        group = catalogue.field(parent) if parent else None
+        name = (
+            f"{group.form_name}-0-{field.form_name}"
+            if group and group.max_entries
+            else field.form_name
+        )
+        inputs[name] = field.path
+    return inputs
