@@ -151,8 +151,8 @@ def report_sections(document: Mapping[str, Any]) -> list[Section]:
             short.setdefault(field.section or "About this report", [])
             if found:
                 short[field.section or "About this report"].append(found)
-    for title, answers in short.items():
-        out += _kept(Section(title, "fields", tuple(answers)))
+    for title, kept in short.items():
+        out += _kept(Section(title, "fields", tuple(kept)))
     return out + long
 
 

@@ -12,6 +12,8 @@ installs and runs without Flask.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
@@ -21,7 +23,9 @@ from caseworker_client.desk.desk_state import Desk
 from caseworker_client.errors import ClientError
 
 
-def create_app(ctx: Context, admission: guard.Admission, config: dict | None = None) -> Flask:
+def create_app(
+    ctx: Context, admission: guard.Admission, config: dict[str, Any] | None = None
+) -> Flask:
     """The desk for one run: `admission` holds its one-time token and, once bound, its port."""
     app = Flask(__name__)
     app.config.update(

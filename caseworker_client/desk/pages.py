@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, render_template, request
 
 from caseworker_client import render
@@ -83,7 +85,7 @@ def case(report_id: str) -> str:
     )
 
 
-def action_forms(organisation: dict, detail: dict) -> dict[str, object]:
+def action_forms(organisation: dict[str, Any], detail: dict[str, Any]) -> dict[str, object]:
     """Every action's form, with the report's current values chosen."""
     status = forms.StatusForm(formdata=None, status=detail.get("status"))
     severity = forms.SeverityForm(formdata=None, level=detail.get("severity") or "none")

@@ -117,8 +117,8 @@ def _row(
             field = catalogue.field(key)
             what = [render.clean(field.label_of(str(code))) for code in document[key]]
             break
-    where = document.get("where") if isinstance(document.get("where"), dict) else {}
-    when = document.get("when") if isinstance(document.get("when"), dict) else {}
+    where: dict[str, Any] = _group(document, "where")
+    when: dict[str, Any] = _group(document, "when")
     place = [render.clean(where.get("city")), render.country_name(str(where.get("country") or ""))]
     period = [render.clean(when.get("from")), render.clean(when.get("to"))]
     return Row(
@@ -132,6 +132,11 @@ def _row(
         reporter=reporter_change(summary),
         searchable=_searchable(opened),
     )
+
+
+def _group(document: Mapping[str, Any], key: str) -> dict[str, Any]:
+    value = document.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def _searchable(opened: Opened | None) -> str:

@@ -154,7 +154,7 @@ def test_every_form_needs_the_csrf_token(desk, form: str) -> None:
 @pytest.mark.parametrize("form", FORMS)
 def test_a_csrf_token_of_another_session_is_refused(tmp_path: Path, form: str) -> None:
     app, admission = new_desk(tmp_path)
-    other_app, other = new_desk(tmp_path / "other")
+    other_app, _ = new_desk(tmp_path / "other")
     with other_app.test_request_context(base_url=BASE):
         from flask_wtf.csrf import generate_csrf
 
