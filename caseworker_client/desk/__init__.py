@@ -77,6 +77,16 @@ def _errors(app: Flask) -> None:
         message = str(error)
         return render_template("desk/error.html", title="That did not work", message=message), 409
 
+    @app.errorhandler(500)
+    def failed(_: Exception) -> tuple[str, int]:
+        message = (
+            "Something went wrong in the desk, and what you asked may not have been done. "
+            "The details are in the terminal where the desk runs."
+        )
+        return render_template(
+            "desk/error.html", title="Something went wrong", message=message
+        ), 500
+
     @app.errorhandler(404)
     def not_found(_: Exception) -> tuple[str, int]:
         message = "There is no such page on the desk."

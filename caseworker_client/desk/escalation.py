@@ -78,7 +78,7 @@ def _preview(form: Any, report_id: str, prepared: Escalation, changed: bool = Fa
     ctx = desk().ctx
     keep = bool(form.keep_originals.data)
     confirm = forms.with_choices(
-        forms.ConfirmEscalationForm(formdata=None, obj=form), ctx.organisation(refresh=False)
+        forms.ConfirmEscalationForm(formdata=None), ctx.organisation(refresh=False)
     )
     confirm.partner.data = form.partner.data
     confirm.redact.data = form.redact.data

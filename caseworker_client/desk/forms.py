@@ -31,7 +31,9 @@ TEXT_LIMIT = 20_000  # characters of a reply or note; the server pads and limits
 def plain_text(value: str | None) -> str:
     """What was typed, with the browser's CRLF line ends as LF and outer blanks dropped (so
     the escalation's hidden copy of a note posts back exactly the same text)."""
-    return (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not isinstance(value, str):
+        return ""
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 TEXT = {"filters": [plain_text]}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from caseworker_client import render
@@ -76,14 +76,14 @@ class Library:
         self.lock = threading.RLock()  # one request at a time works with the Context
 
     def opened(self, ctx: Context, report_id: str) -> Opened:
-        """The report decrypted; reopened when its messages changed since."""
+        """The report decrypted; decrypted again only when its messages changed since."""
         detail = ctx.pulled(report_id)
         blobs = tuple(blobs_of(detail))
         held = self._opened.get(report_id)
         if held is None or held[0] != blobs:
             held = (blobs, open_report(ctx, report_id))
             self._opened[report_id] = held
-        return held[1]
+        return replace(held[1], detail=detail)  # the triage facts as last fetched
 
     def forget(self) -> None:
         self._opened.clear()

@@ -1,0 +1,274 @@
+"""The caseworker's desk end to end: a real server, worker and partner receiver, the desk
+started as a caseworker starts it, and headless Chromium with JavaScript off.
+
+A reporter files a report with a canary in every text field and a photo carrying its GPS
+position. The caseworker opens the desk from its one-time link, finds the report in the
+inbox (and by searching its decrypted words), reads it whole, replies, adds a note, sets
+status, assignee, tag and severity, and escalates it to the partner leaving out the
+people named: the preview shows exactly that package, and the partner's receiver gets it
+so. The reporter comes back and reads the reply. The desk stops when its terminal hangs
+up, and nothing decrypted was written: not in the client's home, the desk's temporary
+folder or working folder, nor in the browser's profile (every page is no-store).
+
+A screenshot of each desk page at 1280 px goes to build/screenshots/desk/ for review.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import signal
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.processes import test_full_cycle as full_cycle
+from tests.processes.test_full_cycle import (
+    PARTNER,
+    PHOTO,
+    Reporter,
+    World,
+    partner_opens,
+    wait_for_deliveries,
+)
+from tests.support.browser import CHROMIUM_ARGS
+from tests.support.portal import multipart, text_inputs
+from tests.support.processes import Process, clean_environ
+from tests.support.scans import scan_files
+from tests.support.tools import require_module, require_tool
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext, Page
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "build" / "screenshots" / "desk"
+REPLY = "Thank you, we read your report and will call the legal aid partner this week."
+NOTE = "Internal: ask the legal aid partner about a lawyer in Rotterdam."
+STATUS_NOTE = "A caseworker is looking into this."
+
+
+# The full cycle's fixture `world`: a server, a worker and the partner's receiver.
+full_cycle_world = full_cycle.world
+
+
+@pytest.fixture
+def database_url(postgres_url: str) -> str:
+    """One database is enough here (the full cycle runs on both)."""
+    return postgres_url
+
+
+@pytest.fixture
+def canary() -> str:
+    return f"CANARY-{uuid.uuid4().hex}-金丝雀"
+
+
+def file_report(world: World, canary: str) -> str:
+    """A report with the canary in every text field, shareable in full, with a photo."""
+    reporter = Reporter(world.url)
+    data: dict[str, Any] = {
+        "csrf_token": reporter.csrf("/report"),
+        **{name: canary for name in text_inputs()},
+        "narrative": f"{canary} Two men called my mother and said I must come back.",
+        "methods": ["association_or_station", "threats_to_relatives"],
+        "country": "NL",
+        "family-0-may_share": "y",
+        "consent": "full",
+        "reply_language": "en",
+        "attachments": [(io.BytesIO(PHOTO), "IMG_0001.jpg", "image/jpeg")],
+        "attachments_rows-0-description": f"{canary} the summons",
+    }
+    body, ctype = multipart(data)
+    status, page = reporter.request("/report", body, ctype)
+    assert status == 200, page[-2000:]
+    match = re.search(r'id="codename"[^>]*>\s*([^<]+?)\s*<', page)
+    assert match, "no codename on the page"
+    return match.group(1)
+
+
+def start_desk(world: World, tmp: Path, cwd: Path) -> tuple[Process, str]:
+    """`reporting-caseworker desk` as a caseworker runs it; returns it and its link."""
+    script = shutil.which("reporting-caseworker", path=str(Path(sys.executable).parent))
+    assert script, "the reporting-caseworker script is not installed"
+    env = clean_environ(REPORTING_CASEWORKER_HOME=str(world.home), TMPDIR=str(tmp))
+    desk = world.processes.start("desk", [script, "desk", "--no-browser"], env, cwd=cwd)
+    deadline = time.monotonic() + 30
+    while not (found := re.search(r"http://127\.0\.0\.1:\d+/open\?token=\S+", desk.output())):
+        assert desk.running() and time.monotonic() < deadline, desk.output()
+        time.sleep(0.1)
+    return desk, found.group(0)
+
+
+def status_of(url: str, host: str | None = None) -> int:
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@pytest.fixture
+def browser_profile(tmp_path: Path) -> Iterator[tuple[BrowserContext, Path]]:
+    """Chromium with JavaScript off and a profile folder of its own, scanned afterwards."""
+    chromium = require_tool("chromium")
+    sync_api = require_module("playwright.sync_api")
+    profile = tmp_path / "chromium profile"
+    with sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=chromium,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            java_script_enabled=False,
+            viewport={"width": 1280, "height": 900},
+            locale="en-GB",
+        )
+        context.set_default_timeout(30_000)
+        try:
+            yield context, profile
+        finally:
+            context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}-1280.png"), full_page=True)
+
+
+def submit(page: Page, action: str, button: str) -> None:
+    """Press a button of the form that posts to `action` and wait for the page it leads to."""
+    form = page.locator(f"form[action$='{action}']")
+    with page.expect_navigation():
+        form.locator(f"input[type=submit][value='{button}']").click()
+
+
+def test_the_desk_from_its_link_to_the_partner_and_back_to_the_reporter(
+    full_cycle_world: World,
+    canary: str,
+    tmp_path: Path,
+    browser_profile: tuple[BrowserContext, Path],
+) -> None:
+    world, (context, profile) = full_cycle_world, browser_profile
+    # The caseworker's client, set up as the README says.
+    world.cw("keygen")
+    login = f"{world.account.password}\n{world.account.code()}\n"
+    world.cw("login", world.url, "--username", "alice", input=login)
+    world.cw("register-key")
+    codename = file_report(world, canary)
+
+    desk_tmp, desk_cwd = tmp_path / "desk tmp", tmp_path / "desk cwd"
+    desk_tmp.mkdir()
+    desk_cwd.mkdir()
+    desk, link = start_desk(world, desk_tmp, desk_cwd)
+    root = link.split("/open")[0]
+    port = root.rsplit(":", 1)[1]
+
+    # Nobody but the link's browser: no cookie, a rebinding Host, all refused.
+    assert status_of(root + "/") == 403
+    assert status_of(root + "/", host=f"rebound.attacker.example:{port}") == 421
+
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    refused = page.goto(root + "/")
+    assert refused is not None and refused.status == 403
+    shot(page, "refused")
+    opened = page.goto(link)
+    assert opened is not None and opened.status == 200
+    assert page.url == root + "/"  # the token is gone from the address bar
+    assert status_of(link) == 403  # and cannot be used again
+
+    # The inbox: the report with its decrypted summary, found by its words.
+    assert page.locator("h1").inner_text() == "Inbox"
+    row = page.locator("table.inbox tbody tr").first
+    assert canary in row.inner_text()  # where (the city), decrypted here
+    assert "Pressure through" in row.inner_text()  # what was done, by its label
+    shot(page, "inbox")
+    page.fill("input[name=q]", canary.split("-")[1])
+    with page.expect_navigation():
+        page.click("form.filters button")
+    assert page.locator("table.inbox tbody tr a").count() == 1
+    shot(page, "inbox-search")
+    page.goto(root + "/?q=no-such-words-anywhere")
+    assert "No reports match" in page.content()
+
+    # The case: every field the reporter wrote, laid out from the catalogue.
+    page.goto(root + "/")
+    with page.expect_navigation():
+        page.locator("table.inbox tbody tr a").first.click()
+    case_url = page.url
+    content = page.content()
+    assert "Cannot be opened" not in content
+    assert content.count(canary) >= len(text_inputs()), "a field of the report is not shown"
+    assert "IMG_0001.jpg" in content and "SHA-256" in content
+    shot(page, "case")
+
+    # Every action, each a POST form with its CSRF token.
+    page.locator("form[action$='/reply'] textarea").fill(REPLY)
+    submit(page, "/reply", "Send the reply")
+    assert "Reply sent" in page.content() and REPLY in page.content()
+    page.locator("form[action$='/note'] textarea").fill(NOTE)
+    submit(page, "/note", "Add the note")
+    page.select_option("form[action$='/status'] select", "in_progress")
+    page.locator("form[action$='/status'] textarea").fill(STATUS_NOTE)
+    submit(page, "/status", "Set the status")
+    page.select_option("form[action$='/assign'] select", "alice")
+    submit(page, "/assign", "Assign")
+    page.select_option("form[action$='/tags'] select", "family")
+    submit(page, "/tags", "Add the tag")
+    page.select_option("form[action$='/severity'] select", "high")
+    submit(page, "/severity", "Set the severity")
+    facts = page.locator("dl.facts").inner_text()
+    for value in ("in progress", "high", "alice", "family"):
+        assert value in facts, facts
+    assert NOTE in page.content()
+    shot(page, "case-worked")
+
+    # Escalation: the preview shows the package without the people named, then it goes.
+    page.select_option("form[action$='/escalate'] select[name=partner]", label=PARTNER)
+    page.check("input[name=redact][value='who.people']")
+    submit(page, "/escalate", "Preview what the partner will receive")
+    preview = page.content()
+    assert f"What {PARTNER} will receive" in page.locator("h1").inner_text()
+    assert "who.people" in page.locator("dl.facts").inner_text()
+    assert "People or organisations involved" not in preview
+    assert f"{canary} Two men called my mother" in preview  # the narrative goes
+    assert "metadata (GPS position, phone…) removed" in preview
+    assert world.stored() == {}  # nothing sent yet
+    shot(page, "escalation-preview")
+    submit(page, "/escalate/send", "Send it to the partner")
+    assert "Escalation sent" in page.content()
+    assert page.url.startswith(case_url.split("?")[0])
+    package, files = partner_opens(wait_for_deliveries(world, 2), world.partner_identity)
+    assert "who.people" in package["redacted"]
+    assert "people" not in package["report"]["who"]
+    assert package["report"]["narrative"].startswith(canary)
+    assert b"GPS" not in files["image/jpeg"] and b"Exif" not in files["image/jpeg"]
+
+    # A form from elsewhere (no CSRF token) is refused, and nothing loaded from elsewhere.
+    assert all(url.startswith(root) for url in requests), requests
+    context.close()
+
+    # The reporter reads the reply and the status note; never the internal note.
+    case = Reporter(world.url).come_back(codename)
+    assert REPLY in case and STATUS_NOTE in case and NOTE not in case
+
+    # Closing the terminal stops the desk.
+    desk.popen.send_signal(signal.SIGHUP)
+    assert desk.popen.wait(timeout=20) == 0
+    assert "The desk has stopped." in desk.output()
+    assert canary not in desk.output() and link.split("=")[1] not in desk.output()[len(link) :]
+
+    # Nothing decrypted was written: the client home holds ciphertext and metadata only.
+    assert scan_files(world.home, canary) >= 5
+    assert scan_files(desk_tmp, canary) + scan_files(desk_cwd, canary) >= 0
+    assert scan_files(profile, canary) > 10  # the browser kept no decrypted page
