@@ -32,6 +32,7 @@ class PlannedFile:
     content_type: str
     size: str
     how: str
+    description: str
 
 
 def digest(prepared: Escalation, keep_originals: bool) -> str:
@@ -63,6 +64,7 @@ def planned_files(ctx: Context, prepared: Escalation, keep_originals: bool) -> l
                 render.clean(ref.content_type),
                 render.human_size(ref.size),
                 how,
+                render.clean(ref.description),
             )
         )
     return planned

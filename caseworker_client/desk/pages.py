@@ -81,11 +81,13 @@ def case(report_id: str) -> str:
         human_size=render.human_size,
         done=DONE.get(request.args.get("done", ""), ""),
         warning=warning,
-        forms=action_forms(organisation, detail),
+        forms=action_forms(organisation, detail, render.person(detail.get("assignee"), names)),
     )
 
 
-def action_forms(organisation: dict[str, Any], detail: dict[str, Any]) -> dict[str, object]:
+def action_forms(
+    organisation: dict[str, Any], detail: dict[str, Any], assignee: str
+) -> dict[str, object]:
     """Every action's form, with the report's current values chosen."""
     status = forms.StatusForm(formdata=None, status=detail.get("status"))
     severity = forms.SeverityForm(formdata=None, level=detail.get("severity") or "none")
@@ -93,7 +95,7 @@ def action_forms(organisation: dict[str, Any], detail: dict[str, Any]) -> dict[s
         "reply": forms.ReplyForm(formdata=None),
         "note": forms.NoteForm(formdata=None),
         "status": status,
-        "assign": forms.AssignForm(formdata=None),
+        "assign": forms.AssignForm(formdata=None, username=assignee),
         "tag": forms.TagForm(formdata=None),
         "severity": severity,
         "escalate": forms.EscalateForm(formdata=None),

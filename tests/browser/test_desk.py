@@ -6,7 +6,8 @@ position. The caseworker opens the desk from its one-time link, finds the report
 inbox (and by searching its decrypted words), reads it whole, replies, adds a note, sets
 status, assignee, tag and severity, and escalates it to the partner leaving out the
 people named: the preview shows exactly that package, and the partner's receiver gets it
-so. The reporter comes back and reads the reply. The desk stops when its terminal hangs
+so (a follow-up that arrives between the preview and the sending is previewed
+first). The reporter comes back and reads the reply. The desk stops when its terminal hangs
 up, and nothing decrypted was written: not in the client's home, the desk's temporary
 folder or working folder, nor in the browser's profile (every page is no-store).
 
@@ -245,6 +246,18 @@ def test_the_desk_from_its_link_to_the_partner_and_back_to_the_reporter(
     assert "metadata (GPS position, phone…) removed" in preview
     assert world.stored() == {}  # nothing sent yet
     shot(page, "escalation-preview")
+
+    # The reporter writes again before the caseworker confirms: nothing goes, and the new
+    # package (with the follow-up) is shown to be checked again.
+    reporter = Reporter(world.url)
+    reporter.come_back(codename)
+    followup = f"{canary} They came to my parents' home again."
+    body, ctype = multipart({"csrf_token": reporter.csrf("/case"), "message": followup})
+    assert reporter.request("/case/followup", body, ctype)[0] == 200
+    submit(page, "/escalate/send", "Send it to the partner")
+    assert "The report changed" in page.content() and followup in page.content()
+    assert world.stored() == {}
+    shot(page, "escalation-changed")
     submit(page, "/escalate/send", "Send it to the partner")
     assert "Escalation sent" in page.content()
     assert page.url.startswith(case_url.split("?")[0])
@@ -252,6 +265,7 @@ def test_the_desk_from_its_link_to_the_partner_and_back_to_the_reporter(
     assert "who.people" in package["redacted"]
     assert "people" not in package["report"]["who"]
     assert package["report"]["narrative"].startswith(canary)
+    assert [f["text"] for f in package["followups"]] == [followup]
     assert b"GPS" not in files["image/jpeg"] and b"Exif" not in files["image/jpeg"]
 
     # A form from elsewhere (no CSRF token) is refused, and nothing loaded from elsewhere.
