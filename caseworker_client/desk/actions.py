@@ -3,12 +3,14 @@ and goes back to the case page (escalation, which previews first, is in escalati
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from caseworker_client import report_actions
+from caseworker_client.context import Context
 from caseworker_client.desk import forms
 from caseworker_client.desk.desk_state import desk
 
@@ -41,56 +43,41 @@ def checked(form_class: type, report_id: str) -> tuple[Any, str]:
     return form, ctx.report_id(report_id)
 
 
-@bp.post("/reports/<report_id>/reply")
-def reply(report_id: str) -> Any:
-    form, report_id = checked(forms.ReplyForm, report_id)
-    if not form.validate():
-        return incomplete(form, report_id)
-    report_actions.reply(desk().ctx, report_id, form.text.data.strip())
-    return done(report_id, "reply")
+Act = Callable[[Context, str, Any], object]
 
 
-@bp.post("/reports/<report_id>/note")
-def note(report_id: str) -> Any:
-    form, report_id = checked(forms.NoteForm, report_id)
-    if not form.validate():
-        return incomplete(form, report_id)
-    report_actions.note(desk().ctx, report_id, form.text.data.strip())
-    return done(report_id, "note")
+def _action(name: str, form_class: type, act: Act) -> None:
+    """POST /reports/<id>/<name>: check the form, do `act`, go back to the case page."""
+
+    def view(report_id: str) -> Any:
+        form, report_id = checked(form_class, report_id)
+        if not form.validate():
+            return incomplete(form, report_id)
+        act(desk().ctx, report_id, form)
+        return done(report_id, name)
+
+    bp.add_url_rule(f"/reports/<report_id>/{name}", name, view, methods=["POST"])
 
 
-@bp.post("/reports/<report_id>/status")
-def status(report_id: str) -> Any:
-    form, report_id = checked(forms.StatusForm, report_id)
-    if not form.validate():
-        return incomplete(form, report_id)
-    message = (form.message.data or "").strip() or None
-    report_actions.set_status(desk().ctx, report_id, form.status.data, message)
-    return done(report_id, "status")
-
-
-@bp.post("/reports/<report_id>/assign")
-def assign(report_id: str) -> Any:
-    form, report_id = checked(forms.AssignForm, report_id)
-    if not form.validate():
-        return incomplete(form, report_id)
-    report_actions.assign(desk().ctx, report_id, form.username.data or None)
-    return done(report_id, "assign")
-
-
-@bp.post("/reports/<report_id>/tags")
-def tag(report_id: str) -> Any:
-    form, report_id = checked(forms.TagForm, report_id)
-    if not form.validate():
-        return incomplete(form, report_id)
-    report_actions.tag(desk().ctx, report_id, [form.tag.data], remove=bool(form.remove.data))
-    return done(report_id, "tag")
-
-
-@bp.post("/reports/<report_id>/severity")
-def severity(report_id: str) -> Any:
-    form, report_id = checked(forms.SeverityForm, report_id)
-    if not form.validate():
-        return incomplete(form, report_id)
-    report_actions.set_severity(desk().ctx, report_id, form.level.data)
-    return done(report_id, "severity")
+_action("reply", forms.ReplyForm, lambda ctx, rid, f: report_actions.reply(ctx, rid, f.text.data))
+_action("note", forms.NoteForm, lambda ctx, rid, f: report_actions.note(ctx, rid, f.text.data))
+_action(
+    "status",
+    forms.StatusForm,
+    lambda ctx, rid, f: report_actions.set_status(ctx, rid, f.status.data, f.message.data or None),
+)
+_action(
+    "assign",
+    forms.AssignForm,
+    lambda ctx, rid, f: report_actions.assign(ctx, rid, f.username.data or None),
+)
+_action(
+    "tags",
+    forms.TagForm,
+    lambda ctx, rid, f: report_actions.tag(ctx, rid, [f.tag.data], remove=bool(f.remove.data)),
+)
+_action(
+    "severity",
+    forms.SeverityForm,
+    lambda ctx, rid, f: report_actions.set_severity(ctx, rid, f.level.data),
+)

@@ -22,7 +22,7 @@ DONE = {
     "note": "Note added (your organisation only; never shown to the reporter).",
     "status": "Status changed.",
     "assign": "Assignment changed.",
-    "tag": "Tags changed.",
+    "tags": "Tags changed.",
     "severity": "Severity changed.",
     "escalated": "Escalation sent: the partner's delivery is queued.",
 }

@@ -135,6 +135,10 @@ class Reporter:
                 (io.BytesIO(SCREENSHOT), "map.png", "image/png"),
             ],
         }
+        return self.file(data)
+
+    def file(self, data: dict[str, Any]) -> str:
+        """Post a report form (its CSRF token included); returns the codename."""
         body, ctype = multipart(data)
         status, page = self.request("/report", body, ctype)
         assert status == 200, page[-2000:]
