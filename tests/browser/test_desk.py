@@ -228,6 +228,18 @@ def test_the_desk_from_its_link_to_the_partner_and_back_to_the_reporter(
         assert value in facts, facts
     assert NOTE in page.content()
     shot(page, "case-worked")
+    # The inbox's filters see the new triage state.
+    for query, rows in (("status=in_progress&tag=family&assignee=alice", 1), ("status=closed", 0)):
+        page.goto(f"{root}/?{query}")
+        assert page.locator("table.inbox tbody tr a").count() == rows, query
+    page.goto(f"{root}/?urgent=1")
+    assert page.locator("table.inbox tbody tr a").count() == 0  # not marked urgent
+    # What the client refuses is said on a page of its own.
+    missing = page.goto(f"{root}/reports/0000000000")
+    assert missing is not None and missing.status == 409
+    assert "no report id starts with" in page.content()
+    shot(page, "error")
+    page.goto(case_url)
 
     # Escalation: the preview shows the package without the people named, then it goes.
     page.select_option("form[action$='/escalate'] select[name=partner]", label=PARTNER)
