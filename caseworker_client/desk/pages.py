@@ -60,6 +60,7 @@ def case(report_id: str) -> str:
     report_id = ctx.report_id(report_id)
     warning = ctx.refresh(report_id) or ""
     opened = state.library.opened(ctx, report_id)
+    state.library.read(report_id)
     organisation = ctx.organisation(refresh=False)
     names = ctx.caseworker_names()
     partners = {

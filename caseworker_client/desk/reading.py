@@ -36,6 +36,7 @@ class Row:
     problem: str  # why it could not be decrypted here, if it could not
     reporter: str
     searchable: str  # every decrypted text of the report, case-folded
+    unread: bool
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,10 @@ class Library:
     def __init__(self) -> None:
         self._opened: dict[str, tuple[tuple[str, ...], Opened]] = {}
         self.lock = threading.RLock()  # one request at a time works with the Context
+        # Reports with news the caseworker has not opened on the desk. The server marks a
+        # report read when its detail is fetched, which the inbox's pull does to decrypt
+        # it: so what the list said before that pull is kept here until the case is opened.
+        self.unread: set[str] = set()
 
     def opened(self, ctx: Context, report_id: str) -> Opened:
         """The report decrypted; decrypted again only when its messages changed since."""
@@ -85,8 +90,9 @@ class Library:
             self._opened[report_id] = held
         return replace(held[1], detail=detail)  # the triage facts as last fetched
 
-    def forget(self) -> None:
-        self._opened.clear()
+    def read(self, report_id: str) -> None:
+        """The caseworker opened the case: its news are read."""
+        self.unread.discard(report_id)
 
     def rows(self, ctx: Context) -> list[Row]:
         """Every report known here (pulled or only listed), urgent first, then newest."""
@@ -95,6 +101,8 @@ class Library:
         found = []
         for summary in summaries(ctx):
             report_id = str(summary.get("id"))
+            if summary.get("unread") is True:
+                self.unread.add(report_id)
             opened, problem = None, ""
             if report_id in pulled:
                 try:
@@ -103,7 +111,8 @@ class Library:
                     problem = str(error)
             else:
                 problem = "not pulled yet"
-            found.append(_row(summary, opened, problem, names))
+            row = _row(summary, opened, problem, names)
+            found.append(replace(row, unread=report_id in self.unread))
         return found
 
 
@@ -131,6 +140,7 @@ def _row(
         problem=problem,
         reporter=reporter_change(summary),
         searchable=_searchable(opened),
+        unread=summary.get("unread") is True,
     )
 
 

@@ -189,6 +189,8 @@ def test_the_desk_from_its_link_to_the_partner_and_back_to_the_reporter(
     assert canary in row.inner_text()  # where (the city), decrypted here
     assert "Pressure through" in row.inner_text()  # what was done, by its label
     shot(page, "inbox")
+    page.goto(root + "/")  # pulling decrypted it (the server now counts it read) ...
+    assert "unread" in row.inner_text()  # ... yet it is news here until opened
     page.fill("input[name=q]", canary.split("-")[1])
     with page.expect_navigation():
         page.click("form.filters button")
@@ -207,6 +209,9 @@ def test_the_desk_from_its_link_to_the_partner_and_back_to_the_reporter(
     assert content.count(canary) >= len(text_inputs()), "a field of the report is not shown"
     assert "IMG_0001.jpg" in content and "SHA-256" in content
     shot(page, "case")
+    page.goto(root + "/")
+    assert "unread" not in page.locator("table.inbox tbody").inner_text()
+    page.goto(case_url)
 
     # Every action, each a POST form with its CSRF token.
     page.locator("form[action$='/reply'] textarea").fill(REPLY)
