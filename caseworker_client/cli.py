@@ -160,8 +160,10 @@ def logout(ctx: Context) -> None:
 def register_key(ctx: Context) -> None:
     """Send the public key of your identity to the server (new reports are encrypted to it)."""
     recipient = public_recipient(ctx.home.identity, identity_passphrase)
+    before = ctx.api.get("/me")
     ctx.api.put("/me/recipient", {"recipient": recipient})
-    pins.add_own_key(ctx, recipient)
+    replaced = before.get("recipient") if isinstance(before, dict) else None
+    pins.own_key_registered(ctx, recipient, replaced)
     click.echo(f"Registered {recipient[:24]}… for {ctx.session.username}.")
 
 

@@ -104,9 +104,12 @@ def partner_keys(ctx: Context, partner: dict[str, Any]) -> list[str]:
 def observe(ctx: Context, organisation: dict[str, Any]) -> None:
     """Pin every subject of a fresh server answer seen for the first time; leave changes be
     (they are refused when used, and listed by `changes`)."""
-    for subject, name, keys in _subjects(organisation):
-        with contextlib.suppress(KeyChanged):
-            _trusted(ctx, subject, name, keys)
+    try:
+        for subject, name, keys in _subjects(organisation):
+            with contextlib.suppress(KeyChanged):
+                _trusted(ctx, subject, name, keys)
+    except PinError as error:  # reading goes on; encrypting is refused with this error
+        ctx.notify(f"Warning: {error}")
 
 
 def pinned(ctx: Context) -> list[Pin]:
@@ -154,12 +157,14 @@ def accept(ctx: Context, subject: str, seen: Sequence[str]) -> Pin:
     return _pin(ctx, change.subject, change.name, change.new)
 
 
-def add_own_key(ctx: Context, recipient: str) -> None:
-    """After registering this caseworker's own key, trust it in the organisation's pin."""
-    pins = _load(ctx)
-    old = pins.get(ORGANISATION)
-    if old is not None and recipient not in old.keys:
-        _pin(ctx, ORGANISATION, old.name, (*old.keys, recipient))
+def own_key_registered(ctx: Context, recipient: str, replaced: object = None) -> None:
+    """After this caseworker registered their own key (replacing `replaced`, their previous
+    one as the server said), trust it in the organisation's pin: it comes from the
+    identity file on this machine, not from the server."""
+    old = _load(ctx).get(ORGANISATION)
+    if old is not None:
+        kept = tuple(key for key in old.keys if key != replaced and key != recipient)
+        _pin(ctx, ORGANISATION, old.name, (*kept, recipient))
 
 
 # -- checking and pinning ---------------------------------------------------------------------
