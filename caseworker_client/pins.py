@@ -183,7 +183,9 @@ def _trusted(ctx: Context, subject: str, name: str, keys: list[str]) -> list[str
             _pin(ctx, subject, name, tuple(keys))
             ctx.notify(f"Pinned {len(keys)} key(s) of {_title(subject, name)} ({subject}).")
         return keys
-    if set(pin.keys) != set(keys):
+    # No keys at all is no change to accept: nothing can be encrypted to none (compose
+    # refuses), and keys that come back are compared with the pin again.
+    if keys and set(pin.keys) != set(keys):
         raise KeyChanged(Change(subject, name or pin.name, pin.keys, tuple(keys)))
     return keys
 

@@ -21,8 +21,10 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 import crypto
+from caseworker_client import pins
 from caseworker_client.cli import main
 from caseworker_client.config import Home, Session, write_private
+from caseworker_client.context import Context
 from protocol import decode
 from reporting.infra import db
 from reporting.models import (
@@ -65,6 +67,10 @@ class Desk:
             assert isinstance(result.exception, SystemExit), "a traceback, not a clear error"
         return result
 
+    def context(self) -> Context:
+        """The client's plain functions, as the desk calls them."""
+        return Context(Home(self.home), lambda: "")
+
     def messages(self, kind: MessageKind) -> list[str]:
         """The stored document blobs of the report's messages of one kind."""
         with self.app.app_context():
@@ -85,7 +91,8 @@ class Desk:
     def swap_partner_key(self, key: Any) -> None:
         """What someone holding the server does: the partner's key becomes theirs."""
         with self.app.app_context(), db.database().transaction() as session:
-            session.get_one(Partner, self.partner_id).recipients = f"{key.recipient}\n"
+            partner = session.get_one(Partner, self.partner_id)
+            partner.recipients = f"{key.recipient}\n" if key else ""
 
     def add_organisation_key(self, key: Any) -> None:
         with self.app.app_context(), db.database().transaction() as session:
@@ -190,6 +197,37 @@ def test_a_swapped_partner_key_gets_nothing_until_accepted(desk: Desk) -> None:
     (escalation,) = desk.messages(MessageKind.ESCALATION)
     assert desk.opens(escalation, attacker) is not None
     assert desk.opens(escalation, desk.partner_key) is None
+
+
+def test_accept_pins_only_the_keys_the_caseworker_saw(desk: Desk) -> None:
+    desk.cw("pull")
+    shown = crypto.generate_identity()
+    desk.swap_partner_key(shown)
+    change = pins.change_of(desk.context(), PARTNER)
+    assert change.new_fingerprints == [fingerprint(shown)]
+    later = crypto.generate_identity()
+    desk.swap_partner_key(later)  # the server changes them again while the caseworker looks
+    with pytest.raises(pins.KeyChanged) as raised:
+        pins.accept(desk.context(), change.subject, change.new_fingerprints)
+    assert raised.value.old == (str(desk.partner_key.recipient),)
+    assert raised.value.new == (str(later.recipient),)
+    assert [pin.keys for pin in pins.pinned(desk.context()) if pin.name == PARTNER] == [
+        (str(desk.partner_key.recipient),)
+    ]
+    desk.cw("escalate", desk.report_id[:8], "--to", PARTNER, ok=False)
+    assert desk.messages(MessageKind.ESCALATION) == []
+
+
+def test_a_partner_without_keys_is_refused_and_its_old_keys_still_count(desk: Desk) -> None:
+    desk.cw("pull")
+    desk.swap_partner_key(None)
+    refused = desk.cw("escalate", desk.report_id[:8], "--to", PARTNER, ok=False)
+    assert "has no public key registered" in refused.output
+    attacker = crypto.generate_identity()
+    desk.swap_partner_key(attacker)
+    refused = desk.cw("escalate", desk.report_id[:8], "--to", PARTNER, ok=False)
+    assert fingerprint(desk.partner_key) in refused.output and "keys accept" in refused.output
+    assert desk.messages(MessageKind.ESCALATION) == []
 
 
 def test_an_organisation_key_added_by_the_server_gets_no_reply_or_note(desk: Desk) -> None:
