@@ -30,7 +30,7 @@ def keys(click_ctx: click.Context) -> None:
     for pin in shown:
         click.echo(f"{pin.subject}  {pin.title}, pinned on {pin.pinned_on}")
         if pin.subject not in changed:
-            click.echo("\n".join(f"  {fingerprint}" for fingerprint in pin.fingerprints))
+            click.echo("\n".join(f"  {fingerprint}" for fingerprint in pins.fingerprints(pin.keys)))
     for change in changed.values():
         if not any(pin.subject == change.subject for pin in shown):
             click.echo(f"{change.subject}  {change.title}, new under a pinned partner's name")

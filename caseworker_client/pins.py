@@ -36,44 +36,39 @@ class PinError(ClientError):
     """The pin file cannot be used, or a subject the caseworker named is not known."""
 
 
-@dataclass(frozen=True)
-class Pin:
-    """The keys of one subject as the client first saw them (or as last accepted)."""
+def fingerprints(keys: Iterable[str]) -> list[str]:
+    """The short forms of `keys` a caseworker compares with their owners (crypto/)."""
+    return [crypto.recipient_fingerprint(key) for key in keys]
 
+
+@dataclass(frozen=True)
+class _Subject:
     subject: str  # "organisation" or "partner:<id>"
     name: str
-    keys: tuple[str, ...]
-    pinned_on: str
-
-    @property
-    def fingerprints(self) -> list[str]:
-        return [crypto.recipient_fingerprint(key) for key in self.keys]
 
     @property
     def title(self) -> str:
-        return _title(self.subject, self.name)
+        return "your organisation" if self.subject == ORGANISATION else f"the partner {self.name}"
 
 
 @dataclass(frozen=True)
-class Change:
+class Pin(_Subject):
+    """The keys of one subject as the client first saw them (or as last accepted)."""
+
+    keys: tuple[str, ...]
+    pinned_on: str
+
+
+@dataclass(frozen=True)
+class Change(_Subject):
     """A subject whose keys on the server are not the ones pinned."""
 
-    subject: str
-    name: str
     old: tuple[str, ...]
     new: tuple[str, ...]
 
     @property
-    def old_fingerprints(self) -> list[str]:
-        return [crypto.recipient_fingerprint(key) for key in self.old]
-
-    @property
     def new_fingerprints(self) -> list[str]:
-        return [crypto.recipient_fingerprint(key) for key in self.new]
-
-    @property
-    def title(self) -> str:
-        return _title(self.subject, self.name)
+        return fingerprints(self.new)
 
 
 class KeyChanged(ClientError):
@@ -181,7 +176,8 @@ def _trusted(ctx: Context, subject: str, name: str, keys: list[str]) -> list[str
             raise KeyChanged(Change(subject, name, namesake.keys, tuple(keys)))
         if keys:
             _pin(ctx, subject, name, tuple(keys))
-            ctx.notify(f"Pinned {len(keys)} key(s) of {_title(subject, name)} ({subject}).")
+            title = _Subject(subject, name).title
+            ctx.notify(f"Pinned {len(keys)} key(s) of {title} ({subject}).")
         return keys
     # No keys at all is no change to accept: nothing can be encrypted to none (compose
     # refuses), and keys that come back are compared with the pin again.
@@ -280,10 +276,6 @@ def _save(ctx: Context, pins: dict[str, Pin]) -> None:
     write_private(path, (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
-def _title(subject: str, name: str) -> str:
-    return "your organisation" if subject == ORGANISATION else f"the partner {name}"
-
-
 def _changed_text(change: Change) -> str:
     owner = "your colleagues" if change.subject == ORGANISATION else change.name
     return (
@@ -298,8 +290,7 @@ def _changed_text(change: Change) -> str:
 
 def side_by_side(change: Change) -> str:
     """The pinned and the server's fingerprints in two columns, the differences marked."""
-    old = {crypto.recipient_fingerprint(key) for key in change.old}
-    new = {crypto.recipient_fingerprint(key) for key in change.new}
+    old, new = set(fingerprints(change.old)), set(fingerprints(change.new))
     rows = [(f, f, "") for f in sorted(old & new)]
     rows += [
         (left, right, "  <- changed")

@@ -29,19 +29,20 @@ from protocol import decode
 from reporting.infra import db
 from reporting.models import (
     ChannelKind,
-    DeliveryChannel,
     Message,
     MessageKind,
     OrganisationRecipient,
     Partner,
 )
 from reporting.web.serve import QuietRequestHandler
-from tests.support.api import file_report
+from tests.support.api import add_partner, file_report
 from tests.support.casework import Account, api_app, api_token, make_account
 from tests.support.delivery_fixtures import TEST_DELIVERY
 from tests.support.processes import free_port
 
 PARTNER = "Legal aid"
+# A delivery channel, so the client's "no delivery channel" check lets the escalation go on.
+WEBHOOK = ((ChannelKind.WEBHOOK, "https://legal-aid.example/hook", True),)
 NOTE = "Internal: the partner may call the reporter on Monday."
 
 
@@ -111,25 +112,7 @@ def desk(tmp_path: Path, database_url: str) -> Iterator[Desk]:
     alice = make_account(app, "alice")
     report = file_report(app, alice.organisation_name, "full")
     partner_key = crypto.generate_identity()
-    with app.app_context(), db.database().transaction() as session:
-        partner = Partner(
-            organisation_id=alice.organisation_id,
-            name=PARTNER,
-            recipients=f"{partner_key.recipient}\n",
-        )
-        session.add(partner)
-        session.flush()
-        session.add(
-            DeliveryChannel(
-                organisation_id=alice.organisation_id,
-                kind=ChannelKind.WEBHOOK,
-                target="https://legal-aid.example/hook",
-                secret="whsec_" + "A" * 43,
-                enabled=True,
-                partner_id=partner.id,
-            )
-        )
-        partner_id = partner.id
+    partner_id = add_partner(app, alice.organisation_id, PARTNER, partner_key, WEBHOOK)
     server = make_server(
         "127.0.0.1", free_port(), app, threaded=True, request_handler=QuietRequestHandler
     )
@@ -268,25 +251,8 @@ def test_a_partner_made_again_under_its_name_is_a_change(desk: Desk) -> None:
     desk.cw("pull")
     attacker = crypto.generate_identity()
     with desk.app.app_context(), db.database().transaction() as session:
-        partner = session.get_one(Partner, desk.partner_id)
-        partner.name = "Old legal aid"
-        again = Partner(
-            organisation_id=desk.alice.organisation_id,
-            name=PARTNER,
-            recipients=f"{attacker.recipient}\n",
-        )
-        session.add(again)
-        session.flush()
-        session.add(
-            DeliveryChannel(
-                organisation_id=desk.alice.organisation_id,
-                kind=ChannelKind.WEBHOOK,
-                target="https://attacker.example/hook",
-                secret="whsec_" + "B" * 43,
-                enabled=True,
-                partner_id=again.id,
-            )
-        )
+        session.get_one(Partner, desk.partner_id).name = "Old legal aid"
+    add_partner(desk.app, desk.alice.organisation_id, PARTNER, attacker, WEBHOOK)
     refused = desk.cw("escalate", desk.report_id[:8], "--to", PARTNER, ok=False)
     assert fingerprint(attacker) in refused.output
     assert fingerprint(desk.partner_key) in refused.output
