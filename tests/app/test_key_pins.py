@@ -33,6 +33,7 @@ from reporting.models import (
     MessageKind,
     OrganisationRecipient,
     Partner,
+    Report,
 )
 from reporting.web.serve import QuietRequestHandler
 from tests.support.api import add_partner, file_report
@@ -225,6 +226,9 @@ def test_an_organisation_key_added_by_the_server_gets_no_reply_or_note(desk: Des
         assert "reporting-caseworker keys accept organisation" in refused.output
     refused = desk.cw("status", desk.report_id[:8], "triaged", "-m", "Looking", ok=False)
     assert "different keys for your organisation" in refused.output
+    with desk.app.app_context():  # refused before the status changed, not just the note
+        report = db.session().get_one(Report, desk.report_id)
+        assert (str(report.status), report.status_note_blob_id) == ("new", None)
     assert len(desk.messages(MessageKind.NOTE)) == 1
     assert desk.messages(MessageKind.REPLY) == []
 
