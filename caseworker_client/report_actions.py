@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from caseworker_client import files, images, render
+from caseworker_client import files, images, pins, render
 from caseworker_client.api import Part
 from caseworker_client.context import ActionError, Context
 from caseworker_client.decrypt import (
@@ -117,7 +117,7 @@ def _reporter_and_organisation(ctx: Context, report_id: str) -> list[Any]:
     organisation = ctx.organisation()
     (reporter_key,) = recipients([reporter] if reporter else [], "the reporter")
     return reply_recipients(
-        reporter_key, recipients(organisation.get("recipients") or [], "your organisation")
+        reporter_key, recipients(pins.organisation_keys(ctx, organisation), "your organisation")
     )
 
 
@@ -134,7 +134,7 @@ def note(ctx: Context, report_id: str, text: str) -> dict[str, Any]:
     """Encrypt an internal note to the organisation's keys only, and post it."""
     from caseworker_client.compose import armored, note_document, recipients
 
-    keys = recipients(ctx.organisation().get("recipients") or [], "your organisation")
+    keys = recipients(pins.organisation_keys(ctx, ctx.organisation()), "your organisation")
     body = {"ciphertext": armored(note_document(text), keys)}
     return dict(ctx.api.post(f"/reports/{report_id}/notes", body) or {})
 
@@ -235,7 +235,7 @@ def escalate(
             f"{partner.get('name')} has no delivery channel, so it could not receive this; "
             "ask an admin to set one up. Nothing was sent"
         )
-    keys = recipients(partner.get("recipients") or [], f"the partner {partner.get('name')}")
+    keys = recipients(pins.partner_keys(ctx, partner), f"the partner {partner.get('name')}")
     scratch = ctx.store.scratch()
     written: list[Path] = []
     try:
