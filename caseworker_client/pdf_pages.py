@@ -49,7 +49,7 @@ def render_pages(
         output = sandbox.run_isolated([*command, "-"], pdf, timeout=timeout)
     except sandbox.SandboxFailed as error:
         raise PdfRenderError(
-            f"the PDF could not be read: it is damaged or not a PDF ({error})"
+            f"the PDF could not be read, it is damaged or not a PDF: {error}"
         ) from None
     pages = [_reencoded(page) for page in split_pngs(output)[:max_pages]]
     if not pages:
