@@ -144,7 +144,7 @@ def _image_preview(data: bytes, digest: DigestCheck) -> Preview:
 def _pdf_preview(data: bytes, digest: DigestCheck, timeout: float) -> Preview:
     try:
         pages = pdf_pages.render_pages(data, timeout=timeout)
-    except sandbox.NoIsolation as error:
+    except (sandbox.NoIsolation, pdf_pages.RendererMissing) as error:
         return Preview(PDF, digest, problem=f"cannot render safely here: {error}")
     except sandbox.SandboxError as error:
         return Preview(PDF, digest, problem=str(error))

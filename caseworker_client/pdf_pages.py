@@ -26,7 +26,11 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 class PdfRenderError(sandbox.SandboxError):
-    """The pages could not be drawn (damaged PDF, no renderer): the message says why."""
+    """The pages could not be drawn (a damaged PDF): the message says why."""
+
+
+class RendererMissing(PdfRenderError):
+    """pdftoppm is not installed here; the message says how to install it."""
 
 
 def looks_like_pdf(data: bytes) -> bool:
@@ -40,7 +44,7 @@ def render_pages(
     """PNG images of the first `max_pages` pages; raises a SandboxError saying what went wrong."""
     tool = shutil.which(PDFTOPPM)
     if tool is None:
-        raise PdfRenderError(
+        raise RendererMissing(
             f"pdftoppm is not installed, so PDF pages cannot be shown; {INSTALL_HINT}"
         )
     command = [tool, "-png", "-f", "1", "-l", str(max_pages), "-scale-to", str(LONG_SIDE_PIXELS)]

@@ -104,7 +104,7 @@ def run_isolated(
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,  # it may quote the input; nobody needs to read it
-        env=_ENVIRONMENT,
+        env=_environment(),
         cwd="/",
         start_new_session=True,
         preexec_fn=lambda: _limits(memory_bytes, cpu_seconds),
@@ -129,6 +129,13 @@ def run_isolated(
             f"the renderer stopped with an error (exit status {process.returncode})"
         )
     return output
+
+
+def _environment() -> dict[str, str]:
+    """The child's environment: _ENVIRONMENT, and the caller's TMPDIR if it has one (so that
+    a temporary file, should the program ever make one, lands where the caller looks)."""
+    temp = os.environ.get("TMPDIR")
+    return {**_ENVIRONMENT, "TMPDIR": temp} if temp else dict(_ENVIRONMENT)
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:

@@ -82,3 +82,12 @@ def test_nothing_runs_where_no_network_namespace_can_be_made(
     with pytest.raises(sandbox.NoIsolation, match="cannot be shown safely"):
         sandbox.run_isolated(["/usr/bin/touch", str(marker)], b"")
     assert not marker.exists()
+
+
+def test_the_program_gets_a_bare_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REPORTING_CASEWORKER_PASSPHRASE", "secret")
+    monkeypatch.setenv("TMPDIR", "/somewhere/private")
+    code = "import os; print(sorted(os.environ.items()))"
+    seen = sandbox.run_isolated(python(code), b"").decode()
+    assert "secret" not in seen and "HOME" not in seen
+    assert "('TMPDIR', '/somewhere/private')" in seen
