@@ -66,17 +66,24 @@ def report_text(ctx: Context, opened: Opened) -> str:
 
 def save_attachments(ctx: Context, opened: Opened, folder: Path, strip: bool) -> list[str]:
     """Decrypt every attachment into `folder`; returns one line per file for the caseworker."""
+    return [
+        save_attachment(ctx, message, ref, folder, strip)
+        for message in opened.messages
+        for ref in message.attachments
+    ]
+
+
+def save_attachment(
+    ctx: Context, message: OpenedMessage, ref: AttachmentRef, folder: Path, strip: bool
+) -> str:
+    """Decrypt one attachment into `folder` under a safe name; one line for the caseworker."""
     files.private_output_folder(folder)
-    lines = []
-    for message in opened.messages:
-        for ref in message.attachments:
-            prefix = "" if message.kind == "report" else f"followup{message.seq}-"
-            name = f"{prefix}{ref.position + 1:02d}-{files.safe_filename(ref.filename)}"
-            try:
-                lines.append(_save_one(ctx, ref, folder, name, strip))
-            except DecryptError as error:
-                lines.append(f"{name}: not saved, {error}")
-    return lines
+    prefix = "" if message.kind == "report" else f"followup{message.seq}-"
+    name = f"{prefix}{ref.position + 1:02d}-{files.safe_filename(ref.filename)}"
+    try:
+        return _save_one(ctx, ref, folder, name, strip)
+    except DecryptError as error:
+        return f"{name}: not saved, {error}"
 
 
 def _save_one(ctx: Context, ref: AttachmentRef, folder: Path, name: str, strip: bool) -> str:
