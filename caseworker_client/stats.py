@@ -34,20 +34,20 @@ class Counts:
     station_countries: set[str] = field(default_factory=set)
 
 
-def _at(value: Any, keys: list[str]) -> list[Any]:
+def values_at(value: Any, keys: list[str]) -> list[Any]:
     """The values at a dotted path, through the entries of repeated groups."""
     if not keys:
         return value if isinstance(value, list) else [value]
     if isinstance(value, list):
-        return [found for item in value for found in _at(item, keys)]
+        return [found for item in value for found in values_at(item, keys)]
     if isinstance(value, Mapping):
-        return _at(value.get(keys[0]), keys[1:])
+        return values_at(value.get(keys[0]), keys[1:])
     return []
 
 
 def answers(document: Mapping[str, Any], counted: Field) -> list[str]:
     """The codes a report gives for a counted field ([UNKNOWN] when it gives none)."""
-    values = _at(document, counted.path.split("."))
+    values = values_at(document, counted.path.split("."))
     codes = list(dict.fromkeys(str(v) for v in values if isinstance(v, str) and v))
     if counted.kind is Kind.COUNTRY:
         codes = [code.upper() for code in codes]
