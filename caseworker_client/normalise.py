@@ -3,7 +3,7 @@ equal: in linked cases (linked.py) and in the figures by city (stats.py).
 
 Reporters type on phones, in Chinese, Uyghur, Tibetan or English input methods: the same
 number or account arrives in full-width digits, with other spaces, in other case. NFKC
-folds the compatibility forms (full-width "１３８", "＋", ideographic spaces) into the
+folds the compatibility forms (full-width digits and plus signs, ideographic spaces) into the
 plain ones; casefold makes "Officer LI" and "officer li" one. Chinese names are compared
 exactly after that: there is no case to fold, and two characters that look alike are two
 different names.
@@ -34,7 +34,7 @@ GENERIC = frozenset(
 )  # fmt: skip
 
 _SPACE = re.compile(r"\s+")
-LIST_SEPARATORS = re.compile(r"[,;\n]")  # after NFKC: "，" and "；" are "," and ";" already
+LIST_SEPARATORS = re.compile(r"[,;\n]")  # after NFKC, full-width ones are these
 _IDEOGRAPHIC_COMMA = "、"  # NFKC keeps it: a list separator in Chinese
 
 
@@ -65,9 +65,13 @@ _DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{4}
 # Country calling codes are prefix-free: 1 and 7 are one digit, these are two, all others
 # three. That is enough to split an international number into code and national number.
 _TWO_DIGIT_CODES = frozenset(
-    "20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 "
-    "60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98".split()
-)
+    {
+        "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45",
+        "46", "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61",
+        "62", "63", "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94",
+        "95", "98",
+    }
+)  # fmt: skip
 MIN_NATIONAL_DIGITS = 7  # shorter: an extension, an emergency number, part of a date
 MAX_DIGITS = 15  # the longest an international number may be
 
