@@ -24,7 +24,7 @@ urgent report is notified at once and sorted first (deploy/THREAT-MODEL.md weigh
   catalogue entry says otherwise).
 - **counted**: `reporting-caseworker stats` counts its answers.
 - **links**: `reporting-caseworker links` links reports that share an answer, compared as
-  this kind of value (caseworker_client/linked.py); only identifying fields link.
+  this kind of value (docs/exports.md); only identifying fields link.
 - **required**: in every report; a field that is not may be missing (not answered, or a
   report written before the field existed).
 - **schemas**: the schema versions whose form asks for it (`v1+`: since v1, still asked;
