@@ -12,6 +12,7 @@ suppression); every withheld row is marked alike, so nobody can tell which was t
 one. Choices of several answers (methods, actors…) add up to more than the reports and are
 left alone. A city is the reporter's own words: one named by fewer reporters than the
 threshold is never written, not even as withheld; it joins its country's "other cities".
+The cities of a country whose count is withheld are withheld too: they add up to it.
 Coarsening drops the cities, leaving countries. Codes the catalogue does not know, and
 months that are not months, are published as "(unrecognised)", never as written.
 """
@@ -122,6 +123,17 @@ def suppress(table: Table, min_count: int) -> list[Cell]:
     return cells
 
 
+def _withhold_cities_of_withheld_countries(published: list[tuple[Table, list[Cell]]]) -> None:
+    """A country's cities add up to the country: if its count is withheld, so are they all,
+    or they would give it away."""
+    found = {table.name: cells for table, cells in published}
+    countries, cities = found.get("where.country", []), found.get("where.city", [])
+    withheld = {cell.row.value for cell in countries if cell.count is None}
+    for index, cell in enumerate(cities):
+        if cell.row.group in withheld:
+            cities[index] = Cell(cell.row, None)
+
+
 @dataclass(frozen=True)
 class Aggregate:
     min_count: int
@@ -145,6 +157,7 @@ def aggregate(
             rows = _fold_small_cities(rows, min_count)
         table = replace(table, rows=rows)
         published.append((table, suppress(table, min_count)))
+    _withhold_cities_of_withheld_countries(published)
     total = counts.reports if counts.reports >= min_count else None
     return Aggregate(min_count, "country" if coarsen_places else "city", total, published)
 

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from caseworker_client import normalise
 from protocol import catalogue
@@ -186,9 +186,9 @@ def table(counts: Counts) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def chart(counts: Counts, path: Path) -> None:
-    """A bar chart per counted field and one by month, in one PNG (matplotlib's Agg canvas:
-    no display needed)."""
+def chart(counts: Counts, path: Path | BinaryIO) -> None:
+    """A bar chart per counted field, by month and by city, in one PNG (matplotlib's Agg
+    canvas: no display needed), saved to a file or, for the desk, a buffer in memory."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator

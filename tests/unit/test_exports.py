@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from caseworker_client import exports
-from caseworker_client.stats import Counts, Row, Table, count, tables
+from caseworker_client.stats import Counts, Row, Table, chart, count, tables
 from caseworker_client.uwazi import COLUMNS, case_rows
 from tests.support.client_cache import decrypted_report
 
@@ -105,6 +105,17 @@ def test_rare_cities_are_never_named_and_each_country_is_its_own_total() -> None
         assert "smallville" not in text.lower()
 
 
+def test_the_cities_of_a_withheld_country_are_withheld_too() -> None:
+    counts = reports(
+        (10, {"country": "DE", "city": "Berlin"}), (6, {"country": "NL", "city": "Utrecht"}),
+        (2, {"country": "BE", "city": "Gent"}),
+    )  # fmt: skip
+    result = exports.aggregate(counts)
+    assert figure(result, "where.country")[("", "NL")] is None  # withheld to protect BE
+    cities = figure(result, "where.city")
+    assert cities[("NL", "utrecht")] is None and cities[("DE", "berlin")] == 10
+
+
 def test_coarsening_publishes_countries_and_no_city() -> None:
     counts = reports(
         (8, {"country": "NL", "city": "Rotterdam"}), (6, {"country": "DE", "city": "Berlin"})
@@ -123,6 +134,12 @@ def test_methods_actors_countries_and_months_are_all_published() -> None:
     for name in ("methods", "actors", "where.country", "month", "where.city", "urgent"):
         assert name in names
     assert [t.name for t in tables(counts)] == names
+
+
+def test_the_chart_can_be_drawn_in_memory_for_the_desk() -> None:
+    buffer = io.BytesIO()
+    chart(reports((6, {"country": "NL", "city": "Utrecht", "methods": ["online"]})), buffer)
+    assert buffer.getvalue().startswith(b"\x89PNG\r\n\x1a\n")
 
 
 def test_the_csv_and_json_mark_withheld_figures() -> None:
