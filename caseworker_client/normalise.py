@@ -61,7 +61,7 @@ def pieces(value: str) -> list[str]:
 
 # A run of digits with the separators people write inside a number; a leading "+" kept.
 _PHONE_RUN = re.compile(r"\+?\d[\d \t\-./()]*\d")
-_DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{4}")
+_DATE = re.compile(r"(?<!\d)(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{4})(?!\d)")
 # Country calling codes are prefix-free: 1 and 7 are one digit, these are two, all others
 # three. That is enough to split an international number into code and national number.
 _TWO_DIGIT_CODES = frozenset(
@@ -103,7 +103,7 @@ def phone(written: str) -> Phone | None:
     trunk prefix of a national one and is dropped, as it is when dialled from abroad."""
     written = unicodedata.normalize("NFKC", written).strip()
     digits = re.sub(r"\D", "", written)
-    if _DATE.fullmatch(written) or not digits or len(digits) > MAX_DIGITS + 2:
+    if _DATE.search(written) or not digits or len(digits) > MAX_DIGITS + 2:
         return None
     code = ""
     if written.startswith("+") or digits.startswith("00"):

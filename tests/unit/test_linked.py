@@ -65,6 +65,8 @@ def test_reports_link_across_normalised_forms(one: dict, other: dict) -> None:
         ({"actor_phones": "110"}, {"actor_phones": "110"}),  # an emergency number, not a person
         ({"actor_phones": "0000000000"}, {"actor_phones": "0000000000"}),
         ({"people": "met on 2025-03-14"}, {"people": "2025-03-14"}),  # a date is no number
+        ({"people": "met 2025-03-14 13:00"}, {"people": "2025-03-14 13:30"}),
+        ({"people": "on 14.03.2025"}, {"people": "14.03.2025"}),
         ({"actor_names": ""}, {"actor_names": ""}),
         ({"actor_names": "unknown"}, {"actor_names": "Unknown"}),
         ({"actor_names": "不知道"}, {"actor_names": "不知道"}),
