@@ -136,6 +136,21 @@ def test_methods_actors_countries_and_months_are_all_published() -> None:
     assert [t.name for t in tables(counts)] == names
 
 
+def test_tables_count_urgency_and_cities_by_country() -> None:
+    counts = reports(
+        (2, {"urgent": True, "country": "NL", "city": "Den  Haag"}),
+        (1, {"country": "nl", "city": "den haag"}), (1, {"country": "DE"}),
+    )  # fmt: skip
+    found = {table.name: table for table in tables(counts)}
+    assert [(r.value, r.count) for r in found["urgent"].rows] == [("yes", 2), ("no", 2)]
+    assert found["urgent"].partition and not found["methods"].partition
+    cities = [(r.group, r.value, r.count) for r in found["where.city"].rows]
+    assert cities == [("DE", "(not given)", 1), ("NL", "den haag", 3)]
+    assert [(r.value, r.label) for r in found["where.country"].rows] == [
+        ("NL", "Netherlands"), ("DE", "Germany"),
+    ]  # fmt: skip
+
+
 def test_the_chart_can_be_drawn_in_memory_for_the_desk() -> None:
     buffer = io.BytesIO()
     chart(reports((6, {"country": "NL", "city": "Utrecht", "methods": ["online"]})), buffer)
