@@ -332,3 +332,13 @@ def stats(ctx: Context, png: Path) -> None:
         click.echo(f"{len(failed)} pulled report(s) could not be opened with your key.", err=True)
     chart(counts, png)
     click.echo(f"Chart saved to {png}.")
+
+
+def _add_analysis_commands() -> None:
+    from caseworker_client.analysis_commands import export, links
+
+    main.add_command(links)
+    main.add_command(export)
+
+
+_add_analysis_commands()

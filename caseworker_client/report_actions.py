@@ -276,6 +276,15 @@ def escalate(
 
 def decrypted_counts(ctx: Context) -> tuple[Counts, list[str]]:
     """Counts over every pulled report this key opens; and the ids of those it cannot."""
+    pairs, failed = decrypted_reports(ctx)
+    return count(pairs), failed
+
+
+def decrypted_reports(
+    ctx: Context,
+) -> tuple[list[tuple[dict[str, Any], dict[str, Any]]], list[str]]:
+    """(summary, decrypted report document) of every pulled report this key opens, in memory
+    only; and the ids of those it cannot open."""
     pairs, failed = [], []
     for detail in ctx.store.details():
         try:
@@ -286,7 +295,7 @@ def decrypted_counts(ctx: Context) -> tuple[Counts, list[str]]:
             failed.append(str(detail.get("id", "")))
             continue
         pairs.append((detail, document))
-    return count(pairs), failed
+    return pairs, failed
 
 
 def _report_only(detail: dict[str, Any]) -> dict[str, Any]:
