@@ -13,13 +13,14 @@ from typing import Any
 
 import click
 
-from caseworker_client import render, report_actions
+from caseworker_client import pins, render, report_actions
 from caseworker_client.api import Api, ApiError
 from caseworker_client.config import Home, Session
 from caseworker_client.context import EXPECTED_ERRORS, Context
 from caseworker_client.escalate import redactable
 from caseworker_client.identity import create_identity, public_recipient
 from caseworker_client.listing import table_rows
+from caseworker_client.pin_commands import keys
 
 PASSPHRASE_VAR = "REPORTING_CASEWORKER_PASSPHRASE"  # noqa: S105 - a variable name
 DESK_LIBRARIES = ("flask", "flask_wtf", "wtforms", "werkzeug")
@@ -88,7 +89,7 @@ def main(ctx: click.Context, identity: Path | None) -> None:
     """Read, answer and escalate reports; everything is decrypted on this machine."""
     home = Home.from_environment(str(identity) if identity else None)
     home.ensure()
-    ctx.obj = Context(home, identity_passphrase)
+    ctx.obj = Context(home, identity_passphrase, lambda text: click.echo(text, err=True))
 
 
 @main.command()
@@ -165,7 +166,10 @@ def logout(ctx: Context) -> None:
 def register_key(ctx: Context) -> None:
     """Send the public key of your identity to the server (new reports are encrypted to it)."""
     recipient = public_recipient(ctx.home.identity, identity_passphrase)
+    before = ctx.api.get("/me")
     ctx.api.put("/me/recipient", {"recipient": recipient})
+    replaced = before.get("recipient") if isinstance(before, dict) else None
+    pins.own_key_registered(ctx, recipient, replaced)
     click.echo(f"Registered {recipient[:24]}… for {ctx.session.username}.")
 
 
@@ -316,6 +320,9 @@ def escalate(
             click.echo(f"  {render.clean(line)}")
 
 
+main.add_command(keys)
+
+
 @main.command()
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("reporting-stats.png"), show_default=True,
@@ -348,3 +355,13 @@ def desk(ctx: Context, no_browser: bool) -> None:
             raise
         raise click.ClickException(INSTALL_DESK) from None
     serve(ctx, click.echo, open_browser=not no_browser)
+
+
+def _add_analysis_commands() -> None:
+    from caseworker_client.analysis_commands import export, links
+
+    main.add_command(links)
+    main.add_command(export)
+
+
+_add_analysis_commands()

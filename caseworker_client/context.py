@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 import crypto
+from caseworker_client import pins
 from caseworker_client.api import Api, ApiError
 from caseworker_client.config import Home, Session
 from caseworker_client.errors import ClientError
@@ -43,11 +44,22 @@ class PullResult:
     downloaded: int
 
 
+def _silent(text: str) -> None:
+    """Notices go nowhere (for callers that show none)."""
+
+
 class Context:
-    def __init__(self, home: Home, ask_passphrase: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        home: Home,
+        ask_passphrase: Callable[[], str],
+        notify: Callable[[str], None] = _silent,
+    ) -> None:
         self.home = home
         self.store = Store(home.cache)
         self._ask_passphrase = ask_passphrase
+        # Things the caseworker should know once, such as keys pinned on first sight.
+        self.notify = notify
 
     @cached_property
     def session(self) -> Session:
@@ -87,12 +99,17 @@ class Context:
         return listing
 
     def organisation(self, *, refresh: bool = True) -> dict[str, Any]:
-        """The organisation's keys, tags, caseworkers and partners (cached for offline use)."""
+        """The organisation's keys, tags, caseworkers and partners (cached for offline use).
+
+        Keys seen for the first time are pinned here; encrypting to them goes through
+        `pins.organisation_keys` / `pins.partner_keys`, which refuse changed ones.
+        """
         if refresh:
             organisation = self.api.get("/organisation")
             if not isinstance(organisation, dict):
                 raise ActionError("the server's organisation answer is not in the expected form")
             self.store.save_organisation(organisation)
+            pins.observe(self, organisation)
             return organisation
         return self.store.load_organisation() or {}
 

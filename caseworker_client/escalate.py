@@ -231,6 +231,27 @@ def _file_entry(ref: AttachmentRef, position: int, source: str) -> dict[str, Any
     return entry
 
 
+def shareable_report(
+    document: Mapping[str, Any], server_consent: Any
+) -> tuple[str, dict[str, Any], list[str]]:
+    """What of a decrypted report its consent lets leave the organisation: the consent
+    (refused as `effective_consent` refuses), a copy of the report without the fields and
+    relatives it withholds, and the list of what was withheld. Escalations and the
+    case-level export (exports.py) both start from it."""
+    consent = effective_consent(document, server_consent)
+    original = copy.deepcopy(dict(document))
+    report = {k: v for k, v in original.items() if k not in ("schema", "kind")}
+    unshared = _withhold_unshared(report)
+    redacted = []
+    if consent == "anonymised":
+        redacted = [path for path in anonymised_drops() if _drop(copy.deepcopy(report), path)]
+        kept = _anonymised_top()
+        dropped = (*kept, *redacted, *(path.partition(".")[0] for path in redacted))
+        redacted += [k for k, v in report.items() if _answered(v) and k not in dropped]
+        report = _anonymise(report)
+    return consent, report, redacted + unshared
+
+
 def build_package(
     messages: Sequence[OpenedMessage],
     summary: Mapping[str, Any],
@@ -243,18 +264,7 @@ def build_package(
     report_message = next((m for m in messages if m.kind == "report"), None)
     if report_message is None or report_message.document is None:
         raise EscalationRefused("the report itself cannot be opened here, so it cannot be shared")
-    consent = effective_consent(report_message.document, summary.get("consent"))
-    original = copy.deepcopy(report_message.document)
-    report = {k: v for k, v in original.items() if k not in ("schema", "kind")}
-    unshared = _withhold_unshared(report)
-    redacted = []
-    if consent == "anonymised":
-        redacted = [path for path in anonymised_drops() if _drop(copy.deepcopy(report), path)]
-        kept = _anonymised_top()
-        dropped = (*kept, *redacted, *(path.partition(".")[0] for path in redacted))
-        redacted += [k for k, v in report.items() if _answered(v) and k not in dropped]
-        report = _anonymise(report)
-    redacted += unshared
+    consent, report, redacted = shareable_report(report_message.document, summary.get("consent"))
     followups = [m for m in messages if m.kind == "followup" and m.document is not None]
     share_files = consent == "full" and "attachments" not in redact
     for path in redact:

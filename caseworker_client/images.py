@@ -46,10 +46,11 @@ class StrippedImage:
     note: str = ""
 
 
-def strip_metadata(data: bytes) -> StrippedImage | None:
+def strip_metadata(data: bytes, *, for_display: bool = False) -> StrippedImage | None:
     """A metadata-free copy of a JPEG, PNG or WebP image; None if `data` is not one of those.
 
-    The format is read from the bytes, never from the reporter's file name or type.
+    The format is read from the bytes, never from the reporter's file name or type. With
+    `for_display` (the desk's previews) the copy is a JPEG or a PNG, which every browser shows.
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -60,7 +61,7 @@ def strip_metadata(data: bytes) -> StrippedImage | None:
             with Image.open(io.BytesIO(data)) as image:
                 if image.format not in SUPPORTED:
                     return None
-                fmt = image.format
+                fmt = image.format if not for_display or image.format == "JPEG" else "PNG"
                 frames = getattr(image, "n_frames", 1)
                 upright = ImageOps.exif_transpose(image)
                 pixels = _pixels_only(upright, fmt)

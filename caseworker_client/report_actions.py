@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from caseworker_client import files, images, render
+from caseworker_client import files, images, pins, render
 from caseworker_client.api import Part
 from caseworker_client.context import ActionError, Context
 from caseworker_client.decrypt import (
@@ -67,17 +67,24 @@ def report_text(ctx: Context, opened: Opened) -> str:
 
 def save_attachments(ctx: Context, opened: Opened, folder: Path, strip: bool) -> list[str]:
     """Decrypt every attachment into `folder`; returns one line per file for the caseworker."""
+    return [
+        save_attachment(ctx, message, ref, folder, strip)
+        for message in opened.messages
+        for ref in message.attachments
+    ]
+
+
+def save_attachment(
+    ctx: Context, message: OpenedMessage, ref: AttachmentRef, folder: Path, strip: bool
+) -> str:
+    """Decrypt one attachment into `folder` under a safe name; one line for the caseworker."""
     files.private_output_folder(folder)
-    lines = []
-    for message in opened.messages:
-        for ref in message.attachments:
-            prefix = "" if message.kind == "report" else f"followup{message.seq}-"
-            name = f"{prefix}{ref.position + 1:02d}-{files.safe_filename(ref.filename)}"
-            try:
-                lines.append(_save_one(ctx, ref, folder, name, strip))
-            except DecryptError as error:
-                lines.append(f"{name}: not saved, {error}")
-    return lines
+    prefix = "" if message.kind == "report" else f"followup{message.seq}-"
+    name = f"{prefix}{ref.position + 1:02d}-{files.safe_filename(ref.filename)}"
+    try:
+        return _save_one(ctx, ref, folder, name, strip)
+    except DecryptError as error:
+        return f"{name}: not saved, {error}"
 
 
 def _save_one(ctx: Context, ref: AttachmentRef, folder: Path, name: str, strip: bool) -> str:
@@ -118,7 +125,7 @@ def _reporter_and_organisation(ctx: Context, report_id: str) -> list[Any]:
     organisation = ctx.organisation()
     (reporter_key,) = recipients([reporter] if reporter else [], "the reporter")
     return reply_recipients(
-        reporter_key, recipients(organisation.get("recipients") or [], "your organisation")
+        reporter_key, recipients(pins.organisation_keys(ctx, organisation), "your organisation")
     )
 
 
@@ -135,7 +142,7 @@ def note(ctx: Context, report_id: str, text: str) -> dict[str, Any]:
     """Encrypt an internal note to the organisation's keys only, and post it."""
     from caseworker_client.compose import armored, note_document, recipients
 
-    keys = recipients(ctx.organisation().get("recipients") or [], "your organisation")
+    keys = recipients(pins.organisation_keys(ctx, ctx.organisation()), "your organisation")
     body = {"ciphertext": armored(note_document(text), keys)}
     return dict(ctx.api.post(f"/reports/{report_id}/notes", body) or {})
 
@@ -266,7 +273,7 @@ def send_escalation(
     from caseworker_client.partner_files import seal_attachment
 
     report_id, partner, package = prepared.report_id, prepared.partner, prepared.package
-    keys = recipients(partner.get("recipients") or [], f"the partner {partner.get('name')}")
+    keys = recipients(pins.partner_keys(ctx, partner), f"the partner {partner.get('name')}")
     scratch = ctx.store.scratch()
     written: list[Path] = []
     try:
@@ -300,6 +307,15 @@ def send_escalation(
 
 def decrypted_counts(ctx: Context) -> tuple[Counts, list[str]]:
     """Counts over every pulled report this key opens; and the ids of those it cannot."""
+    pairs, failed = decrypted_reports(ctx)
+    return count(pairs), failed
+
+
+def decrypted_reports(
+    ctx: Context,
+) -> tuple[list[tuple[dict[str, Any], dict[str, Any]]], list[str]]:
+    """(summary, decrypted report document) of every pulled report this key opens, in memory
+    only; and the ids of those it cannot open."""
     pairs, failed = [], []
     for detail in ctx.store.details():
         try:
@@ -310,7 +326,7 @@ def decrypted_counts(ctx: Context) -> tuple[Counts, list[str]]:
             failed.append(str(detail.get("id", "")))
             continue
         pairs.append((detail, document))
-    return count(pairs), failed
+    return pairs, failed
 
 
 def _report_only(detail: dict[str, Any]) -> dict[str, Any]:

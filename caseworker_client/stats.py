@@ -1,8 +1,12 @@
 """Aggregate figures over locally decrypted reports: what an NGO publishes, nothing more.
 
-Counts by each field the catalogue (protocol/catalogue.py) marks `counted` (the
-categories and the host country today) and by month received; no report's words
-leave this module, only numbers and the codes of choices and countries.
+Counts by each field the catalogue (protocol/catalogue.py) marks `counted` (methods,
+actors, contact, demands, harms to relatives, urgency, the host country, and the
+categories of older reports), by month received, and by city within its host country.
+Only numbers and the codes of choices and countries leave this module, and city names:
+the city is the reporter's own words (NFKC, casefolded, spaces collapsed), shown to the
+caseworker here and published only through exports.py, which withholds small counts.
+`tables` gives the figures as plain rows for the desk and the exports.
 """
 
 from __future__ import annotations
@@ -11,8 +15,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from caseworker_client import normalise
 from protocol import catalogue
 from protocol.catalogue import Field, Kind, walk
 
@@ -32,22 +37,25 @@ class Counts:
     )
     months: Counter[str] = field(default_factory=Counter)
     station_countries: set[str] = field(default_factory=set)
+    cities: Counter[tuple[str, str]] = field(default_factory=Counter)  # (country, city)
 
 
-def _at(value: Any, keys: list[str]) -> list[Any]:
+def values_at(value: Any, keys: list[str]) -> list[Any]:
     """The values at a dotted path, through the entries of repeated groups."""
     if not keys:
         return value if isinstance(value, list) else [value]
     if isinstance(value, list):
-        return [found for item in value for found in _at(item, keys)]
+        return [found for item in value for found in values_at(item, keys)]
     if isinstance(value, Mapping):
-        return _at(value.get(keys[0]), keys[1:])
+        return values_at(value.get(keys[0]), keys[1:])
     return []
 
 
 def answers(document: Mapping[str, Any], counted: Field) -> list[str]:
     """The codes a report gives for a counted field ([UNKNOWN] when it gives none)."""
-    values = _at(document, counted.path.split("."))
+    values = values_at(document, counted.path.split("."))
+    if counted.kind is Kind.FLAG:  # a ticked box, or one left unticked
+        values = ["yes" if v is True else "no" for v in values if isinstance(v, bool)]
     codes = list(dict.fromkeys(str(v) for v in values if isinstance(v, str) and v))
     if counted.kind is Kind.COUNTRY:
         codes = [code.upper() for code in codes]
@@ -82,7 +90,70 @@ def count(reports: Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]]) -> Cou
         [country] = answers(document, catalogue.field("where.country"))
         if country != UNKNOWN and _met_a_station(document):
             counts.station_countries.add(country)
+        counts.cities[(country, city(document))] += 1
     return counts
+
+
+def city(document: Mapping[str, Any]) -> str:
+    """The report's city, normalised so that "Rotterdam" and "ROTTERDAM " count as one."""
+    values = [v for v in values_at(document, ["where", "city"]) if isinstance(v, str)]
+    name = normalise.text(values[0]) if values else ""
+    return name if normalise.meaningful(name) else UNKNOWN
+
+
+@dataclass(frozen=True)
+class Row:
+    value: str  # a choice's code, a country code, a month, a city as normalised
+    label: str  # what it means, in English
+    count: int
+    group: str = ""  # of a city: its host country's code
+
+
+@dataclass(frozen=True)
+class Table:
+    """One figure as plain rows, for the desk to render and the exports to publish.
+
+    `partition`: every report is in exactly one row (of its group, for cities), so the
+    rows add up to the number of reports; a choice of several answers does not."""
+
+    name: str
+    title: str
+    rows: tuple[Row, ...]
+    partition: bool
+
+
+def _label(counted: Field, value: str) -> str:
+    if value == UNKNOWN:
+        return value
+    if counted.kind is Kind.COUNTRY:
+        from caseworker_client.render import country_name
+
+        return country_name(value).partition(" (")[2].rstrip(")") or value
+    return counted.label_of(value)
+
+
+def _one_per_report(counted: Field) -> bool:
+    """Whether each report gives exactly one answer (UNKNOWN included) to the field."""
+    parent = counted.path.rpartition(".")[0]
+    repeated = bool(parent) and bool(catalogue.field(parent).max_entries)
+    return counted.kind is not Kind.MULTIPLE and not repeated
+
+
+def tables(counts: Counts) -> list[Table]:
+    """Every figure: each counted field, then the month received, then cities by country."""
+    result = []
+    for path, counter in counts.by_field.items():
+        if not counter:  # a field no decrypted report holds (retired, or not yet asked)
+            continue
+        counted = catalogue.field(path)
+        rows = tuple(Row(v, _label(counted, v), n) for v, n in counter.most_common())
+        result.append(Table(path, counted.name, rows, _one_per_report(counted)))
+    months = tuple(Row(m, m, n) for m, n in sorted(counts.months.items()))
+    result.append(Table("month", "Month received", months, True))
+    cities = sorted(counts.cities.items(), key=lambda item: (item[0][0], -item[1], item[0][1]))
+    rows = tuple(Row(name, name, n, country) for (country, name), n in cities)
+    result.append(Table("where.city", catalogue.field("where.city").name, rows, True))
+    return result
 
 
 def _rows(title: str, counter: Counter[str], by_key: bool = False) -> list[str]:
@@ -93,6 +164,11 @@ def _rows(title: str, counter: Counter[str], by_key: bool = False) -> list[str]:
     return [*lines, ""]
 
 
+def _city_counter(counts: Counts, top: int = 0) -> Counter[str]:
+    found = Counter({f"{country} {name}": n for (country, name), n in counts.cities.items()})
+    return Counter(dict(found.most_common(top or None)))
+
+
 def table(counts: Counts) -> str:
     """The three counts as plain-text tables."""
     lines = [f"{counts.reports} report(s) decrypted on this machine.", ""]
@@ -101,6 +177,7 @@ def table(counts: Counts) -> str:
             if counter:  # a field no decrypted report holds (retired, or not yet asked)
                 lines += _rows(catalogue.field(path).name.lower(), counter)
         lines += _rows("month received", counts.months, by_key=True)
+        lines += _rows("city", _city_counter(counts))
         n = len(counts.station_countries)
         lines.append(
             f"Reports of overseas police “service stations” came from {n} "
@@ -109,9 +186,9 @@ def table(counts: Counts) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def chart(counts: Counts, path: Path) -> None:
-    """A bar chart per counted field and one by month, in one PNG (matplotlib's Agg canvas:
-    no display needed)."""
+def chart(counts: Counts, path: Path | BinaryIO) -> None:
+    """A bar chart per counted field, by month and by city, in one PNG (matplotlib's Agg
+    canvas: no display needed), saved to a file or, for the desk, a buffer in memory."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
@@ -122,6 +199,7 @@ def chart(counts: Counts, path: Path) -> None:
         if counter
     ]
     panels.append(("By month received", sorted(counts.months.items())))
+    panels.append(("By city (the 15 most reported)", _city_counter(counts, 15).most_common()))
     figure = Figure(figsize=(9, 3.4 * len(panels)), layout="constrained")
     FigureCanvasAgg(figure)
     for index, (title, items) in enumerate(panels, start=1):

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         parse_identity,
         parse_recipient,
         parse_recipients,
+        recipient_fingerprint,
         reply_recipients,
     )
     from .mlkem768x25519 import MLKEM768X25519Identity, MLKEM768X25519Recipient
@@ -88,6 +89,7 @@ _EXPORTS = {
     "parse_identity": "key_files",
     "parse_recipient": "key_files",
     "parse_recipients": "key_files",
+    "recipient_fingerprint": "key_files",
     "reply_recipients": "key_files",
 }
 
@@ -139,6 +141,7 @@ __all__ = [
     "parse_identity",
     "parse_recipient",
     "parse_recipients",
+    "recipient_fingerprint",
     "reply_recipients",
     "same_digest",
 ]

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from .errors import KeyFormatError
+from .primitives import sha256_hex
 from .recipients import Recipient
 from .x25519 import X25519Identity, X25519Recipient
 
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
 # The post-quantum module (ML-KEM, HPKE) is imported where it is needed: a
 # command that only handles X25519 keys starts faster without it.
 T = TypeVar("T")
+# 128 bits of SHA-256, as 8 groups of 4 hex digits: short enough to read out over the
+# phone, far too long for anyone to make a second key with the same fingerprint.
+FINGERPRINT_GROUPS = 8
 
 
 def parse_recipient(text: str) -> Recipient:
@@ -37,6 +41,16 @@ def parse_recipient(text: str) -> Recipient:
     if lowered.startswith("age-secret-key-"):
         raise KeyFormatError("this is a secret key, not a recipient: never share it")
     raise KeyFormatError("unknown recipient type (expected age1… or age1pq1…)")
+
+
+def recipient_fingerprint(recipient: str) -> str:
+    """A short form of a public key that two people can compare over another channel.
+
+    SHA-256 of the key as written (age1… keys are written in lower case), cut to
+    128 bits and shown as `3f2a 91c0 …`. It says nothing of the key's validity.
+    """
+    digest = sha256_hex(recipient.strip().encode("utf-8"))
+    return " ".join(digest[i : i + 4] for i in range(0, 4 * FINGERPRINT_GROUPS, 4))
 
 
 def parse_identity(text: str) -> AnyIdentity:

@@ -2,9 +2,10 @@
 
 What a field is called in the document, what kind of answer it takes, its label
 and help (English source messages, translated where they are shown: `N_` only
-marks them for `make translations`), and three decisions that must never be
+marks them for `make translations`), and four decisions that must never be
 made twice: whether it identifies a person, whether an anonymised escalation may
-keep it, and whether statistics may count it. The form's labels and choices,
+keep it, whether statistics may count it, and how the client links reports that
+share it. The form's labels and choices,
 the reader's checks, the client's `show`, `escalate` and `stats` read them here.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from protocol.fields import N_, Choice, Field, Kind
+from protocol.fields import N_, Choice, Field, Kind, Link
 from protocol.repression import FAMILY_HARMS, V2_FIELDS
 from protocol.urgency import URGENT
 
@@ -24,6 +25,7 @@ __all__ = [
     "Choice",
     "Field",
     "Kind",
+    "Link",
     "field",
     "walk",
 ]
@@ -146,6 +148,7 @@ REPORT_FIELDS: tuple[Field, ...] = (
                 # Not counted: per-station figures would be small enough to point at the
                 # reporters, and free text has no code to count. The caseworker's client
                 # links reports by place locally instead.
+                links=Link.PLACE,
                 title="Station or office",
                 since=2,
             ),
@@ -196,6 +199,7 @@ REPORT_FIELDS: tuple[Field, ...] = (
                 N_("Names, descriptions, phone numbers or accounts used to contact you."),
                 form_name="people",
                 identifying=True,
+                links=Link.PHONE,  # the numbers in it; names are free text
             ),
             Field(
                 "who.affiliation",
@@ -215,6 +219,7 @@ REPORT_FIELDS: tuple[Field, ...] = (
                 N_("The address or a description of the place."),
                 form_name="station_address",
                 identifying=True,
+                links=Link.PLACE,
                 lines=3,
             ),
         ),

@@ -29,6 +29,19 @@ class Kind(enum.StrEnum):
     FLAG = "flag"  # yes or no: a checkbox, stored as true or false
 
 
+class Link(enum.StrEnum):
+    """How the caseworker's client compares a field's answers to link reports that name the
+    same phone, account, person, vehicle or place (caseworker_client/linked.py): each rule
+    normalises differently. Linking happens only on the caseworker's machine."""
+
+    NONE = ""  # never links
+    PHONE = "phone"  # the phone numbers found in the answer
+    ACCOUNT = "account"  # messaging or social media accounts, separated by commas
+    NAME = "name"  # names or titles, separated by commas
+    PLATE = "plate"  # vehicle number plates, separated by commas
+    PLACE = "place"  # a station, office or address, the whole answer
+
+
 @dataclass(frozen=True)
 class Choice:
     code: str  # stable: stored in documents and counted by statistics
@@ -50,6 +63,7 @@ class Field:
     identifying: bool = False  # names, places, accounts or files that can point at a person
     anonymised: bool = False  # an anonymised escalation may keep it
     counted: bool = False  # statistics may count it
+    links: Link = Link.NONE  # the client links reports sharing an answer (identifying only)
     fields: tuple[Field, ...] = ()  # the fields of each entry of a GROUP
     max_entries: int = 0  # of a GROUP
     # Of a repeated GROUP: the FLAG field of an entry that must be set for any escalation

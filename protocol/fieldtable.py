@@ -23,6 +23,8 @@ urgent report is notified at once and sorted first (deploy/THREAT-MODEL.md weigh
   keeps it; any other field is withheld (a field added later is withheld until its
   catalogue entry says otherwise).
 - **counted**: `reporting-caseworker stats` counts its answers.
+- **links**: `reporting-caseworker links` links reports that share an answer, compared as
+  this kind of value (docs/exports.md); only identifying fields link.
 - **required**: in every report; a field that is not may be missing (not answered, or a
   report written before the field existed).
 - **schemas**: the schema versions whose form asks for it (`v1+`: since v1, still asked;
@@ -55,6 +57,7 @@ def _row(field: Field) -> str:
         _yes(field.identifying),
         _yes(field.anonymised),
         _yes(field.counted),
+        field.links.value,
         _versions(field),
         codes,
     ]
@@ -64,8 +67,9 @@ def _row(field: Field) -> str:
 def markdown() -> str:
     """The whole page."""
     header = [
-        "| field | kind | label | required | identifies | anonymised | counted | schemas | codes |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| field | kind | label | required | identifies | anonymised | counted | links | schemas "
+        "| codes |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     rows = [_row(field) for field in catalogue.walk()]
     return INTRO + "\n" + "\n".join(header + rows) + "\n"

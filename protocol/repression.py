@@ -9,7 +9,7 @@ them out of free text. Every one of these fields is optional.
 
 from __future__ import annotations
 
-from protocol.fields import N_, Choice, Field, Kind
+from protocol.fields import N_, Choice, Field, Kind, Link
 
 SECTION = N_("What they did")
 
@@ -195,6 +195,7 @@ IDENTIFIERS = Field(
             N_("As they appeared, separated by commas."),
             form_name="actor_phones",
             identifying=True,
+            links=Link.PHONE,
         ),
         Field(
             "identifiers.accounts",
@@ -203,6 +204,7 @@ IDENTIFIERS = Field(
             N_("For example: a WeChat ID or a Telegram username."),
             form_name="actor_accounts",
             identifying=True,
+            links=Link.ACCOUNT,
         ),
         Field(
             "identifiers.names",
@@ -211,6 +213,7 @@ IDENTIFIERS = Field(
             N_("For example: “Officer Li” or “from the public security bureau”."),
             form_name="actor_names",
             identifying=True,
+            links=Link.NAME,
         ),
         Field(
             "identifiers.plates",
@@ -219,6 +222,7 @@ IDENTIFIERS = Field(
             N_("Of cars they used or that followed you."),
             form_name="actor_plates",
             identifying=True,
+            links=Link.PLATE,
         ),
     ),
 )

@@ -29,12 +29,12 @@ from reporting.models import (
     DeliveryChannel,
     DeliveryState,
     Message,
-    Partner,
     Report,
 )
 from tests.support import tools
 from tests.support.api import (
     World,
+    add_partner,
     assert_json_error,
     audit_actions,
     call,
@@ -65,36 +65,6 @@ def app(tmp_path: Path, database_url: str) -> Flask:
 @pytest.fixture
 def world(app: Flask) -> World:
     return make_world(app, consent="full")
-
-
-def add_partner(
-    app: Flask,
-    organisation_id: str,
-    name: str,
-    key: Any = None,
-    channels: tuple[tuple[ChannelKind, str, bool], ...] = (),
-) -> int:
-    """A partner of an organisation with the given (kind, target, enabled) channels."""
-    with app.app_context(), db.database().transaction() as dbs:
-        partner = Partner(
-            organisation_id=organisation_id,
-            name=name,
-            recipients=f"{key.recipient}\n" if key else "",
-        )
-        dbs.add(partner)
-        dbs.flush()
-        for kind, target, enabled in channels:
-            dbs.add(
-                DeliveryChannel(
-                    organisation_id=organisation_id,
-                    kind=kind,
-                    target=target,
-                    secret="whsec_" + "A" * 43 if kind is ChannelKind.WEBHOOK else "",
-                    enabled=enabled,
-                    partner_id=partner.id,
-                )
-            )
-        return partner.id
 
 
 def package(key: Any, text: str = "Escalation: a police station at 12 Example Road.") -> bytes:

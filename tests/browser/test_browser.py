@@ -25,6 +25,7 @@ import pytest
 import crypto
 from tests.support.browser import (
     Server,
+    click_and_load,
     files_containing,
     launch_chromium,
     running_server,
@@ -207,7 +208,7 @@ def test_report_come_back_and_follow_up_without_javascript(
     assert page.locator("html").get_attribute("lang") == "en"
 
     # Make a report.
-    page.get_by_role("link", name="Make a report").click()
+    click_and_load(page, page.get_by_role("link", name="Make a report"))
     first.check_page()
     assert urlsplit(page.url).path == "/report"
     assert first.heading() == "Make a report"
@@ -228,7 +229,7 @@ def test_report_come_back_and_follow_up_without_javascript(
     )
     page.locator("#attachments_rows-1-description").fill(EVIDENCE_DESCRIPTION)
     assert page.locator("input[name=website]").input_value() == ""  # the honeypot
-    page.get_by_role("button", name="Send the report securely").click()
+    click_and_load(page, page.get_by_role("button", name="Send the report securely"))
     first.check_page()
 
     # The codename, shown once.
@@ -244,7 +245,7 @@ def test_report_come_back_and_follow_up_without_javascript(
     page = second.goto("/return")
     assert second.heading() == "Come back to a report"
     page.get_by_label("Your codename").fill(codename)
-    page.get_by_role("button", name="Continue").click()
+    click_and_load(page, page.get_by_role("button", name="Continue"))
     second.check_page()
     assert urlsplit(page.url).path == "/case"
     assert second.heading() == "Your report"
@@ -261,7 +262,7 @@ def test_report_come_back_and_follow_up_without_javascript(
     page.get_by_label("More evidence").set_input_files(
         {"name": "more.bin", "mimeType": "application/octet-stream", "buffer": MORE_EVIDENCE}
     )
-    page.get_by_role("button", name="Send securely", exact=True).click()
+    click_and_load(page, page.get_by_role("button", name="Send securely", exact=True))
     second.check_page()
     assert urlsplit(page.url).path == "/case"
     flash = page.locator(".flash-success")
@@ -270,7 +271,7 @@ def test_report_come_back_and_follow_up_without_javascript(
     assert "Information you added" in page.locator("ol.messages > li").nth(1).inner_text()
 
     # Log out: back to the landing page, and the case is no longer reachable.
-    page.get_by_role("button", name="Log out").click()
+    click_and_load(page, page.get_by_role("button", name="Log out"))
     second.check_page()
     assert urlsplit(page.url).path == "/"
     assert second.heading() == "Report threats and pressure safely"
@@ -338,7 +339,9 @@ def test_language_switch_to_simplified_chinese(visit: Any) -> None:
     assert page.locator("html").get_attribute("lang") == "en"
     page.get_by_label("Tell us what happened").fill(NARRATIVE)
     # On a page with a form, the language is a button of the form: what was typed stays.
-    page.get_by_role("navigation", name="Language").get_by_role("button", name="简体中文").click()
+    click_and_load(
+        page, page.get_by_role("navigation", name="Language").get_by_role("button", name="简体中文")
+    )
     reader.check_page()
     assert page.locator("#narrative").input_value() == NARRATIVE
     # Back on the page the reader was on, now in Chinese.
@@ -367,7 +370,7 @@ def test_codename_page_switches_language_and_keeps_the_codename(visit: Any) -> N
         {"name": "evidence.bin", "mimeType": "application/octet-stream", "buffer": EVIDENCE}
     )
     languages = page.get_by_role("navigation", name="Language")
-    languages.get_by_role("button", name="繁體中文").click()
+    click_and_load(page, languages.get_by_role("button", name="繁體中文"))
     reader.check_page()
     assert page.locator("html").get_attribute("lang") == "zh-Hant"
     assert page.locator("#narrative").input_value() == NARRATIVE
@@ -383,7 +386,7 @@ def test_codename_page_switches_language_and_keeps_the_codename(visit: Any) -> N
     assert len(codename.split()) == 7
 
     for name, lang in (("简体中文", "zh-Hans"), ("ئۇيغۇرچە", "ug"), ("English", "en")):
-        page.locator("nav.languages").get_by_role("button", name=name).click()
+        click_and_load(page, page.locator("nav.languages").get_by_role("button", name=name))
         reader.check_page()
         assert page.locator("html").get_attribute("lang") == lang
         assert page.locator("#codename").inner_text().strip() == codename
@@ -433,7 +436,7 @@ def test_the_registry_and_the_file_rows_fit_a_360px_phone(browser: Browser, serv
         shown = f"{LONG_PLACE} — Frankfurt am Main, DE"
         choice.select_option(label=shown)
         page.get_by_label("Tell us what happened").fill(NARRATIVE + " (360)")
-        page.get_by_role("button", name="Send the report securely").click()
+        click_and_load(page, page.get_by_role("button", name="Send the report securely"))
         assert page.locator("#codename").count() == 1, page.content()
     finally:
         context.close()

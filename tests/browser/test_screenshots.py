@@ -36,7 +36,7 @@ from fontTools.ttLib import TTFont
 from sqlalchemy import select
 
 from reporting.web.languages import INTERFACE_LANGUAGES, text_direction
-from tests.support.browser import Server, launch_chromium, running_server
+from tests.support.browser import Server, click_and_load, launch_chromium, running_server
 from tests.support.tools import require_module, require_tool
 
 if TYPE_CHECKING:
@@ -264,7 +264,7 @@ class Reader:
         return problems
 
     def submit(self, form: str) -> None:
-        self.page.locator(form).locator("[type=submit]").first.click()
+        click_and_load(self.page, self.page.locator(form).locator("[type=submit]").first)
 
     def close(self) -> None:
         self.context.close()

@@ -124,6 +124,7 @@ class Reporter:
             "country": "NL",
             "city": "Rotterdam",
             "people": "Mr Wang, wechat wang_88",
+            "actor_phones": "+86 138 0013 8000",
             "family-0-relation": "mother",
             "family-0-location": "Fuzhou",
             "family-0-may_share": "y",
@@ -354,6 +355,18 @@ def test_report_reply_return_and_escalation(world: World, tmp_path: Path) -> Non
     ids = report_ids(world)
     listed = world.cw("list").stdout
     assert ids["full"][:10] in listed and ids["none"][:10] in listed
+
+    # Linked cases and exports are worked out here, from the reports decrypted in memory.
+    assert "Cluster 1: 2 reports" in world.cw("links").stdout
+    world.cw("export", "cases", "-o", str(tmp_path / "cases.csv"))
+    cases = (tmp_path / "cases.csv").read_text()
+    assert NARRATIVE in cases and cases.count("Case ") == 1  # the "none" report stays out
+    assert "Mr Wang" not in cases and "138" not in cases and "Fuzhou" not in cases
+    figures_path = tmp_path / "figures.json"
+    world.cw("export", "aggregate", "--format", "json", "--min-count", "2", "-o", str(figures_path))
+    figures = figures_path.read_text()
+    assert json.loads(figures)["reports"] == 2 and "rotterdam" in figures
+    assert NARRATIVE[:20] not in figures and "Mr Wang" not in figures
 
     # show decrypts locally, and saves the files: the copy of the photo without its metadata.
     evidence = tmp_path / "evidence"

@@ -16,9 +16,12 @@ from reporting.intake.submissions import Receipt, Upload, store_report
 from reporting.models import (
     AuditEntry,
     Blob,
+    ChannelKind,
     Delivery,
+    DeliveryChannel,
     Message,
     OrganisationRecipient,
+    Partner,
     Report,
     ReportRead,
 )
@@ -72,6 +75,36 @@ def file_report(
             app.config["SETTINGS"].codename_salt,
             "en",
         )
+
+
+def add_partner(
+    app: Flask,
+    organisation_id: str,
+    name: str,
+    key: Any = None,
+    channels: tuple[tuple[ChannelKind, str, bool], ...] = (),
+) -> int:
+    """A partner of an organisation with the given (kind, target, enabled) channels."""
+    with app.app_context(), db.database().transaction() as dbs:
+        partner = Partner(
+            organisation_id=organisation_id,
+            name=name,
+            recipients=f"{key.recipient}\n" if key else "",
+        )
+        dbs.add(partner)
+        dbs.flush()
+        for kind, target, enabled in channels:
+            dbs.add(
+                DeliveryChannel(
+                    organisation_id=organisation_id,
+                    kind=kind,
+                    target=target,
+                    secret="whsec_" + "A" * 43 if kind is ChannelKind.WEBHOOK else "",
+                    enabled=enabled,
+                    partner_id=partner.id,
+                )
+            )
+        return partner.id
 
 
 def make_world(app: Flask, consent: str | None = "none") -> World:

@@ -126,3 +126,14 @@ def files_containing(root: Path, needle: bytes) -> list[Path]:
         if path.is_file() and not path.is_symlink() and needle in path.read_bytes():
             found.append(path)
     return found
+
+
+def click_and_load(page: Any, target: Any) -> None:
+    """Click what sends a form or follows a link, and return once the next page has loaded.
+
+    A click returns as soon as the navigation starts; a slow answer (a codename derivation on
+    a busy machine takes seconds) would leave `page.url` and the old page in place for the
+    checks that follow. Every click here navigates, since the pages run without JavaScript.
+    """
+    with page.expect_navigation(wait_until="load"):
+        target.click()

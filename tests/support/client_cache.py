@@ -28,6 +28,18 @@ FOLLOWUP = followup_document("They called again.", [])
 NARRATIVE = "Two men from the bureau called my mother.\x1b]0;pwned\x07 They said I must return."
 
 
+def decrypted_report(consent: str = "full", **answers: Any) -> dict[str, Any]:
+    """A reporting/v2 document as the client holds it once decrypted, laid out by the field
+    catalogue from the form's answers (by form field name)."""
+    fields = {
+        "narrative": "They called my mother again.",
+        "consent": consent,
+        "reply_language": "zh_Hans",
+        **answers,
+    }
+    return report_document(fields, [], "zh_Hans")
+
+
 def jpeg_with_exif() -> bytes:
     image = Image.new("RGB", (40, 20), "red")
     exif = Image.Exif()

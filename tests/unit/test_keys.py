@@ -460,3 +460,15 @@ def test_reply_recipients_keep_only_keys_that_can_share_the_reporters_file() -> 
     assert crypto.reply_recipients(reporter, [classic]) == [reporter]
     # What it returns can always be encrypted to together.
     crypto.encrypt(b"reply", crypto.reply_recipients(reporter, [pq, classic]))
+
+
+def test_a_fingerprint_is_the_start_of_the_keys_sha256_in_groups() -> None:
+    # SHA-256 of the spec's X25519 recipient, as `sha256sum` gives it, cut to 32 hex digits.
+    assert crypto.recipient_fingerprint(SPEC_X25519_RECIPIENT) == (
+        "6a80 4773 9828 40fa 7eae 3847 079a 53b0"
+    )
+    assert crypto.recipient_fingerprint(f" {SPEC_X25519_RECIPIENT}\n") == (
+        crypto.recipient_fingerprint(SPEC_X25519_RECIPIENT)
+    )
+    pq = crypto.recipient_fingerprint(SPEC_PQ_RECIPIENT)
+    assert len(pq.split()) == 8 and pq != crypto.recipient_fingerprint(SPEC_X25519_RECIPIENT)
