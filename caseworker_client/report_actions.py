@@ -243,6 +243,7 @@ def prepare_escalation(
             f"{partner.get('name')} has no delivery channel, so it could not receive this; "
             "ask an admin to set one up. Nothing was sent"
         )
+    pins.partner_keys(ctx, partner)  # a changed key is refused before anything is shown
     return Escalation(report_id, partner, package)
 
 

@@ -30,7 +30,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from sqlalchemy import select
 
+import crypto
+from reporting.infra import db
+from reporting.models import Partner
 from tests.processes import test_full_cycle as full_cycle
 from tests.processes.test_full_cycle import (
     PARTNER,
@@ -279,6 +283,20 @@ def test_the_desk_from_its_link_to_the_partner_and_back_to_the_reporter(
     assert package["report"]["narrative"].startswith(canary)
     assert [f["text"] for f in package["followups"]] == [followup]
     assert b"GPS" not in files["image/jpeg"] and b"Exif" not in files["image/jpeg"]
+
+    # The server swaps the partner's key: the desk shows both fingerprints and sends nothing.
+    attacker = crypto.generate_identity()
+    with world.app.app_context(), db.database().transaction() as session:
+        session.scalars(select(Partner)).one().recipients = f"{attacker.recipient}\n"
+    page.goto(case_url)
+    page.select_option("form[action$='/escalate'] select[name=partner]", label=PARTNER)
+    submit(page, "/escalate", "Preview what the partner will receive")
+    refusal = page.locator(".notice").inner_text()
+    assert "nothing was encrypted or sent" in refusal
+    for key in (attacker, world.partner_identity):
+        assert crypto.recipient_fingerprint(str(key.recipient)) in refusal
+    shot(page, "key-changed")
+    assert len(world.stored()) == 2
 
     # A post from elsewhere, even with the desk's cookie, is refused without its CSRF token.
     [cookie] = context.cookies(root)
