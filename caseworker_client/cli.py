@@ -341,6 +341,19 @@ def stats(ctx: Context, png: Path) -> None:
 
 
 @main.command()
+@click.argument("report")
+@click.pass_obj
+def history(ctx: Context, report: str) -> None:
+    """Who did what to REPORT, to the hour, from the server's audit log."""
+    from caseworker_client.history import history as report_history
+    from caseworker_client.history import history_lines
+
+    events = report_history(ctx, ctx.report_id(report))
+    for line in history_lines(events) or ["Nothing recorded yet."]:
+        click.echo(line)
+
+
+@main.command()
 @click.option("--no-browser", is_flag=True, help="Print the link only; do not open a browser.")
 @click.pass_obj
 def desk(ctx: Context, no_browser: bool) -> None:

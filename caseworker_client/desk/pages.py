@@ -11,6 +11,7 @@ from caseworker_client.desk import forms
 from caseworker_client.desk.desk_state import desk
 from caseworker_client.desk.reading import Filters, filtered
 from caseworker_client.errors import ClientError
+from caseworker_client.history import Event, history
 from caseworker_client.report_actions import STATUSES
 
 bp = Blueprint("pages", __name__)
@@ -68,6 +69,7 @@ def case(report_id: str) -> str:
     }
     report = next(m for m in opened.messages if m.kind == "report")
     detail = opened.detail
+    events, history_problem = case_history(report_id)
     return render_template(
         "desk/case.html",
         detail=detail,
@@ -80,10 +82,21 @@ def case(report_id: str) -> str:
             if m.kind != "report"
         ],
         human_size=render.human_size,
+        history=events,
+        history_problem=history_problem,
         done=DONE.get(request.args.get("done", ""), ""),
         warning=warning,
         forms=action_forms(organisation, detail, render.person(detail.get("assignee"), names)),
     )
+
+
+def case_history(report_id: str) -> tuple[list[Event] | None, str]:
+    """The report's audit entries, or why they cannot be shown (offline, say): the case
+    page is still worth reading without them."""
+    try:
+        return history(desk().ctx, report_id), ""
+    except ClientError as error:
+        return None, f"The history is not available now: {error}"
 
 
 def action_forms(

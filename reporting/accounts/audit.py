@@ -117,6 +117,17 @@ def record(
     )
 
 
+def about(db: Session, organisation_id: str, target: str) -> list[AuditEntry]:
+    """The organisation's entries on one target (a report's id), oldest first: what its
+    caseworkers see of who did what to a report, from the same log `verify` checks."""
+    query = (
+        select(AuditEntry)
+        .where(AuditEntry.organisation_id == organisation_id, AuditEntry.target == target)
+        .order_by(AuditEntry.seq)
+    )
+    return list(db.scalars(query))
+
+
 @dataclass
 class Verification:
     """What `verify` found: the entries checked, the head to note down, and any breaks."""

@@ -433,6 +433,37 @@ def test_triage_fields_are_set_and_audited(app: Flask, client: FlaskClient, worl
     assert [r["id"] for r in listed["reports"]] == [world.report.report_id]
 
 
+def test_the_history_lists_who_did_what_to_this_report_only(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    report_id = world.report.report_id
+    assert call(client, "GET", f"/reports/{report_id}", world.token).status_code == 200
+    change = {"status": "in_progress", "assignee": world.bob.id}
+    assert (
+        call(client, "PATCH", f"/reports/{report_id}", world.token, json=change).status_code == 200
+    )
+    mallory = api_token(app, world.mallory)
+    other = world.other_report.report_id
+    assert (
+        call(client, "PATCH", f"/reports/{other}", mallory, json={"status": "closed"}).status_code
+        == 200
+    )
+
+    response = call(client, "GET", f"/reports/{report_id}/history", world.token)
+    assert response.status_code == 200, response.text
+    history = response.get_json()["history"]
+    assert [(e["actor"], e["action"], e["detail"]) for e in history] == [
+        (world.alice.id, "view", ""),
+        (world.alice.id, "status_change", "status=in_progress"),
+        (world.alice.id, "triage_change", f"assignee={world.bob.id}"),
+    ]
+    # To the hour, as the log keeps it.
+    assert all(e["at"].endswith(":00") and len(e["at"]) == 16 for e in history)
+    # Fetching the history is not itself an action on the report.
+    again = call(client, "GET", f"/reports/{report_id}/history", world.token).get_json()
+    assert again == {"history": history}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("change", "field"),
@@ -492,6 +523,7 @@ ENDPOINTS = [
     ("GET", "/reports"),
     ("GET", "/reports/{report}"),
     ("GET", "/reports/{report}/blobs/{blob}"),
+    ("GET", "/reports/{report}/history"),
     ("PATCH", "/reports/{report}"),
     ("POST", "/reports/{report}/replies"),
     ("POST", "/reports/{report}/notes"),

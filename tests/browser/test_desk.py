@@ -236,6 +236,11 @@ def test_the_desk_from_its_link_to_the_partner_and_back_to_the_reporter(
     for value in ("in progress", "high", "alice", "family"):
         assert value in facts, facts
     assert NOTE in page.content()
+    # Who did what, from the server's audit log: content-free, to the hour.
+    history = page.locator("table.history").inner_text()
+    for done in ("replied to the reporter", "added a note", "status=in_progress", "severity=high"):
+        assert done in history, history
+    assert "alice" in history
     shot(page, "case-worked")
     # The inbox's filters see the new triage state.
     for query, rows in (("status=in_progress&tag=family&assignee=alice", 1), ("status=closed", 0)):

@@ -391,6 +391,15 @@ def test_report_reply_return_and_escalation(world: World, tmp_path: Path) -> Non
     assert "Internal: call" not in case
     row = next(line for line in world.cw("list").stdout.splitlines() if ids["full"][:10] in line)
     assert row.split()[2:6] == ["in_progress", "high", "alice", "family"]
+    history = world.cw("history", ids["full"][:8]).stdout
+    for done in (
+        "alice  replied to the reporter",
+        "alice  added a note",
+        "alice  changed the status (status=in_progress)",
+        "alice  changed the triage (tags=family)",
+        "alice  changed the triage (severity=high)",
+    ):
+        assert done in history, history
 
     # The caseworker sees their reply and note decrypted too.
     shown = world.cw("show", ids["full"][:8]).stdout

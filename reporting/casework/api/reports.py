@@ -6,12 +6,12 @@ from typing import Any
 
 from flask import jsonify, request
 
-from reporting.accounts.audit import Action, record
+from reporting.accounts.audit import Action, about, record
 from reporting.accounts.signin import api_caseworker, token_required
 from reporting.casework.api import bp
 from reporting.casework.api.bodies import json_object
 from reporting.casework.api.errors import fail
-from reporting.casework.api.shapes import report_json
+from reporting.casework.api.shapes import history_json, report_json
 from reporting.casework.downloads import ciphertext_response
 from reporting.casework.triage import (
     UNSET,
@@ -67,6 +67,15 @@ def report(report_id: str) -> Any:
     record(dbs, Action.VIEW, actor=caseworker, target=found.id)
     dbs.commit()
     return jsonify(report_json(summarise(dbs, caseworker, found), found))
+
+
+@bp.get("/reports/<report_id>/history")
+@token_required
+def history(report_id: str) -> Any:
+    """Who did what to the report, to the hour: the audit log's entries on it."""
+    found = own_report(report_id)
+    entries = about(db.session(), found.organisation_id, found.id)
+    return jsonify(history=[history_json(entry) for entry in entries])
 
 
 @bp.get("/reports/<report_id>/blobs/<blob_id>")

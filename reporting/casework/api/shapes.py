@@ -8,7 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reporting.casework.triage import ReportSummary
-from reporting.models import Blob, Caseworker, Message, OrganisationRecipient, Report
+from reporting.models import (
+    AuditEntry,
+    Blob,
+    Caseworker,
+    Message,
+    OrganisationRecipient,
+    Report,
+)
 
 
 def own_recipient(db: Session, caseworker: Caseworker) -> str | None:
@@ -59,4 +66,15 @@ def report_json(summary: ReportSummary, report: Report) -> dict[str, Any]:
         "reporter_recipient": report.reporter_recipient,
         "status_note": blob_json(report.status_note) if report.status_note else None,
         "messages": [message_json(m) for m in report.messages],
+    }
+
+
+def history_json(entry: AuditEntry) -> dict[str, Any]:
+    """An audit entry as a caseworker's client sees it: the hour, who (a caseworker id, or
+    none for the reporter and the service itself), the action and its short detail."""
+    return {
+        "at": entry.at.isoformat(timespec="minutes"),
+        "actor": entry.actor_id,
+        "action": entry.action,
+        "detail": entry.detail,
     }
