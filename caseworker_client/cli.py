@@ -14,13 +14,14 @@ from typing import Any
 import click
 
 from caseworker_client import pins, render, report_actions
-from caseworker_client.api import Api, ApiError
-from caseworker_client.config import Home, Session
+from caseworker_client.api import ApiError
+from caseworker_client.config import Home
 from caseworker_client.context import EXPECTED_ERRORS, Context
 from caseworker_client.escalate import redactable
 from caseworker_client.identity import create_identity, public_recipient
 from caseworker_client.listing import table_rows
 from caseworker_client.pin_commands import keys
+from caseworker_client.signin import log_in
 
 PASSPHRASE_VAR = "REPORTING_CASEWORKER_PASSPHRASE"  # noqa: S105 - a variable name
 DESK_LIBRARIES = ("flask", "flask_wtf", "wtforms", "werkzeug")
@@ -124,26 +125,17 @@ def keygen(ctx: Context, classic: bool, passphrase: bool) -> None:
 @click.pass_obj
 def login(ctx: Context, server_url: str, organisation: str, username: str | None) -> None:
     """Log in to SERVER_URL with your password and authenticator code."""
-    api = Api(server_url)
     username = username or ask("Username")
     password = ask("Password", secret=True)
     code = ask("Code from your authenticator app (or a recovery code)")
-    body = {"organisation": organisation, "username": username, "password": password}
-    answer = api.post("/login", {**body, "code": code})
-    if not isinstance(answer, dict) or not isinstance(answer.get("token"), str):
-        raise ApiError(f"{api.server} gave an unexpected login answer; is it this service?")
-    ctx.home.save_session(
-        Session(api.server, username, str(answer["token"]), str(answer.get("expires_at") or ""))
-    )
-    idle = answer.get("idle_seconds")
-    idle_text = f"{idle // 60} minutes" if isinstance(idle, int) else "a while"
-    click.echo(f"Logged in to {api.server} as {username}.")
+    done = log_in(ctx, server_url, organisation, username, password, code)
+    idle_text = f"{done.idle_minutes} minutes" if done.idle_minutes is not None else "a while"
+    click.echo(f"Logged in to {done.server} as {username}.")
     click.echo(
-        f"The session ends after {idle_text} without use, and at "
-        f"{answer.get('ends_at') or answer.get('expires_at')} at the latest; "
-        "`reporting-caseworker logout` ends it now."
+        f"The session ends after {idle_text} without use, and at {done.ends_at} at the "
+        "latest; `reporting-caseworker logout` ends it now."
     )
-    if not (answer.get("caseworker") or {}).get("recipient"):
+    if not done.has_key:
         click.echo(
             "No public key is registered for you yet: run `reporting-caseworker register-key`."
         )

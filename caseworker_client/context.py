@@ -79,6 +79,12 @@ class Context:
     def logged_in(self) -> bool:
         return self.home.load_session() is not None
 
+    def start_session(self, session: Session) -> None:
+        """Keep a new login's session, and use it from now on in this Context too."""
+        self.home.save_session(session)
+        for cached in ("session", "api"):
+            self.__dict__.pop(cached, None)
+
     # -- reports --------------------------------------------------------------------------------
 
     def report_id(self, prefix: str, *, ask_server: bool = True) -> str:

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, redirect, render_template, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from caseworker_client.context import Context
-from caseworker_client.desk import actions, escalation, guard, pages
+from caseworker_client.desk import actions, escalation, guard, pages, signin_pages
 from caseworker_client.desk.desk_state import Desk
 from caseworker_client.errors import ClientError
 
@@ -37,6 +37,7 @@ def create_app(
     app.config.update(config or {})
     CSRFProtect(app)
     app.extensions["desk"] = Desk(ctx)
+    signin_pages.init_app(app)
     for blueprint in (pages.bp, actions.bp, escalation.bp):
         app.register_blueprint(blueprint)
     _serialise(app)
@@ -71,9 +72,12 @@ def _errors(app: Flask) -> None:
         return render_template("desk/error.html", title="Form refused", message=message), 400
 
     @app.errorhandler(ClientError)
-    def client_error(error: ClientError) -> tuple[str, int]:
+    def client_error(error: ClientError) -> Any:
         """Anything the client refuses on purpose (the server's answer, consent, a key that
-        changed): said plainly, with nothing sent."""
+        changed): said plainly, with nothing sent. A session the server no longer accepts
+        leads to the sign-in page."""
+        if signin_pages.expired(error):
+            return redirect(url_for("signin.sign_in", expired=1), 303)
         message = str(error)
         return render_template("desk/error.html", title="That did not work", message=message), 409
 

@@ -10,6 +10,7 @@ from caseworker_client import render
 from caseworker_client.desk import forms
 from caseworker_client.desk.desk_state import desk
 from caseworker_client.desk.reading import Filters, filtered
+from caseworker_client.desk.signin_pages import expired
 from caseworker_client.errors import ClientError
 from caseworker_client.history import Event, history
 from caseworker_client.report_actions import STATUSES
@@ -37,6 +38,8 @@ def inbox() -> str:
     try:
         ctx.pull()
     except ClientError as error:
+        if expired(error):
+            raise  # to the sign-in page
         warning = f"Showing the reports pulled earlier: {error}"
     rows = state.library.rows(ctx)
     filters = Filters.from_args(request.args)

@@ -39,7 +39,6 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 def serve(ctx: Context, echo: Callable[[str], object], open_browser: bool = True) -> None:
     """Serve the desk until the terminal closes or Ctrl+C."""
-    ctx.session  # noqa: B018 - refuse now, not on the first page, if not logged in
     ctx.identities  # noqa: B018 - the passphrase is asked once, here, and kept in memory
     admission = guard.Admission()
     app = create_app(ctx, admission)
@@ -47,6 +46,8 @@ def serve(ctx: Context, echo: Callable[[str], object], open_browser: bool = True
     guard.listen_on(app, server.server_port)
     for signum in (signal.SIGHUP, signal.SIGTERM):
         signal.signal(signum, _stop)
+    if not ctx.logged_in():
+        echo("You are not signed in to the service: the desk opens on its sign-in page.")
     echo(f"The desk is open at {admission.url()}")
     echo("That link works once, in one browser. Keep this terminal open while you work;")
     echo("closing it or pressing Ctrl+C stops the desk.")

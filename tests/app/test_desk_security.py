@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from caseworker_client.config import Home
+from caseworker_client.config import Home, Session
 from caseworker_client.context import Context
 from caseworker_client.desk import create_app, guard
 
@@ -30,9 +30,11 @@ CSP = (
 FORMS = ("reply", "note", "status", "assign", "tags", "severity", "escalate", "escalate/send")
 
 
-def new_desk(tmp_path: Path) -> tuple[Flask, guard.Admission]:
+def new_desk(tmp_path: Path, signed_in: bool = True) -> tuple[Flask, guard.Admission]:
     home = Home(tmp_path / "client home")
     home.ensure()
+    if signed_in:  # a session with a service that is not there: pages show what was pulled
+        home.save_session(Session("http://127.0.0.1:9", "alice", "rcw_" + "A" * 43))
     admission = guard.Admission()
     app = create_app(Context(home, lambda: "unused"), admission)
     guard.listen_on(app, PORT)
@@ -42,6 +44,27 @@ def new_desk(tmp_path: Path) -> tuple[Flask, guard.Admission]:
 @pytest.fixture
 def desk(tmp_path: Path) -> tuple[Flask, guard.Admission]:
     return new_desk(tmp_path)
+
+
+def test_without_a_session_every_page_leads_to_signing_in(tmp_path: Path) -> None:
+    app, admission = new_desk(tmp_path, signed_in=False)
+    client = admitted(app, admission)
+    for path in ("/", "/reports/abc"):
+        answer = client.get(path, base_url=BASE)
+        assert (answer.status_code, answer.headers["Location"]) == (303, "/sign-in")
+    page = client.get("/sign-in", base_url=BASE)
+    assert page.status_code == 200 and 'type="password"' in page.text
+    assert page.headers["Content-Security-Policy"] == CSP
+    # A sign-in posted without the form's CSRF token is refused before anything is sent.
+    body = {"server": "http://127.0.0.1:9", "username": "a", "password": "p", "code": "1"}
+    refused = client.post("/sign-in", base_url=BASE, data=body)
+    assert refused.status_code == 400 and "Form refused" in refused.text
+    # With it, an unreachable service is said plainly, and nothing typed comes back.
+    token = csrf_from_session(app, client)
+    answer = client.post("/sign-in", base_url=BASE, data={**body, "csrf_token": token})
+    assert answer.status_code == 400 and "Not signed in" in answer.text
+    assert 'value="p"' not in answer.text
+    assert not (tmp_path / "client home" / "session.json").exists()
 
 
 def admitted(app: Flask, admission: guard.Admission) -> FlaskClient:
@@ -167,7 +190,8 @@ def test_a_csrf_token_of_another_session_is_refused(tmp_path: Path, form: str) -
 
 def test_with_its_csrf_token_a_form_reaches_the_client(desk) -> None:
     """The same post with the session's token goes through to report_actions, whose
-    refusal (a ClientError: no such report) is shown as a page of its own."""
+    refusal (a ClientError: the service cannot be reached to find the report) is shown as a
+    page of its own."""
     app, admission = desk
     client = admitted(app, admission)
     token = csrf_from_session(app, client)
@@ -175,7 +199,7 @@ def test_with_its_csrf_token_a_form_reaches_the_client(desk) -> None:
         "/reports/abc/severity", base_url=BASE, data={"level": "high", "csrf_token": token}
     )
     assert answer.status_code == 409
-    assert "That did not work" in answer.text and "no report id starts with" in answer.text
+    assert "That did not work" in answer.text and "server is running" in answer.text
 
 
 def csrf_from_session(app: Flask, client: FlaskClient) -> str:

@@ -158,22 +158,20 @@ def test_the_desk_from_its_link_to_the_partner_and_back_to_the_reporter(
     browser_profile: tuple[BrowserContext, Path],
 ) -> None:
     world, (context, profile) = full_cycle_world, browser_profile
-    # The caseworker's client, set up as the README says.
+    # The caseworker's client, set up as the README says: a key, then the desk, which
+    # signs in to the service itself.
     world.cw("keygen")
-    login = f"{world.account.password}\n{world.account.code()}\n"
-    world.cw("login", world.url, "--username", "alice", input=login)
-    world.cw("register-key")
-    codename = file_report(world, canary)
-
     desk_tmp, desk_cwd = tmp_path / "desk tmp", tmp_path / "desk cwd"
     desk_tmp.mkdir()
     desk_cwd.mkdir()
     desk, link = start_desk(world, desk_tmp, desk_cwd)
+    assert "not signed in" in desk.output()
     root = link.split("/open")[0]
     port = root.rsplit(":", 1)[1]
 
     # Nobody but the link's browser: no cookie, a rebinding Host, all refused.
     assert status_of(root + "/") == 403
+    assert status_of(root + "/sign-in") == 403
     assert status_of(root + "/", host=f"rebound.attacker.example:{port}") == 421
 
     page = context.new_page()
@@ -184,8 +182,27 @@ def test_the_desk_from_its_link_to_the_partner_and_back_to_the_reporter(
     shot(page, "refused")
     opened = page.goto(link)
     assert opened is not None and opened.status == 200
-    assert page.url == root + "/"  # the token is gone from the address bar
+    assert page.url == root + "/sign-in"  # the token is gone from the address bar
     assert status_of(link) == 403  # and cannot be used again
+
+    # Signing in through the desk: a wrong password first, then the right one.
+    page.fill("input[name=server]", world.url)
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", "not the password")
+    page.fill("input[name=code]", world.account.code())
+    with page.expect_navigation():
+        page.click("form.stacked input[type=submit]")
+    assert "Not signed in" in page.content()
+    assert page.locator("input[name=password]").input_value() == ""  # never sent back
+    shot(page, "sign-in")
+    page.fill("input[name=password]", world.account.password)
+    page.fill("input[name=code]", world.account.code())
+    with page.expect_navigation():
+        page.click("form.stacked input[type=submit]")
+    assert page.url.startswith(root + "/"), page.url
+    world.cw("register-key")  # the command line uses the session the desk made
+    codename = file_report(world, canary)
+    page.goto(root + "/")
 
     # The inbox: the report with its decrypted summary, found by its words.
     assert page.locator("h1").inner_text() == "Inbox"
@@ -325,7 +342,8 @@ def test_the_desk_from_its_link_to_the_partner_and_back_to_the_reporter(
     desk.popen.send_signal(signal.SIGHUP)
     assert desk.popen.wait(timeout=20) == 0
     assert "The desk has stopped." in desk.output()
-    assert canary not in desk.output() and link.split("=")[1] not in desk.output()[len(link) :]
+    output = desk.output()
+    assert canary not in output and link.split("=")[1] not in output.split(link, 1)[1]
 
     # Nothing decrypted was written: the client home holds ciphertext and metadata only.
     assert scan_files(world.home, canary) >= 5

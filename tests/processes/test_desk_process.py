@@ -116,9 +116,25 @@ def test_a_wrong_passphrase_stops_the_desk_before_it_serves(home: Path) -> None:
     assert "Traceback" not in output
 
 
-def test_logged_out_the_desk_says_how_to_log_in(home: Path) -> None:
+def test_logged_out_the_desk_opens_on_its_sign_in_page(home: Path) -> None:
     (home / "session.json").unlink()
     desk = start(home, PASSPHRASE)
-    output = finish(desk)
-    assert desk.returncode == 1 and "reporting-caseworker login" in output
-    assert "http://" not in output
+    try:
+        assert desk.stdout is not None
+        said = desk.stdout.readline()
+        assert "not signed in" in said
+        line = desk.stdout.readline()
+        link = re.search(r"http://127\.0\.0\.1:(\d+)/open\?token=[\w-]+", line)
+        assert link, line
+        status, headers, _ = get(link.group(0))
+        cookie = headers["Set-Cookie"].split(";")[0]
+        root = f"http://127.0.0.1:{link.group(1)}"
+        for path in ("/", "/reports/abc"):
+            status, headers, _ = get(root + path, cookie)
+            assert (status, headers["Location"]) == (303, "/sign-in")
+        status, _, page = get(root + "/sign-in", cookie)
+        assert status == 200 and 'name="password"' in page
+        desk.send_signal(signal.SIGINT)
+    finally:
+        output = finish(desk, timeout=20)
+    assert desk.returncode == 0 and "Traceback" not in output
