@@ -13,15 +13,15 @@ from typing import Any
 
 import click
 
-from caseworker_client import pins, render, report_actions
+from caseworker_client import render, report_actions
 from caseworker_client.api import ApiError
 from caseworker_client.config import Home
 from caseworker_client.context import EXPECTED_ERRORS, Context
 from caseworker_client.escalate import redactable
-from caseworker_client.identity import create_identity, public_recipient
+from caseworker_client.identity import create_identity
 from caseworker_client.listing import table_rows
 from caseworker_client.pin_commands import keys
-from caseworker_client.signin import log_in
+from caseworker_client.signin import log_in, register_own_key
 
 PASSPHRASE_VAR = "REPORTING_CASEWORKER_PASSPHRASE"  # noqa: S105 - a variable name
 DESK_LIBRARIES = ("flask", "flask_wtf", "wtforms", "werkzeug")
@@ -157,11 +157,7 @@ def logout(ctx: Context) -> None:
 @click.pass_obj
 def register_key(ctx: Context) -> None:
     """Send the public key of your identity to the server (new reports are encrypted to it)."""
-    recipient = public_recipient(ctx.home.identity, identity_passphrase)
-    before = ctx.api.get("/me")
-    ctx.api.put("/me/recipient", {"recipient": recipient})
-    replaced = before.get("recipient") if isinstance(before, dict) else None
-    pins.own_key_registered(ctx, recipient, replaced)
+    recipient = register_own_key(ctx)
     click.echo(f"Registered {recipient[:24]}… for {ctx.session.username}.")
 
 

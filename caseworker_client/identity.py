@@ -94,9 +94,3 @@ def load_identities(path: Path, ask_passphrase: Callable[[], str]) -> list[crypt
     except (UnicodeDecodeError, crypto.KeyFormatError) as error:
         raise IdentityError(f"{path} is not an age identity file ({error})") from None
     return identities
-
-
-def public_recipient(path: Path, ask_passphrase: Callable[[], str]) -> str:
-    """The public key of the (first) identity in `path`: what the server may know."""
-    identity = load_identities(path, ask_passphrase)[0]
-    return str(identity.recipient)  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from caseworker_client import pins
 from caseworker_client.api import Api, ApiError
 from caseworker_client.config import Session
 from caseworker_client.context import Context
@@ -41,3 +42,14 @@ def log_in(
         ends_at=str(answer.get("ends_at") or expires),
         has_key=bool((answer.get("caseworker") or {}).get("recipient")),
     )
+
+
+def register_own_key(ctx: Context) -> str:
+    """Give the server this caseworker's public key (the first of the identity file), so
+    new reports are encrypted to it; keeps the organisation's pin in step. Returns the key."""
+    recipient = str(ctx.identities[0].recipient)  # type: ignore[attr-defined]
+    before = ctx.api.get("/me")
+    ctx.api.put("/me/recipient", {"recipient": recipient})
+    replaced = before.get("recipient") if isinstance(before, dict) else None
+    pins.own_key_registered(ctx, recipient, replaced)
+    return recipient

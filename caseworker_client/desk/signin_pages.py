@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired, Length
 from caseworker_client.api import ApiError
 from caseworker_client.desk.desk_state import desk
 from caseworker_client.errors import ClientError
-from caseworker_client.signin import log_in
+from caseworker_client.signin import log_in, register_own_key
 
 bp = Blueprint("signin", __name__)
 
@@ -66,10 +66,29 @@ def sign_in() -> Any:
         except ClientError as error:
             problem = f"Not signed in: {error}"
         else:
-            return redirect(url_for("pages.inbox", signed_in=done.username), 303)
+            if not done.has_key:
+                return redirect(url_for("signin.your_key"), 303)
+            return redirect(url_for("pages.inbox"), 303)
     form.password.data = form.code.data = ""  # never sent back to the browser
     status = 400 if request.method == "POST" else 200
     return render_template("desk/signin.html", form=form, problem=problem), status
+
+
+class RegisterKeyForm(FlaskForm):  # type: ignore[misc]
+    send = SubmitField("Register my key")
+
+
+@bp.route("/your-key", methods=["GET", "POST"])
+def your_key() -> Any:
+    """The service has no public key of this caseworker yet: nothing can be encrypted to
+    them until it has. Registering sends the public half of this computer's key only."""
+    ctx = desk().ctx
+    form = RegisterKeyForm()
+    if form.validate_on_submit():
+        register_own_key(ctx)
+        return redirect(url_for("pages.inbox"), 303)
+    recipient = str(ctx.identities[0].recipient)  # type: ignore[attr-defined]
+    return render_template("desk/your_key.html", form=form, recipient=recipient)
 
 
 def require_session() -> Response | None:

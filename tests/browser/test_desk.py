@@ -199,8 +199,14 @@ def test_the_desk_from_its_link_to_the_partner_and_back_to_the_reporter(
     page.fill("input[name=code]", world.account.code())
     with page.expect_navigation():
         page.click("form.stacked input[type=submit]")
-    assert page.url.startswith(root + "/"), page.url
-    world.cw("register-key")  # the command line uses the session the desk made
+    # No key of alice's on the service yet: the desk offers to register it.
+    assert page.url == root + "/your-key", page.url
+    assert "age1" in page.locator("code.key").inner_text()
+    shot(page, "your-key")
+    with page.expect_navigation():
+        page.click("main form input[type=submit]")
+    assert page.url == root + "/", page.url
+    assert "Registered" in world.cw("register-key").stdout  # the command line uses the session
     codename = file_report(world, canary)
     page.goto(root + "/")
 
