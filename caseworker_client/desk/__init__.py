@@ -18,7 +18,16 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from caseworker_client.context import Context
-from caseworker_client.desk import actions, escalation, guard, pages
+from caseworker_client.desk import (
+    actions,
+    escalation,
+    evidence_pages,
+    figures,
+    guard,
+    keys_pages,
+    linked_pages,
+    pages,
+)
 from caseworker_client.desk.desk_state import Desk
 from caseworker_client.errors import ClientError
 
@@ -38,6 +47,9 @@ def create_app(
     CSRFProtect(app)
     app.extensions["desk"] = Desk(ctx)
     for blueprint in (pages.bp, actions.bp, escalation.bp):
+        app.register_blueprint(blueprint)
+    # Evidence, linked cases, statistics, exports and keys (keys_pages also explains KeyChanged).
+    for blueprint in (evidence_pages.bp, linked_pages.bp, figures.bp, keys_pages.bp):
         app.register_blueprint(blueprint)
     _serialise(app)
     _errors(app)
