@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, render_template
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, SubmitField
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, SubmitField
 from wtforms.validators import InputRequired, NumberRange
 
 from caseworker_client import exports, stats
@@ -25,7 +25,9 @@ bp = Blueprint("figures", __name__)
 
 
 class AggregateForm(FlaskForm):  # type: ignore[misc]
-    form = SelectField("Format", choices=[("csv", "CSV"), ("json", "JSON")], default="csv")
+    form = SelectField(
+        "Format", choices=[SelectChoice("csv", "CSV"), SelectChoice("json", "JSON")], default="csv"
+    )
     min_count = IntegerField(
         "Withhold every count below",
         default=exports.DEFAULT_MIN_COUNT,
