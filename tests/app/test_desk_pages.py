@@ -243,6 +243,17 @@ def test_save_original_writes_only_on_a_post_with_csrf_into_the_folder_named(
     assert written.stat().st_mode & 0o077 == 0
 
 
+def test_an_original_whose_digest_differs_is_not_saved(client, cache, folders) -> None:
+    app, browser = client
+    (blob,) = add_evidence(cache, [("a.jpg", "image/jpeg", cache.photo, sha256(b"other"))])
+    chosen = folders["user home"] / "saved"
+    answer = post(app, browser, file_page(EVIDENCE_ID, blob) + "/save", {"folder": str(chosen)})
+    assert answer.status_code == 200
+    said = text_of(answer.text.split('class="notice warning saved"')[1])
+    assert "not saved" in said and "does not match the one recorded" in said
+    assert list(chosen.iterdir()) == []
+
+
 # -- linked cases, statistics, exports -----------------------------------------------------------
 
 
