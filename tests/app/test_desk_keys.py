@@ -28,6 +28,9 @@ from tests.app.test_key_pins import PARTNER, Desk, fingerprint
 pins_world = test_key_pins.desk
 
 
+DeskClient = tuple[Flask, FlaskClient]
+
+
 @pytest.fixture
 def world(pins_world: Desk) -> Desk:
     pins_world.context().pull()  # the keys are pinned on first sight
@@ -57,7 +60,7 @@ def pinned_partner_keys(world: Desk) -> list[tuple[str, ...]]:
     return [pin.keys for pin in pins.pinned(world.context()) if pin.name == PARTNER]
 
 
-def test_the_keys_page_lists_the_pinned_keys(world: Desk, browser) -> None:
+def test_the_keys_page_lists_the_pinned_keys(world: Desk, browser: DeskClient) -> None:
     _, client = browser
     page = client.get("/keys", base_url=BASE)
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
@@ -67,7 +70,7 @@ def test_the_keys_page_lists_the_pinned_keys(world: Desk, browser) -> None:
 
 
 def test_a_changed_key_is_shown_side_by_side_and_accepted_with_what_was_seen(
-    world: Desk, browser
+    world: Desk, browser: DeskClient
 ) -> None:
     app, client = browser
     attacker = crypto.generate_identity()
@@ -94,7 +97,7 @@ def test_a_changed_key_is_shown_side_by_side_and_accepted_with_what_was_seen(
 
 
 def test_accepting_keys_that_changed_again_pins_nothing_and_leads_to_the_keys_page(
-    world: Desk, browser
+    world: Desk, browser: DeskClient
 ) -> None:
     app, client = browser
     shown = crypto.generate_identity()
@@ -111,7 +114,7 @@ def test_accepting_keys_that_changed_again_pins_nothing_and_leads_to_the_keys_pa
 
 
 def test_an_escalation_refused_for_a_changed_key_links_to_the_keys_page(
-    world: Desk, browser
+    world: Desk, browser: DeskClient
 ) -> None:
     app, client = browser
     attacker = crypto.generate_identity()
@@ -130,7 +133,7 @@ def test_an_escalation_refused_for_a_changed_key_links_to_the_keys_page(
 
 
 def test_a_note_refused_for_an_organisation_key_added_links_to_the_keys_page(
-    world: Desk, browser
+    world: Desk, browser: DeskClient
 ) -> None:
     app, client = browser
     escrow = crypto.generate_identity()

@@ -42,6 +42,9 @@ EVIDENCE_ID = "r3port0000000000000000000003"
 PHONE = "+31 6 1234 5678"  # in both Cache reports' "people involved": they are linked
 
 
+DeskClient = tuple[Flask, FlaskClient]
+
+
 @pytest.fixture
 def folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     """The caseworker's home, temporary and working folders, the test's own (scanned after)."""
@@ -138,7 +141,9 @@ PAGES = {
 
 
 @pytest.mark.parametrize("path,title", PAGES.items())
-def test_each_page_renders_without_scripts_and_links_from_the_menu(client, path, title) -> None:
+def test_each_page_renders_without_scripts_and_links_from_the_menu(
+    client: DeskClient, path: str, title: str
+) -> None:
     _, browser = client
     page = get(browser, path)
     assert f"<h1>{title}" in page.text
@@ -148,7 +153,19 @@ def test_each_page_renders_without_scripts_and_links_from_the_menu(client, path,
         assert f'href="{href}"' in menu
 
 
-def test_the_case_page_links_each_file_to_its_view(client) -> None:
+def test_without_the_desk_cookie_every_new_page_is_refused(client: DeskClient) -> None:
+    app, _ = client
+    stranger = app.test_client()
+    photo = file_page(REPORT_ID, f"{REPORT_ID}p")
+    for path in (*PAGES, photo + "/pictures/0", "/statistics/chart.png", "/keys"):
+        refused = stranger.get(path, base_url=BASE)
+        assert refused.status_code == 403 and refused.mimetype == "text/html", path
+        assert CANARY not in refused.text
+    for path in (photo + "/save", "/exports/aggregate", "/exports/cases", "/keys/accept"):
+        assert stranger.post(path, base_url=BASE).status_code == 403, path
+
+
+def test_the_case_page_links_each_file_to_its_view(client: DeskClient) -> None:
     _, browser = client
     case = get(browser, f"/reports/{REPORT_ID}").text
     for blob in (f"{REPORT_ID}p", f"{REPORT_ID}t"):
@@ -158,7 +175,7 @@ def test_the_case_page_links_each_file_to_its_view(client) -> None:
 # -- evidence -----------------------------------------------------------------------------------
 
 
-def test_an_image_is_shown_as_a_copy_without_its_metadata(client, cache: Cache) -> None:
+def test_an_image_is_shown_as_a_copy_without_its_metadata(client: DeskClient, cache: Cache) -> None:
     _, browser = client
     with Image.open(io.BytesIO(cache.photo)) as original:
         assert original.getexif()  # the reporter's photo carries EXIF (a GPS position)
@@ -177,7 +194,9 @@ def test_an_image_is_shown_as_a_copy_without_its_metadata(client, cache: Cache) 
     get(browser, file_page(REPORT_ID, "no-such-blob"), 404)
 
 
-def test_the_digest_verdict_is_shown_and_a_changed_file_is_flagged(client, cache) -> None:
+def test_the_digest_verdict_is_shown_and_a_changed_file_is_flagged(
+    client: DeskClient, cache: Cache
+) -> None:
     _, browser = client
     photo = cache.photo
     same, changed = add_evidence(
@@ -195,14 +214,16 @@ def test_the_digest_verdict_is_shown_and_a_changed_file_is_flagged(client, cache
     assert "these are not the bytes the reporter sent" in differs
 
 
-def test_a_file_of_another_kind_has_no_preview(client) -> None:
+def test_a_file_of_another_kind_has_no_preview(client: DeskClient) -> None:
     _, browser = client
     page = text_of(get(browser, file_page(REPORT_ID, f"{REPORT_ID}t")).text)
     assert "no preview for this kind of file" in page
     assert "/pictures/" not in page and CANARY not in page
 
 
-def test_a_pdf_is_shown_as_page_images_or_said_unsafe_here(client, cache) -> None:
+def test_a_pdf_is_shown_as_page_images_or_said_unsafe_here(
+    client: DeskClient, cache: Cache
+) -> None:
     _, browser = client
     document = pdf_file([text_page("Summons to the station"), text_page("Page two")])
     (blob,) = add_evidence(cache, [("summons.pdf", "application/pdf", document, "")])
@@ -219,7 +240,7 @@ def test_a_pdf_is_shown_as_page_images_or_said_unsafe_here(client, cache) -> Non
 
 
 def test_save_original_writes_only_on_a_post_with_csrf_into_the_folder_named(
-    client, cache, folders
+    client: DeskClient, cache: Cache, folders: dict[str, Path]
 ) -> None:
     app, browser = client
     path = file_page(REPORT_ID, f"{REPORT_ID}t")
@@ -243,7 +264,9 @@ def test_save_original_writes_only_on_a_post_with_csrf_into_the_folder_named(
     assert written.stat().st_mode & 0o077 == 0
 
 
-def test_an_original_whose_digest_differs_is_not_saved(client, cache, folders) -> None:
+def test_an_original_whose_digest_differs_is_not_saved(
+    client: DeskClient, cache: Cache, folders: dict[str, Path]
+) -> None:
     app, browser = client
     (blob,) = add_evidence(cache, [("a.jpg", "image/jpeg", cache.photo, sha256(b"other"))])
     chosen = folders["user home"] / "saved"
@@ -257,7 +280,7 @@ def test_an_original_whose_digest_differs_is_not_saved(client, cache, folders) -
 # -- linked cases, statistics, exports -----------------------------------------------------------
 
 
-def test_the_case_page_shows_the_linked_report_and_what_they_share(client) -> None:
+def test_the_case_page_shows_the_linked_report_and_what_they_share(client: DeskClient) -> None:
     _, browser = client
     case = get(browser, f"/reports/{REPORT_ID}").text
     section = case.split('class="part linked-cases"')[1].split("</section>")[0]
@@ -268,14 +291,14 @@ def test_the_case_page_shows_the_linked_report_and_what_they_share(client) -> No
     assert "Cluster 1: 2 reports" in clusters and PHONE in clusters
 
 
-def test_a_report_linked_to_none_says_so(client, cache) -> None:
+def test_a_report_linked_to_none_says_so(client: DeskClient, cache: Cache) -> None:
     _, browser = client
     add_evidence(cache, [])
     section = get(browser, f"/reports/{EVIDENCE_ID}").text.split("linked-cases")[1]
     assert "No other report decrypted here shares" in section
 
 
-def test_the_statistics_page_has_the_counts_and_a_chart(client) -> None:
+def test_the_statistics_page_has_the_counts_and_a_chart(client: DeskClient) -> None:
     _, browser = client
     page = get(browser, "/statistics").text
     assert '<strong class="total">2</strong>' in page
@@ -293,7 +316,7 @@ def rows_of(answer: Any) -> list[list[str]]:
     return list(csv.reader(io.StringIO(answer.get_data(as_text=True))))
 
 
-def test_the_aggregate_export_is_a_download_with_small_counts_withheld(client) -> None:
+def test_the_aggregate_export_is_a_download_with_small_counts_withheld(client: DeskClient) -> None:
     app, browser = client
     answer = post(app, browser, "/exports/aggregate", {"form": "csv", "min_count": "5"})
     assert answer.status_code == 200 and answer.mimetype == "text/csv"
@@ -317,14 +340,16 @@ def test_the_aggregate_export_is_a_download_with_small_counts_withheld(client) -
 
 
 @pytest.mark.parametrize("min_count", ["1", "0", "-3", "many", ""])
-def test_a_threshold_below_two_is_refused_and_nothing_is_sent(client, min_count) -> None:
+def test_a_threshold_below_two_is_refused_and_nothing_is_sent(
+    client: DeskClient, min_count: str
+) -> None:
     app, browser = client
     answer = post(app, browser, "/exports/aggregate", {"form": "csv", "min_count": min_count})
     assert answer.status_code == 400 and "Content-Disposition" not in answer.headers
     assert "<h1>Exports</h1>" in answer.text
 
 
-def test_the_case_export_leaves_identifying_columns_out_unless_asked(client) -> None:
+def test_the_case_export_leaves_identifying_columns_out_unless_asked(client: DeskClient) -> None:
     app, browser = client
     page = text_of(get(browser, "/exports").text)
     assert "Identifying columns" in page and "left out of the file unless you tick" in page
@@ -338,7 +363,7 @@ def test_the_case_export_leaves_identifying_columns_out_unless_asked(client) -> 
     assert "city" in header and "Rotterdam" in cases[0][header.index("city")]
 
 
-def test_exports_need_the_csrf_token(client) -> None:
+def test_exports_need_the_csrf_token(client: DeskClient) -> None:
     _, browser = client
     for form in ("aggregate", "cases"):
         refused = browser.post(f"/exports/{form}", base_url=BASE, data={"min_count": "5"})
@@ -349,7 +374,7 @@ def test_exports_need_the_csrf_token(client) -> None:
 
 
 def test_canary_after_every_page_nothing_decrypted_is_on_disk_but_the_original_saved(
-    client, cache, folders
+    client: DeskClient, cache: Cache, folders: dict[str, Path]
 ) -> None:
     app, browser = client
     document = pdf_file([text_page(CANARY.split("-金")[0])])

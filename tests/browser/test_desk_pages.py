@@ -36,7 +36,7 @@ from tests.support.pdfs import pdf_file, text_page
 from tests.support.scans import scan_files
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext, Page
+    from playwright.sync_api import BrowserContext, Page, Response
 
 # Fixtures of the tests these reuse: Chromium with its own profile, the client cache and
 # the folders it scans, the server with a partner whose key is pinned.
@@ -86,13 +86,12 @@ def test_evidence_linked_cases_statistics_and_exports_in_the_browser(
         requests: list[str] = []
         pictures: list[tuple[int, str]] = []
         page.on("request", lambda request: requests.append(request.url))
-        page.on(
-            "response",
-            lambda answer: (
-                "/pictures/" in answer.url
-                and pictures.append((answer.status, answer.headers["content-type"]))
-            ),
-        )
+
+        def picture_answer(answer: Response) -> None:
+            if "/pictures/" in answer.url:
+                pictures.append((answer.status, answer.headers["content-type"]))
+
+        page.on("response", picture_answer)
         open_desk(page, link, root)
 
         # The case page: its files link to their views, its linked section to the other report.
