@@ -36,7 +36,7 @@ from tests.support.pdfs import pdf_file, text_page
 from tests.support.scans import needles, scan_files
 from tests.support.tools import require_tool, unavailable
 
-CANARY = "CANARY-deskpages-7c41d0-金丝雀"
+CANARY = "canary-deskpages-7c41d0-金丝雀"  # casefolded: a city is kept casefolded
 OTHER_ID = "r3port0000000000000000000002"
 EVIDENCE_ID = "r3port0000000000000000000003"
 PHONE = "+31 6 1234 5678"  # in both Cache reports' "people involved": they are linked
@@ -377,13 +377,18 @@ def test_canary_after_every_page_nothing_decrypted_is_on_disk_but_the_original_s
     client: DeskClient, cache: Cache, folders: dict[str, Path]
 ) -> None:
     app, browser = client
+    # The canary also as a city and a name, in two reports: in the statistics, the chart,
+    # the linked cases and the exports.
+    extra = {"city": CANARY, "actor_names": CANARY, "people": PHONE, "narrative": CANARY}
+    cache.write("r3port0000000000000000000004", extra=extra)
+    cache.write("r3port0000000000000000000005", extra=extra)  # the same name: linked
     document = pdf_file([text_page(CANARY.split("-金")[0])])
     add_evidence(
         cache,
         [("photo.jpg", "image/jpeg", cache.photo, ""), ("c.pdf", "application/pdf", document, "")],
     )
     pages = ["/", "/linked", "/statistics", "/statistics/chart.png", "/exports", "/keys"]
-    for report_id in (REPORT_ID, OTHER_ID, EVIDENCE_ID):
+    for report_id in (REPORT_ID, OTHER_ID, EVIDENCE_ID, "r3port0000000000000000000004"):
         pages.append(f"/reports/{report_id}")
         opened = get(browser, f"/reports/{report_id}").text
         for blob in re.findall(rf"/reports/{report_id}/files/([\w-]+)\"", opened):
@@ -395,8 +400,17 @@ def test_canary_after_every_page_nothing_decrypted_is_on_disk_but_the_original_s
         assert answer.status_code in (200, 404), path
         seen += answer.get_data(as_text=True) if answer.mimetype == "text/html" else ""
     assert CANARY in seen  # the pages did show the decrypted report
-    for form, data in (("aggregate", {"form": "csv", "min_count": "2"}), ("cases", {})):
-        assert post(app, browser, f"/exports/{form}", data).status_code == 200
+    exported = ""
+    for form, data in (
+        ("aggregate", {"form": "csv", "min_count": "2"}),
+        ("cases", {"include_identifying": "y"}),
+    ):
+        answer = post(app, browser, f"/exports/{form}", data)
+        assert answer.status_code == 200
+        exported += answer.get_data(as_text=True)
+    assert CANARY in exported  # the case export, identifying columns included
+    assert CANARY in get(browser, "/statistics").text
+    assert CANARY in get(browser, "/linked").text
     chosen = folders["user home"] / "saved"
     saved = post(
         app, browser, file_page(REPORT_ID, f"{REPORT_ID}t") + "/save", {"folder": str(chosen)}
