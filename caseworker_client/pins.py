@@ -288,15 +288,24 @@ def _changed_text(change: Change) -> str:
     )
 
 
-def side_by_side(change: Change) -> str:
-    """The pinned and the server's fingerprints in two columns, the differences marked."""
+def compared(change: Change) -> list[tuple[str, str, bool]]:
+    """(pinned, now on the server, changed) fingerprint rows: the unchanged first, then the
+    removed and added ones side by side ("-" where one column has none)."""
     old, new = set(fingerprints(change.old)), set(fingerprints(change.new))
-    rows = [(f, f, "") for f in sorted(old & new)]
+    rows = [(f, f, False) for f in sorted(old & new)]
     rows += [
-        (left, right, "  <- changed")
+        (left, right, True)
         for left, right in zip_longest(sorted(old - new), sorted(new - old), fillvalue="-")
     ]
-    width = max((len(f) for f in old | new), default=0) + 2
+    return rows
+
+
+def side_by_side(change: Change) -> str:
+    """The pinned and the server's fingerprints in two columns, the differences marked."""
+    rows = compared(change)
+    width = max((len(f) for row in rows for f in row[:2]), default=0) + 2
     lines = [f"  {'pinned':<{width}}now on the server"]
-    lines += [f"  {left:<{width}}{right}{flag}" for left, right, flag in rows]
+    lines += [
+        f"  {left:<{width}}{right}{'  <- changed' if flag else ''}" for left, right, flag in rows
+    ]
     return "\n".join(lines)

@@ -186,9 +186,36 @@ def table(counts: Counts) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+# Fonts for city names in the reporters' scripts, tried after matplotlib's own where the
+# caseworker's computer has them (a letter no font has is drawn as a box).
+CHART_FONTS = (
+    "DejaVu Sans",
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "WenQuanYi Zen Hei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Noto Sans Arabic",
+    "Noto Sans Tibetan",
+)
+
+
 def chart(counts: Counts, path: Path | BinaryIO) -> None:
     """A bar chart per counted field, by month and by city, in one PNG (matplotlib's Agg
     canvas: no display needed), saved to a file or, for the desk, a buffer in memory."""
+    import warnings
+
+    from matplotlib import rc_context
+    from matplotlib.font_manager import fontManager
+
+    installed = {font.name for font in fontManager.ttflist}
+    fonts = [name for name in CHART_FONTS if name in installed] or ["sans-serif"]
+    with rc_context({"font.family": fonts}), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"Glyph \d+ .* missing from font", UserWarning)
+        _draw(counts, path)
+
+
+def _draw(counts: Counts, path: Path | BinaryIO) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator

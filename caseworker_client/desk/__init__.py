@@ -18,7 +18,17 @@ from flask import Flask, redirect, render_template, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from caseworker_client.context import Context
-from caseworker_client.desk import actions, escalation, guard, pages, signin_pages
+from caseworker_client.desk import (
+    actions,
+    escalation,
+    evidence_pages,
+    figures,
+    guard,
+    keys_pages,
+    linked_pages,
+    pages,
+    signin_pages,
+)
 from caseworker_client.desk.desk_state import Desk
 from caseworker_client.errors import ClientError
 
@@ -39,6 +49,9 @@ def create_app(
     app.extensions["desk"] = Desk(ctx)
     signin_pages.init_app(app)
     for blueprint in (pages.bp, actions.bp, escalation.bp):
+        app.register_blueprint(blueprint)
+    # Evidence, linked cases, statistics, exports and keys (keys_pages also explains KeyChanged).
+    for blueprint in (evidence_pages.bp, linked_pages.bp, figures.bp, keys_pages.bp):
         app.register_blueprint(blueprint)
     _serialise(app)
     _errors(app)

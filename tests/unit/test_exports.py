@@ -157,6 +157,15 @@ def test_the_chart_can_be_drawn_in_memory_for_the_desk() -> None:
     assert buffer.getvalue().startswith(b"\x89PNG\r\n\x1a\n")
 
 
+def test_the_chart_draws_city_names_in_any_script() -> None:
+    """A city the reporter wrote in Chinese or Uyghur: drawn with a font that has it where
+    this computer has one, as boxes otherwise, never a failure (the desk's page shows it)."""
+    buffer = io.BytesIO()
+    cities = reports((2, {"country": "NL", "city": "鹿特丹"}), (2, {"city": "ئۈرۈمچی"}))
+    chart(cities, buffer)
+    assert buffer.getvalue().startswith(b"\x89PNG\r\n\x1a\n")
+
+
 def test_the_csv_and_json_mark_withheld_figures() -> None:
     counts = reports((4, {"methods": ["interpol"]}), (20, {"methods": ["online"]}))
     result = exports.aggregate(counts)
