@@ -156,6 +156,16 @@ def report() -> Any:
     return _render_received(receipt.codename)
 
 
+def cannot_show_again() -> str:
+    """What a codename page drawn again for the wrong codename, or too late, says instead."""
+    return str(
+        _(
+            "This page cannot be shown again. If you did not keep your codename, "
+            "you can make a new report."
+        )
+    )
+
+
 def _render_received(codename: str) -> str:
     return render_template(
         "reporter/received.html", codename=codename, language_form="codename-language"
@@ -170,13 +180,7 @@ def received() -> Any:
     codename = request.form.get("codename", "")
     if code is None or not codename_page.is_shown(codename):
         codename_page.forget()
-        abort(
-            400,
-            description=_(
-                "This page cannot be shown again. If you did not keep your codename, "
-                "you can make a new report."
-            ),
-        )
+        abort(400, description=cannot_show_again())
     i18n.use_language(code)
     return _render_received(codename)
 
