@@ -357,8 +357,8 @@ def test_language_switch_to_simplified_chinese(visit: Any) -> None:
 
 def test_codename_page_switches_language_and_keeps_the_codename(visit: Any) -> None:
     """Issue 14: a Chinese reader presses 简体中文 on the codename page and keeps the codename;
-    typed answers and the reply language survive a switch on the form, and the page says
-    plainly that chosen files must be chosen again."""
+    typed answers, the reply language and the chosen file survive a switch on the form (the
+    file is listed as already received, with a box to remove it)."""
     reader = visit()
     page = reader.goto("/report")
     page.get_by_label("Tell us what happened").fill(NARRATIVE)
@@ -373,7 +373,9 @@ def test_codename_page_switches_language_and_keeps_the_codename(visit: Any) -> N
     assert page.locator("#narrative").input_value() == NARRATIVE
     assert page.locator("#city").input_value() == "Frankfurt"
     assert page.locator("#reply_language").input_value() == "zh_Hant"  # the reading language
-    assert page.locator(".files-not-kept").first.is_visible()
+    assert page.locator(".kept-files").is_visible()
+    assert page.locator(".kept-file").count() == 1
+    assert page.locator("input[name=remove_kept]").count() == 1
     assert page.locator(".error-summary").count() == 0
     # Enter in a one-line field sends the form, as its own button would (not a language
     # button, though those come first in the page).

@@ -118,7 +118,7 @@ def report() -> Any:
     if switched:
         follow_reading_language(form, previous)
     kept = kept_files.current(db.database(), kept_files.REPORT_SCOPE)
-    files, rows = form["attachments"].data, form["attachments" + ROWS_SUFFIX]
+    files, rows = form["attachments"].data or [], form["attachments" + ROWS_SUFFIX]
     if switched or not form.validate_on_submit() or kept.gone:
         status = 400 if form.is_submitted() and not switched else 200
         uploads = _uploads(files, kept_descriptions(files, rows))
