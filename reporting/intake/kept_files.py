@@ -31,10 +31,9 @@ from sqlalchemy import ColumnElement, delete, select
 
 from crypto import SecretBox
 from crypto.primitives import KEY_SIZE, random_bytes
-from protocol.catalogue import FILE_DESCRIPTION_MAX_CHARS
 from reporting.infra.blobs import BlobStore, discarded_on_failure
 from reporting.infra.db import Database
-from reporting.intake.submissions import MAX_FILENAME_CHARS, KeptFile, Upload
+from reporting.intake.submissions import KeptFile, Upload, described
 from reporting.intake.uploads import UploadTooLarge
 from reporting.models import KeptUpload
 from reporting.web.inputs import not_as_sent
@@ -45,7 +44,7 @@ REMOVE_FIELD = "remove_kept"  # the page's checkboxes: one per kept file, its bl
 # A kept file is deleted from the start of the hour after this many whole hours.
 MAX_AGE_HOURS = 1
 # Every sealed description is this long, so its length says nothing of the file's name.
-SEALED_PLAINTEXT_BYTES = 4096
+SEALED_PLAINTEXT_BYTES = 8192  # above the longest (255-character name and type, escaped)
 
 
 @dataclass(frozen=True)
@@ -167,7 +166,7 @@ def keep(
     key = key or random_bytes(KEY_SIZE)
     expires = _expires_hour(time.time() if now is None else now)
     with discarded_on_failure(u.sink for u in uploads):
-        files = [_file(upload, upload.sink.commit()) for upload in uploads]
+        files = [described(upload, upload.sink.commit()) for upload in uploads]
         rows = [
             KeptUpload(
                 id=f.blob_id, stored_size=f.stored_size, sealed=_seal(key, f), expires_hour=expires
@@ -178,18 +177,6 @@ def keep(
             db.add_all(rows)
     _save(scope, key, [*ids, *(f.blob_id for f in files)], removed)
     return files
-
-
-def _file(upload: Upload, stored_size: int) -> KeptFile:
-    return KeptFile(
-        upload.sink.id,
-        stored_size,
-        upload.filename[:MAX_FILENAME_CHARS],
-        upload.content_type[:MAX_FILENAME_CHARS],
-        upload.sink.size,
-        upload.sink.sha256,
-        upload.description[:FILE_DESCRIPTION_MAX_CHARS],
-    )
 
 
 def check_count(kept: Sequence[KeptFile], uploads: Sequence[Upload]) -> None:

@@ -71,6 +71,19 @@ class KeptFile:
     description: str
 
 
+def described(upload: Upload, stored_size: int = 0) -> KeptFile:
+    """What the form said of an upload (`stored_size` once its blob is committed)."""
+    return KeptFile(
+        upload.sink.id,
+        stored_size,
+        upload.filename[:MAX_FILENAME_CHARS],
+        upload.content_type[:MAX_FILENAME_CHARS],
+        upload.sink.size,
+        upload.sink.sha256,
+        upload.description,
+    )
+
+
 class KeptFileGone(Conflict):
     """A kept file was swept between reading the form and storing it: nothing is stored."""
 
@@ -100,7 +113,9 @@ def _delivery_order(writers: Sequence[BlobWriter], kept: Sequence[KeptFile]) -> 
 
 
 def _attachment_infos(kept: Sequence[KeptFile], uploads: Sequence[Upload]) -> list[AttachmentInfo]:
-    earlier = [
+    """What the document says of each file: those kept from an earlier try first."""
+    arrived = [described(u) for u in uploads]
+    return [
         AttachmentInfo(
             blob=f.blob_id,
             filename=f.filename,
@@ -109,18 +124,7 @@ def _attachment_infos(kept: Sequence[KeptFile], uploads: Sequence[Upload]) -> li
             sha256=f.sha256,
             description=f.description,
         )
-        for f in kept
-    ]
-    return earlier + [
-        AttachmentInfo(
-            blob=u.sink.id,
-            filename=u.filename[:MAX_FILENAME_CHARS],
-            content_type=u.content_type[:MAX_FILENAME_CHARS],
-            size=u.sink.size,
-            sha256=u.sink.sha256,
-            description=u.description,
-        )
-        for u in uploads
+        for f in [*kept, *arrived]
     ]
 
 

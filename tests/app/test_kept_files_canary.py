@@ -21,7 +21,6 @@ from flask import Flask
 from sqlalchemy import select
 
 import crypto
-from reporting import create_app
 from reporting.infra import db
 from reporting.models import Attachment, KeptUpload
 from tests.app.test_canary import (  # noqa: F401  (fixtures)
@@ -30,21 +29,22 @@ from tests.app.test_canary import (  # noqa: F401  (fixtures)
     temp_dir,
 )
 from tests.app.test_kept_files import kept_ids, send
-from tests.support import databases, tools
 from tests.support.portal import add_caseworker, file_part, report_fields
-from tests.support.scans import assert_absent, scan_database, scan_files, scan_redis
+from tests.support.scans import (
+    app_with_redis,
+    assert_absent,
+    flushed_redis,
+    scan_database,
+    scan_files,
+    scan_redis,
+)
 
 REDIS_URL = "redis://127.0.0.1:6379/11"
 
 
 @pytest.fixture
 def kept_redis() -> Iterator[redis.Redis]:
-    tools.require_redis(REDIS_URL)
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
+    yield from flushed_redis(REDIS_URL)
 
 
 @pytest.fixture
@@ -54,16 +54,7 @@ def kept_app(
     kept_redis: redis.Redis,
     temp_dir: Path,  # noqa: F811
 ) -> Flask:
-    app = create_app(
-        {
-            "TESTING": True,
-            "INSTANCE_PATH": tmp_path / "instance",
-            "DATABASE_URL": database_url,
-            "REDIS_URL": REDIS_URL,
-        }
-    )
-    databases.migrate_fresh(database_url)
-    return app
+    return app_with_redis(tmp_path, database_url, REDIS_URL)
 
 
 def test_kept_files_leave_nothing_in_clear(

@@ -20,8 +20,6 @@ import pytest
 import redis
 from flask import Flask
 
-from reporting import create_app
-from tests.support import databases, tools
 from tests.support.portal import (
     Caseworker,
     add_caseworker,
@@ -31,33 +29,26 @@ from tests.support.portal import (
     post_form,
     report_fields,
 )
-from tests.support.scans import assert_absent, scan_database, scan_files, scan_redis
+from tests.support.scans import (
+    app_with_redis,
+    assert_absent,
+    flushed_redis,
+    scan_database,
+    scan_files,
+    scan_redis,
+)
 
 REDIS_URL = "redis://127.0.0.1:6379/12"
 
 
 @pytest.fixture
 def redis_db() -> Iterator[redis.Redis]:
-    tools.require_redis(REDIS_URL)
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
+    yield from flushed_redis(REDIS_URL)
 
 
 @pytest.fixture
 def redis_app(tmp_path: Path, database_url: str, redis_db: redis.Redis) -> Flask:
-    app = create_app(
-        {
-            "TESTING": True,
-            "INSTANCE_PATH": tmp_path / "instance",
-            "DATABASE_URL": database_url,
-            "REDIS_URL": REDIS_URL,
-        }
-    )
-    databases.migrate_fresh(database_url)
-    return app
+    return app_with_redis(tmp_path, database_url, REDIS_URL)
 
 
 def test_language_switches_leave_nothing_in_clear(
