@@ -20,6 +20,7 @@ from wtforms.validators import Optional, ValidationError
 from protocol.catalogue import FILE_DESCRIPTION_MAX_CHARS
 from protocol.catalogue import Field as Spec
 from reporting.intake.pages.forms import FixedFieldList
+from reporting.intake.submissions import Upload
 
 ROWS_SUFFIX = "_rows"  # the rows' form name: the files field's name and this
 
@@ -98,3 +99,17 @@ def kept_descriptions(files: Sequence[Any], rows: Any) -> list[str]:
         if index < len(files) and chosen(files[index]) and kept[index] == texts[index]:
             row.form.description.data = ""
     return kept
+
+
+def chosen_uploads(files: list[FileStorage], described: list[str] | None = None) -> list[Upload]:
+    """The uploads the reporter chose, each with its row's description (if the form has
+    them); an empty file input sends a nameless empty part, and is left out."""
+    uploads = []
+    for index, storage in enumerate(files or []):
+        sink = storage.stream
+        if not chosen(storage):
+            sink.close()
+            continue
+        description = described[index] if described else ""
+        uploads.append(Upload(sink, storage.filename or "", storage.mimetype or "", description))  # type: ignore[arg-type]
+    return uploads

@@ -17,7 +17,6 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from crypto import parse_identity
@@ -29,7 +28,7 @@ from reporting.intake.abuse import ABUSE_ID, allow_codename_attempt, allow_submi
 from reporting.intake.pages.codename_forms import shown_forms
 from reporting.intake.pages.evidence import (
     ROWS_SUFFIX,
-    chosen,
+    chosen_uploads,
     descriptions,
     kept_descriptions,
 )
@@ -44,7 +43,7 @@ from reporting.intake.pages.report_form import follow_reading_language, report_f
 from reporting.intake.pages.status import LABELS
 from reporting.intake.reporter_controls import open_to_reporter
 from reporting.intake.return_visit import case_view, find_report
-from reporting.intake.submissions import Upload, store_followup, store_report
+from reporting.intake.submissions import store_followup, store_report
 from reporting.intake.uploads import blob_store, receiving
 from reporting.models import Report
 from reporting.web import errors, i18n
@@ -63,20 +62,6 @@ KEPT_ACROSS_SESSIONS = ("lang", ABUSE_ID)
 
 def _settings() -> Any:
     return current_app.config["SETTINGS"]
-
-
-def _uploads(files: list[FileStorage], described: list[str] | None = None) -> list[Upload]:
-    """The uploads the reporter chose, each with its row's description (if the form has
-    them); an empty file input sends a nameless empty part, and is left out."""
-    uploads = []
-    for index, storage in enumerate(files or []):
-        sink = storage.stream
-        if not chosen(storage):
-            sink.close()
-            continue
-        description = described[index] if described else ""
-        uploads.append(Upload(sink, storage.filename or "", storage.mimetype or "", description))  # type: ignore[arg-type]
-    return uploads
 
 
 def _require_multipart() -> None:
@@ -121,7 +106,7 @@ def report() -> Any:
     files, rows = form["attachments"].data or [], form["attachments" + ROWS_SUFFIX]
     if switched or not form.validate_on_submit() or kept.gone:
         status = 400 if form.is_submitted() and not switched else 200
-        uploads = _uploads(files, kept_descriptions(files, rows))
+        uploads = chosen_uploads(files, kept_descriptions(files, rows))
         kept_files.check_count(kept.files, uploads)
         now_kept = kept_files.keep(db.database(), kept_files.REPORT_SCOPE, uploads)
         return (
@@ -137,7 +122,7 @@ def report() -> Any:
         )
     allow_submission()
     filing = receiving()
-    uploads = _uploads(files, descriptions(files, rows))
+    uploads = chosen_uploads(files, descriptions(files, rows))
     kept_files.check_count(kept.files, uploads)
     receipt = store_report(
         db.database(),
@@ -294,14 +279,14 @@ def followup() -> Any:
     switched = i18n.switched_language()
     form = FollowupForm()
     if switched or not form.validate_on_submit() or kept.gone:
-        uploads = _uploads(form.attachments.data)
+        uploads = chosen_uploads(form.attachments.data)
         kept_files.check_count(kept.files, uploads)
         now_kept = kept_files.keep(db.database(), scope, uploads)
         shown = kept_files.Kept([*kept.files, *now_kept], kept.gone)
         # After a switch the typed message comes back with no errors shown (not validated).
         return render_case(report, identity, form, 200 if switched else 400, shown)
     allow_submission()
-    uploads = _uploads(form.attachments.data)
+    uploads = chosen_uploads(form.attachments.data)
     kept_files.check_count(kept.files, uploads)
     stored = store_followup(
         db.database(),
