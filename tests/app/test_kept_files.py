@@ -237,3 +237,60 @@ def test_kept_files_count_towards_the_file_limit(app: Flask, caseworker: Casewor
     too_many = send(client, **report_fields(), attachments=[file_part(b"one more")])
     assert too_many.status_code == 413
     assert count(app, Report) == 0 and count(app, KeptUpload) == limit
+
+
+def test_the_beats_upload_sweep_deletes_unclaimed_kept_files(
+    app: Flask, caseworker: Caseworker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reporting.infra.queue import SWEEP_UPLOADS_TASK, celery_config
+    from worker.app import create_celery
+
+    [entry] = [
+        e
+        for e in celery_config(app.config["SETTINGS"])["beat_schedule"].values()
+        if e["task"] == SWEEP_UPLOADS_TASK
+    ]
+    assert entry["schedule"] <= 15 * 60  # so a kept file is gone within two and a quarter hours
+    monkeypatch.setattr(kept_files, "MAX_AGE_HOURS", -2)  # kept already past its hour
+    (old,) = kept_ids(send(app.test_client(), **with_error(attachments=[file_part(PHOTO)])))
+    monkeypatch.setattr(kept_files, "MAX_AGE_HOURS", 1)
+    (young,) = kept_ids(send(app.test_client(), **with_error(attachments=[file_part(LETTER)])))
+
+    create_celery(app).tasks[SWEEP_UPLOADS_TASK].apply()
+
+    assert old not in blob_ids(app) and young in blob_ids(app)
+    assert count(app, KeptUpload) == 1
+
+
+def test_a_kept_file_swept_just_before_the_commit_stores_nothing(
+    app: Flask, caseworker: Caseworker
+) -> None:
+    """The sweep may take a kept file between reading the form and storing the report: the
+    report is then refused whole (409), and the file that came with it is deleted again."""
+    from reporting.intake.submissions import KeptFile, KeptFileGone, Upload, store_report
+    from reporting.organisations.recipients import find_organisation, recipients_of
+
+    (swept,) = kept_ids(send(app.test_client(), **with_error(attachments=[file_part(PHOTO)])))
+    store = app.extensions["blobs"]
+    with app.test_request_context():
+        assert kept_files.sweep_expired(db.database(), store, time.time() + 3 * 3600) == 1
+        before = set(store.ids())
+        organisation = find_organisation(db.session(), caseworker.organisation_name)
+        upload = store.writer(recipients_of(organisation))
+        upload.write(LETTER)
+        gone = KeptFile(swept, 16384, "a.jpg", "image/jpeg", len(PHOTO), "0" * 64, "")
+        with pytest.raises(KeptFileGone) as refused:
+            store_report(
+                db.database(),
+                store,
+                organisation,
+                recipients_of(organisation),
+                report_fields(),
+                [Upload(upload, "l.txt", "text/plain")],
+                app.config["SETTINGS"].codename_salt,
+                "en",
+                kept=[gone],
+            )
+    assert refused.value.code == 409
+    assert set(store.ids()) == before and store.temporary_files() == []
+    assert count(app, Report) == 0 and count(app, Attachment) == 0
