@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import redis
 from flask import Flask
 from sqlalchemy import inspect, text
 
-from reporting import create_app
 from reporting.infra import db
-from tests.support import databases, tools
 
 REDIS_TEST_URL = "redis://127.0.0.1:6379/14"
 
@@ -90,28 +87,3 @@ def scan_redis(client: redis.Redis, canary: str) -> int:
         for value in redis_values(client, key):
             assert_absent(value, canary, f"Redis value of {key!r}")
     return len(keys)
-
-
-def flushed_redis(url: str) -> Iterator[redis.Redis]:
-    """A Redis database of a canary test's own (one number per test file), empty before and
-    after: the body of that file's fixture."""
-    tools.require_redis(url)
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
-
-
-def app_with_redis(tmp_path: Path, database_url: str, redis_url: str) -> Flask:
-    """The app as production builds it, with its rate limits in that Redis database."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "INSTANCE_PATH": tmp_path / "instance",
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-        }
-    )
-    databases.migrate_fresh(database_url)
-    return app
