@@ -25,7 +25,8 @@ LOGIN_THROTTLE = b"reporting/login-throttle/v1"
 AUDIT_CHAIN = b"reporting/audit-chain/v1"
 # The HMAC of a new report's codename, kept in the session (never the codename itself) so
 # that the codename page can be shown again, in another language, only for the codename
-# it showed.
+# it showed; and the HMAC an error page that shows a codename puts in its own language form
+# (over the page's kind, status and time limit too: never the bare codename).
 CODENAME_PAGE = b"reporting/codename-page/v1"
 
 LABELS = frozenset({SESSION_COOKIE, TOTP_SECRETS, LOGIN_THROTTLE, AUDIT_CHAIN, CODENAME_PAGE})

@@ -57,6 +57,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Every POST needs the session's CSRF token; a failure is a readable 400 (errors.py).
     csrf = CSRFProtect(app)
     csrf.exempt(api.bp)  # token auth; a cookie opens nothing there
+    # Checked by its own MAC instead: a late failure may leave the browser no session.
+    csrf.exempt(reporter_pages.codename_error.codename_error)
     session.init_app(app)
     audit.init_app(app)
     signin.init_app(app)

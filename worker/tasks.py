@@ -21,6 +21,7 @@ from reporting.infra.queue import (
     SWEEP_UPLOADS_TASK,
     send_deliveries,
 )
+from reporting.intake import kept_files
 from reporting.web import ratelimit
 from worker import delivery, notify, retention
 
@@ -52,9 +53,10 @@ def sweep() -> int:
 
 @shared_task(name=SWEEP_UPLOADS_TASK, acks_late=True, ignore_result=True)
 def sweep_uploads() -> int:
-    """Delete the partial ciphertext that killed uploads left in the blob store."""
+    """Delete the partial ciphertext that killed uploads left in the blob store, and the files
+    kept for a form that was never sent (reporting/intake/kept_files.py)."""
     store: BlobStore = current_app.extensions["blobs"]
-    return store.sweep_partial_files()
+    return store.sweep_partial_files() + kept_files.sweep_expired(db.database(), store)
 
 
 @shared_task(name=PURGE_TASK, acks_late=True, ignore_result=True)

@@ -20,7 +20,17 @@ from crypto import generate_identity, identity_file_text
 from reporting.infra import db as database
 from reporting.infra import migrate
 from reporting.infra.config import INSTANCE_PATH_VAR, Settings
-from reporting.models import Attachment, Blob, Caseworker, Message, Organisation, Report, Role
+from reporting.intake import kept_files
+from reporting.models import (
+    Attachment,
+    Blob,
+    Caseworker,
+    KeptUpload,
+    Message,
+    Organisation,
+    Report,
+    Role,
+)
 from reporting.organisations.recipients import (
     OrganisationError,
     add_recipient,
@@ -214,6 +224,7 @@ def referenced_blob_ids(db) -> set[str]:  # type: ignore[no-untyped-def]
     ids.update(db.scalars(select(Attachment.blob_id)))
     ids.update(i for i in db.scalars(select(Report.status_note_blob_id)) if i)
     ids.update(db.scalars(select(Blob.id)))
+    ids.update(db.scalars(select(KeptUpload.id)))  # kept_files.py: swept at their hour
     return ids
 
 
@@ -234,7 +245,12 @@ def blobs_sweep() -> None:
         store.remove(blob_id)
     # The beat and each start-up do this too (reporting/infra/blobs.py); here for a manual run.
     stale = store.sweep_partial_files()
-    click.echo(f"Removed {len(orphans)} orphaned files and {stale} stale temporary files.")
+    # The beat does this too: files kept for a form that was never sent, past their hour.
+    unclaimed = kept_files.sweep_expired(database.database(), store)
+    click.echo(
+        f"Removed {len(orphans)} orphaned files, {stale} stale temporary files and "
+        f"{unclaimed} unclaimed kept files."
+    )
 
 
 def init_app(app: Flask) -> None:

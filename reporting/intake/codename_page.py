@@ -7,6 +7,12 @@ from the instance secret: the page is drawn again only when what comes back is t
 codename this session was shown, and not after a short time or once the reporter has
 gone on to another page. The session cookie is sealed, but even opened it would give
 no codename, and a forged one gets nothing shown.
+
+An error page that shows a codename (something failed after the report was stored) cannot
+count on the session: a failure late in the request skips saving it. Its language form
+therefore carries its own MAC, under the same key, over the page's kind, its status code,
+a time limit and the codename (`vouch`, `is_vouched`): the page is drawn again only with
+what the server itself put on it, and only for a short time.
 """
 
 from __future__ import annotations
@@ -52,6 +58,35 @@ def is_shown(codename: str, now: float | None = None) -> bool:
     except ValueError:
         return False
     return hmac_sha256_verify(_key(), codename.encode("utf-8"), tag)
+
+
+def _error_page_message(kind: str, code: int, until: int, codename: str) -> bytes:
+    # Never the bare codename the session's MAC covers: a form MAC opens no session check.
+    return f"error-page\n{kind}\n{code}\n{until}\n{codename}".encode()
+
+
+def vouch(kind: str, code: int, codename: str, now: float | None = None) -> dict[str, str]:
+    """The hidden fields an error page's language form carries for its codename."""
+    until = int((time.time() if now is None else now) + SHOWN_FOR_SECONDS)
+    mac = hmac_sha256(_key(), _error_page_message(kind, code, until, codename))
+    return {"kind": kind, "code": str(code), "until": str(until), "mac": mac.hex()}
+
+
+def is_vouched(fields: dict[str, str], codename: str, now: float | None = None) -> bool:
+    """True when `fields` (from `vouch`) were made for `codename`, and not too long ago."""
+    kind, code, until, mac = (fields.get(k, "") for k in ("kind", "code", "until", "mac"))
+    if not all(part.isascii() and part.isalnum() for part in (kind, code, until)):
+        return False
+    if not (code.isdigit() and until.isdigit()):
+        return False
+    if len(code) > 3 or len(until) > 12 or (time.time() if now is None else now) > int(until):
+        return False
+    try:
+        tag = bytes.fromhex(mac)
+    except ValueError:
+        return False
+    message = _error_page_message(kind, int(code), int(until), codename)
+    return hmac_sha256_verify(_key(), message, tag)
 
 
 def forget() -> None:

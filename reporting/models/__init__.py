@@ -11,6 +11,7 @@ from reporting.models.delivery import (
     DeliveryState,
     PurgeRecord,
 )
+from reporting.models.kept_upload import KeptUpload
 from reporting.models.message import REPORTER_VISIBLE, Attachment, Message, MessageKind
 from reporting.models.organisation import Organisation, OrganisationRecipient
 from reporting.models.partner import Partner
@@ -31,6 +32,7 @@ __all__ = [
     "Delivery",
     "DeliveryChannel",
     "DeliveryState",
+    "KeptUpload",
     "LoginThrottle",
     "Message",
     "MessageKind",

@@ -18,6 +18,7 @@ from werkzeug.exceptions import (
 
 from reporting.casework.api import errors as api_errors
 from reporting.infra.db import CommitUncertain
+from reporting.intake import codename_page
 from reporting.web import last_resort
 
 # Set on `g` once a reporter's submission is committed: an error after that point must say
@@ -89,20 +90,48 @@ def render_error(code: int, message: str | None = None) -> tuple[str, int]:
 def _render_stored(code: int, codename: str | None) -> tuple[str, int]:
     """Something failed after the commit: the truth is that it was stored, so say so."""
     if codename:
-        title = _("Your report was received")
-        message = _(
+        return codename_error_page(STORED_KIND, code, codename)
+    title = _("Your information was received")
+    message = _(
+        "What you sent was stored and the caseworkers will read it, but something went "
+        "wrong after that. Do not send it again."
+    )
+    return render_template("errors.html", code=code, title=title, message=message), code
+
+
+# The error pages that show a new report's codename: stored, or perhaps stored.
+STORED_KIND, UNCERTAIN_KIND = "stored", "uncertain"
+CODENAME_ERROR_FORM = "codename-error-language"
+
+
+def _codename_texts(kind: str) -> tuple[str, str]:
+    if kind == STORED_KIND:
+        return _("Your report was received"), _(
             "Your report was stored and the caseworkers will read it, but something went wrong "
             "after that. Do not send it again. Keep your codename safe: it is the only way "
             "back to your report."
         )
-    else:
-        title = _("Your information was received")
-        message = _(
-            "What you sent was stored and the caseworkers will read it, but something went "
-            "wrong after that. Do not send it again."
-        )
+    return _("We cannot tell whether it was stored"), _(
+        "The database stopped answering just as your report was being saved, so it may "
+        "or may not have been stored. In a few minutes, enter this codename on the page "
+        "for coming back to a report: if it opens your report, it was stored, so keep "
+        "the codename safe. If it does not, please send your report again."
+    )
+
+
+def codename_error_page(kind: str, code: int, codename: str) -> tuple[str, int]:
+    """An error page showing a new report's codename. Its language buttons send a form that
+    carries the codename and a MAC of it (intake/codename_page.py), not a link that would
+    lose it; the session is no help here, since a late failure may skip saving it."""
+    title, message = _codename_texts(kind)
     page = render_template(
-        "errors.html", code=code, title=title, message=message, codename=codename
+        "errors.html",
+        code=code,
+        title=title,
+        message=message,
+        codename=codename,
+        codename_switch=codename_page.vouch(kind, code, codename),
+        language_form=CODENAME_ERROR_FORM,
     )
     return page, code
 
@@ -192,24 +221,15 @@ def handle_commit_uncertain(error: CommitUncertain) -> Any:
         )
     if g.get(STORED) is not None:
         return render_error(503)
-    title = _("We cannot tell whether it was stored")
     if error.codename:
-        message = _(
-            "The database stopped answering just as your report was being saved, so it may "
-            "or may not have been stored. In a few minutes, enter this codename on the page "
-            "for coming back to a report: if it opens your report, it was stored, so keep "
-            "the codename safe. If it does not, please send your report again."
-        )
-    else:
-        message = _(
-            "The database stopped answering just as this was being saved, so it may or may "
-            "not have been stored. In a few minutes, look at your report: if it is not "
-            "there, please send it again."
-        )
-    page = render_template(
-        "errors.html", code=503, title=title, message=message, codename=error.codename
+        return codename_error_page(UNCERTAIN_KIND, 503, error.codename)
+    title = _("We cannot tell whether it was stored")
+    message = _(
+        "The database stopped answering just as this was being saved, so it may or may "
+        "not have been stored. In a few minutes, look at your report: if it is not "
+        "there, please send it again."
     )
-    return page, 503
+    return render_template("errors.html", code=503, title=title, message=message), 503
 
 
 def handle_database_unavailable(error: Exception) -> Any:

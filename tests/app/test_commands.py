@@ -147,7 +147,10 @@ def test_blobs_sweep_removes_only_old_orphans_and_stale_temporaries(
 
     result = runner.invoke(args=["blobs", "sweep"])
     assert result.exit_code == 0
-    assert "Removed 1 orphaned files and 1 stale temporary files." in result.output
+    assert (
+        "Removed 1 orphaned files, 1 stale temporary files and 0 unclaimed kept files."
+        in result.output
+    )
     assert set(store.ids()) == kept | {fresh_orphan}
     assert old_orphan not in set(store.ids())
     assert not stale.exists() and fresh.exists()

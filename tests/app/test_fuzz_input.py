@@ -45,7 +45,7 @@ from werkzeug.test import EnvironBuilder, TestResponse
 from reporting.infra import db
 from reporting.infra.blobs import BlobStore
 from reporting.infra.config import CODENAME_SALT_FILE, DATABASE_FILE, SECRET_KEY_FILE
-from reporting.models import Blob
+from reporting.models import Blob, KeptUpload
 from tests.support import fuzzing
 from tests.support.casework import (
     PASSWORD,
@@ -59,7 +59,9 @@ from tests.support.world import fill_url, routes, snapshot
 
 CI_EXAMPLES = {"sqlite": 1000, "postgresql": 200}
 # Rows that refused requests may write: the audit, login attempts, ended session ids.
-VOLATILE_TABLES = {"audit_entry", "login_throttle", "revoked_session"}
+# A form that comes back with an error (a 400) keeps its files for the session (kept_upload):
+# that is not a half-stored submission (tests/app/test_kept_files.py covers what it keeps).
+VOLATILE_TABLES = {"audit_entry", "login_throttle", "revoked_session", "kept_upload"}
 CSRF_MESSAGE = "This form has expired or was already sent"
 # Routes that derive a codename key or hash a password when their form is valid.
 EXPENSIVE = {
@@ -342,11 +344,13 @@ def stored_state(app: Flask) -> Any:
 
 
 def assert_no_stray_files(app: Flask) -> None:
-    """Every blob on disk has its row (and each row its blob); nothing else was left."""
+    """Every blob on disk has its row (and each row its blob); nothing else was left. A file
+    kept for a form that came back (a kept_upload row) is the session's, until the sweep."""
     store: BlobStore = app.extensions["blobs"]
     assert store.temporary_files() == []
     with app.app_context():
         rows = set(db.session().scalars(select(Blob.id)))
+        rows |= set(db.session().scalars(select(KeptUpload.id)))
     on_disk = set(store.ids())
     assert on_disk == rows, f"blobs without rows {on_disk - rows}, without files {rows - on_disk}"
     settings_ = app.config["SETTINGS"]

@@ -3,8 +3,8 @@
 On a page with a form, the language choices are buttons of that form: the report form and
 the follow-up form come back filled in, in the new language, with nothing stored and no
 errors shown; the codename page comes back with its codename, but only for the codename
-this session was shown; chosen files are said plainly not to be kept; and the reply
-language defaults to the language the reporter reads.
+this session was shown; chosen files are kept (tests/app/test_kept_files.py); and the
+reply language defaults to the language the reporter reads.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from tests.support.portal import (
     submit_report,
 )
 
-FILES_NOT_KEPT = "The files you chose were not kept"
 CANNOT_SHOW = "This page cannot be shown again"
 TYPED = "My brother was summoned twice by the police in our home town, and they asked about me."
 
@@ -123,7 +122,7 @@ def test_report_form_comes_back_filled_in_in_the_new_language(
     assert is_selected(page, "country", "CN")
     assert 'value="Ürümqi 乌鲁木齐"' in page.text
     assert "error-summary" not in page.text and 'class="errors"' not in page.text
-    assert FILES_NOT_KEPT not in page.text
+    assert "kept-files" not in page.text  # no file was sent, none is listed
     assert set(language_buttons(page)) == {"report-form"}
     assert page.headers["Cache-Control"] == "no-store"
     assert reports(app) == 0 and blobs(app) == []
@@ -143,30 +142,6 @@ def test_switching_language_does_not_check_the_form(app: Flask, caseworker: Case
     assert textarea(page, "narrative") == "short"
     assert 'class="errors"' not in page.text
     assert reports(app) == 0
-
-
-def test_files_are_said_not_kept_on_a_switch_and_after_an_error(
-    app: Flask, caseworker: Caseworker
-) -> None:
-    client = app.test_client()
-    evidence = {"attachments": [file_part(b"a photo of the summons", "summons.jpg", "image/jpeg")]}
-    switched = switch_report_form(client, "zh_Hant", **report_fields(), **evidence)
-    assert switched.status_code == 200
-    assert FILES_NOT_KEPT not in switched.text  # it is said in the reader's language
-    assert "您選擇的檔案沒有保留" in switched.text
-    refused = post_form(
-        client,
-        "/report",
-        {"csrf_token": csrf_token(client, "/report"), **report_fields(narrative=""), **evidence},
-    )
-    assert refused.status_code == 400
-    assert "您選擇的檔案沒有保留" in refused.text
-    assert reports(app) == 0 and blobs(app) == []
-    # Without files, nothing is said about them.
-    plain = post_form(
-        client, "/report", {"csrf_token": csrf_token(client, "/report"), "narrative": ""}
-    )
-    assert plain.status_code == 400 and "您選擇的檔案沒有保留" not in plain.text
 
 
 @pytest.mark.parametrize("language", ["en", "zh_Hans", "zh_Hant", "ug", "bo"])
@@ -340,13 +315,16 @@ def test_followup_form_comes_back_filled_in(app: Flask, caseworker: Caseworker) 
     assert html_lang(page) == "ug"
     assert textarea(page, "message") == TYPED
     assert 'class="errors"' not in page.text
-    assert "تاللىغان ھۆججەتلىرىڭىز ساقلانمىدى" in page.text
+    assert page.text.count('name="remove_kept"') == 1  # the file is kept, and listed
     assert messages(app) == before
-    assert blobs(app) == stored  # the file was encrypted on arrival, then dropped
+    assert len(blobs(app)) == len(stored) + 1  # encrypted on arrival, kept for the session
     data.pop("language")
     data.pop("attachments")
     sent = post_form(client, "/case/followup", data)
     assert sent.status_code == 302 and messages(app) == before + 1
+    with app.app_context():
+        last = db.session().scalars(select(Message).order_by(Message.seq.desc())).first()
+        assert last is not None and len(last.attachments) == 1  # the kept file went with it
 
 
 def test_return_page_keeps_the_typed_codename(app: Flask, caseworker: Caseworker) -> None:

@@ -5,7 +5,7 @@ A unique string goes into the report form's text fields and a file; the reporter
 language on the form (with the file), then sends, then switches language twice on the
 codename page. Neither the canary nor the codename may then be found in clear in any
 database row, any file under the instance folder (blobs, their temporary folder), Redis
-or the logs.
+or the logs. Files kept across a form that came back are in clear nowhere either.
 """
 
 from __future__ import annotations
@@ -19,8 +19,14 @@ from pathlib import Path
 import pytest
 import redis
 from flask import Flask
+from sqlalchemy import select
 
+import crypto
 from reporting import create_app
+from reporting.infra import db
+from reporting.models import Attachment, KeptUpload
+from tests.app.test_canary import opened_temp_files, temp_dir  # noqa: F401  (fixtures)
+from tests.app.test_kept_files import kept_ids, send
 from tests.support import databases, tools
 from tests.support.portal import (
     Caseworker,
@@ -123,3 +129,62 @@ def test_language_switches_leave_nothing_in_clear(
             for table in inspect(connection).get_table_names():
                 for row in connection.execute(text(f'SELECT * FROM "{table}"')):
                     assert codename not in repr(tuple(row)), f"the codename is in {table}"
+
+
+def test_kept_files_leave_nothing_in_clear(
+    redis_app: Flask,
+    redis_db: redis.Redis,
+    temp_dir: Path,  # noqa: F811
+    opened_temp_files: list[str],  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Files kept across a form that came back (reporting/intake/kept_files.py): the canary
+    in a kept file's content, name and description; one removed, one sent, one left behind
+    by a reporter who gave up. No temporary file is even opened for the uploads, and the
+    file sent decrypts with the organisation's key, and with no other."""
+    app = redis_app
+    canary = f"CANARY-{uuid.uuid4().hex}-金丝雀"
+    caplog.set_level(logging.DEBUG)
+    caseworker = add_caseworker(app)
+    content = f"evidence {canary} ".encode() * 40_000  # about 2 MB: past any memory buffer
+    files = [
+        file_part(content, f"{canary}.jpg", "image/jpeg"),
+        file_part(f"removed {canary}".encode(), f"removed {canary}.txt"),
+    ]
+    described = {"attachments_rows-0-description": f"{canary} the summons"}
+    client = app.test_client()
+    refused = send(client, **report_fields(narrative=""), attachments=files, **described)
+    assert refused.status_code == 400 and f"{canary} the summons" in refused.text
+    sent_file, removed = kept_ids(refused)
+    switched = send(client, **report_fields(), remove_kept=removed, language="zh_Hans")
+    assert kept_ids(switched) == [sent_file]
+    cookie = client.get_cookie("session")
+    assert cookie is not None and "CANARY" not in cookie.value
+    # Another reporter gives up, leaving a kept file for the sweep.
+    (abandoned,) = kept_ids(
+        send(
+            app.test_client(),
+            **report_fields(narrative=""),
+            attachments=[file_part(f"left {canary}".encode(), f"{canary}.pdf")],
+            **{"attachments_rows-0-description": f"{canary} left behind"},
+        )
+    )
+    assert send(client, **report_fields()).status_code == 200
+
+    assert opened_temp_files == []
+    assert scan_files(Path(app.instance_path), canary) >= 3
+    assert scan_files(temp_dir, canary) == 0
+    assert scan_database(app, canary) > 0
+    scan_redis(redis_db, canary)
+    logs = "\n".join(record.getMessage() for record in caplog.records).encode("utf-8")
+    assert_absent(logs, canary, "the logs")
+
+    store = app.extensions["blobs"]
+    with app.app_context():
+        assert db.session().scalars(select(Attachment.blob_id)).one() == sent_file
+        assert db.session().scalars(select(KeptUpload.id)).one() == abandoned
+    assert removed not in set(store.ids())
+    ciphertext = store.read(sent_file)
+    assert crypto.decrypt(ciphertext, [caseworker.identity]).startswith(content)
+    with pytest.raises(crypto.AgeError):
+        crypto.decrypt(ciphertext, [crypto.generate_identity()])

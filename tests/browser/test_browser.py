@@ -360,8 +360,8 @@ def test_language_switch_to_simplified_chinese(visit: Any) -> None:
 
 def test_codename_page_switches_language_and_keeps_the_codename(visit: Any) -> None:
     """Issue 14: a Chinese reader presses 简体中文 on the codename page and keeps the codename;
-    typed answers and the reply language survive a switch on the form, and the page says
-    plainly that chosen files must be chosen again."""
+    typed answers, the reply language and the chosen file survive a switch on the form (the
+    file is listed as already received, with a box to remove it)."""
     reader = visit()
     page = reader.goto("/report")
     page.get_by_label("Tell us what happened").fill(NARRATIVE)
@@ -376,7 +376,9 @@ def test_codename_page_switches_language_and_keeps_the_codename(visit: Any) -> N
     assert page.locator("#narrative").input_value() == NARRATIVE
     assert page.locator("#city").input_value() == "Frankfurt"
     assert page.locator("#reply_language").input_value() == "zh_Hant"  # the reading language
-    assert page.locator(".files-not-kept").first.is_visible()
+    assert page.locator(".kept-files").is_visible()
+    assert page.locator(".kept-file").count() == 1
+    assert page.locator("input[name=remove_kept]").count() == 1
     assert page.locator(".error-summary").count() == 0
     # Enter in a one-line field sends the form, as its own button would (not a language
     # button, though those come first in the page).
@@ -447,3 +449,42 @@ def test_the_registry_and_the_file_rows_fit_a_360px_phone(browser: Browser, serv
         if d["kind"] == "report" and d["narrative"].endswith("(360)")
     ]  # fmt: skip
     assert [r["where"]["place"] for r in reports] == [{"registry_id": "de-fra-1", "name": shown}]
+
+
+def test_files_kept_after_an_error_can_be_removed_without_javascript(
+    visit: Any, server: Server
+) -> None:
+    """A form that comes back with an error lists the files it brought; ticking "Remove" on
+    one leaves it out (and deletes it), and the report is sent with the other."""
+    kept, dropped = _file_bytes(20 * 1024), _file_bytes(30 * 1024)
+    reader = visit()
+    page = reader.goto("/report")
+    page.locator("#attachments-0").set_input_files(
+        {"name": "kept.bin", "mimeType": "application/octet-stream", "buffer": kept}
+    )
+    page.locator("#attachments-1").set_input_files(
+        {"name": "dropped.bin", "mimeType": "application/octet-stream", "buffer": dropped}
+    )
+    page.locator("#attachments_rows-0-description").fill("the one to keep")
+    page.locator("#submit").click()  # no description of what happened: the form comes back
+    reader.check_page()
+    assert page.locator(".error-summary").count() == 1
+    assert page.locator(".kept-file").count() == 2
+    assert "the one to keep" in page.locator(".kept-files").inner_text()
+    assert page.locator("#attachments_rows-0-description").input_value() == ""
+    page.locator(".kept-file", has_text="dropped.bin").get_by_label("Remove").check()
+    page.get_by_label("Tell us what happened").fill(NARRATIVE)
+    page.locator("#submit").click()
+    reader.check_page()
+    assert len(page.locator("#codename").inner_text().split()) == 7
+
+    plain = _decrypt_all(server)
+    [document] = [
+        d
+        for d in _documents(plain)
+        if any(a.get("description") == "the one to keep" for a in d.get("attachments", []))
+    ]
+    [attachment] = document["attachments"]
+    assert attachment["filename"] == "kept.bin"
+    assert _attachment(plain, attachment) == kept
+    assert all(not data.startswith(dropped) for data in plain.values())  # deleted, not kept

@@ -7,6 +7,7 @@ from __future__ import annotations
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from flask import Flask
@@ -19,6 +20,7 @@ from protocol.padding import pad
 from reporting.accounts import caseworkers
 from reporting.infra import db
 from reporting.models import Caseworker, ChannelKind, DeliveryChannel, Role
+from reporting.web import errors
 from tests.support import fuzzing
 from tests.support.casework import Account, api_token, make_account, shared_password_hash, sign_in
 from tests.support.fuzzing import Target
@@ -203,7 +205,12 @@ def crawl(app: Flask, actors: Actors, ids: dict[str, str]) -> dict[tuple[str, st
         for page in pages
     ]
     # The codename page answers a new report and has no GET route: crawl one.
-    shown.append(("visitor", "/report", submit_report(app.test_client())))
+    received = submit_report(app.test_client())
+    shown.append(("visitor", "/report", received))
+    # So does the error page that shows a stored report's codename (after a late failure).
+    with app.test_request_context("/report", method="POST"):
+        body, _code = errors.codename_error_page(errors.STORED_KIND, 500, codename_from(received))
+    shown.append(("visitor", "/report", SimpleNamespace(mimetype="text/html", text=body)))  # type: ignore[arg-type]
     for actor, page, response in shown:
         if response.mimetype != "text/html":
             continue

@@ -123,3 +123,16 @@ def text_inputs() -> dict[str, str]:
         )
         inputs[name] = field.path
     return inputs
+
+
+def only_kept_blobs(app: Flask) -> bool:
+    """No blob but the files kept for a form that came back (reporting/intake/kept_files.py):
+    those are the session's until the form is sent or the sweep takes them, not a half-stored
+    submission."""
+    from sqlalchemy import select
+
+    from reporting.models import KeptUpload
+
+    with app.app_context():
+        kept = set(db.session().scalars(select(KeptUpload.id)))
+    return set(app.extensions["blobs"].ids()) <= kept

@@ -20,6 +20,7 @@ from wtforms.validators import Optional, ValidationError
 from protocol.catalogue import FILE_DESCRIPTION_MAX_CHARS
 from protocol.catalogue import Field as Spec
 from reporting.intake.pages.forms import FixedFieldList
+from reporting.intake.submissions import Upload
 
 ROWS_SUFFIX = "_rows"  # the rows' form name: the files field's name and this
 
@@ -31,12 +32,16 @@ def chosen(storage: FileStorage | None) -> bool:
     return bool(storage.filename) or getattr(storage.stream, "size", 0) != 0
 
 
+def one_line(text: str) -> bool:
+    """Whether a description is one short line (the document's reader refuses anything else)."""
+    return len(text) <= FILE_DESCRIPTION_MAX_CHARS and "\n" not in text and "\r" not in text
+
+
 class OneLine:
     """A description is one short line (the document's reader refuses anything else)."""
 
     def __call__(self, form: Form, field: Field) -> None:
-        text = field.data or ""
-        if len(text) > FILE_DESCRIPTION_MAX_CHARS or "\n" in text or "\r" in text:
+        if not one_line(field.data or ""):
             raise ValidationError(
                 _l(
                     "Please describe the file in one line of at most %(max)d characters.",
@@ -82,3 +87,29 @@ def descriptions(files: Sequence[Any], rows: Any) -> list[str]:
     """Each file part's description (its row's; "" past the rows, as an API client sends)."""
     texts = [(row.form.description.data or "").strip() for row in rows or []]
     return [texts[i] if i < len(texts) else "" for i in range(len(files))]
+
+
+def kept_descriptions(files: Sequence[Any], rows: Any) -> list[str]:
+    """When the form comes back, each chosen file is kept with its row's description, and
+    the row is drawn empty; a description that is not one short line stays in its row
+    (with its error), and the file is kept without it."""
+    texts = descriptions(files, rows)
+    kept = [text if one_line(text) else "" for text in texts]
+    for index, row in enumerate(rows or []):
+        if index < len(files) and chosen(files[index]) and kept[index] == texts[index]:
+            row.form.description.data = ""
+    return kept
+
+
+def chosen_uploads(files: list[FileStorage], described: list[str] | None = None) -> list[Upload]:
+    """The uploads the reporter chose, each with its row's description (if the form has
+    them); an empty file input sends a nameless empty part, and is left out."""
+    uploads = []
+    for index, storage in enumerate(files or []):
+        sink = storage.stream
+        if not chosen(storage):
+            sink.close()
+            continue
+        description = described[index] if described else ""
+        uploads.append(Upload(sink, storage.filename or "", storage.mimetype or "", description))  # type: ignore[arg-type]
+    return uploads

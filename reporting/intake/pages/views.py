@@ -17,17 +17,21 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from crypto import parse_identity
 from reporting.accounts.session import renew_session
 from reporting.infra import db
 from reporting.infra.queue import send_deliveries, send_urgent_notice
-from reporting.intake import codename_page, derivations, uploads
+from reporting.intake import codename_page, derivations, kept_files, uploads
 from reporting.intake.abuse import ABUSE_ID, allow_codename_attempt, allow_submission
 from reporting.intake.pages.codename_forms import shown_forms
-from reporting.intake.pages.evidence import ROWS_SUFFIX, chosen, descriptions
+from reporting.intake.pages.evidence import (
+    ROWS_SUFFIX,
+    chosen_uploads,
+    descriptions,
+    kept_descriptions,
+)
 from reporting.intake.pages.forms import (
     CodenameForm,
     ConsentForm,
@@ -39,7 +43,7 @@ from reporting.intake.pages.report_form import follow_reading_language, report_f
 from reporting.intake.pages.status import LABELS
 from reporting.intake.reporter_controls import open_to_reporter
 from reporting.intake.return_visit import case_view, find_report
-from reporting.intake.submissions import Upload, store_followup, store_report
+from reporting.intake.submissions import store_followup, store_report
 from reporting.intake.uploads import blob_store, receiving
 from reporting.models import Report
 from reporting.web import errors, i18n
@@ -60,30 +64,11 @@ def _settings() -> Any:
     return current_app.config["SETTINGS"]
 
 
-def _uploads(files: list[FileStorage], described: list[str] | None = None) -> list[Upload]:
-    """The uploads the reporter chose, each with its row's description (if the form has
-    them); an empty file input sends a nameless empty part, and is left out."""
-    uploads = []
-    for index, storage in enumerate(files or []):
-        sink = storage.stream
-        if not chosen(storage):
-            sink.close()
-            continue
-        description = described[index] if described else ""
-        uploads.append(Upload(sink, storage.filename or "", storage.mimetype or "", description))  # type: ignore[arg-type]
-    return uploads
-
-
 def _require_multipart() -> None:
     """Our forms are sent as multipart; other encodings would hide undecodable text
     (an urlencoded %FF stays literal), so they are refused rather than guessed at."""
     if request.method == "POST" and request.mimetype != "multipart/form-data":
         abort(400, description=not_as_sent())
-
-
-def _files_not_kept() -> bool:
-    """Whether the reporter chose files that this response does not keep: the page says so."""
-    return any(chosen(storage) for _name, storage in request.files.items(multi=True))
 
 
 @bp.before_request
@@ -117,33 +102,39 @@ def report() -> Any:
     form = report_form()
     if switched:
         follow_reading_language(form, previous)
-    if switched or not form.validate_on_submit():
+    kept = kept_files.current(db.database(), kept_files.REPORT_SCOPE)
+    files, rows = form["attachments"].data or [], form["attachments" + ROWS_SUFFIX]
+    if switched or not form.validate_on_submit() or kept.gone:
         status = 400 if form.is_submitted() and not switched else 200
+        uploads = chosen_uploads(files, kept_descriptions(files, rows))
+        kept_files.check_count(kept.files, uploads)
+        now_kept = kept_files.keep(db.database(), kept_files.REPORT_SCOPE, uploads)
         return (
             render_template(
                 "reporter/report.html",
                 form=form,
                 limits=_settings().limits,
-                files_not_kept=_files_not_kept(),
+                kept=[*kept.files, *now_kept],
+                kept_gone=kept.gone,
                 language_form="report-form",
             ),
             status,
         )
     allow_submission()
     filing = receiving()
+    uploads = chosen_uploads(files, descriptions(files, rows))
+    kept_files.check_count(kept.files, uploads)
     receipt = store_report(
         db.database(),
         blob_store(),
         filing.organisation,
         filing.recipients,
         form.data,
-        _uploads(
-            form["attachments"].data,
-            descriptions(form["attachments"].data, form["attachments" + ROWS_SUFFIX]),
-        ),
+        uploads,
         _settings().codename_salt,
         _locale(),
         derive=derivations.derive,
+        kept=kept.files,
     )
     errors.note_stored(receipt.codename)  # from here on, any error page says it was stored
     send_deliveries(receipt.delivery_ids)
@@ -154,6 +145,16 @@ def report() -> Any:
     _sign_in(receipt.report_id, receipt.reply_identity)
     codename_page.remember(receipt.codename)
     return _render_received(receipt.codename)
+
+
+def cannot_show_again() -> str:
+    """What a codename page drawn again for the wrong codename, or too late, says instead."""
+    return str(
+        _(
+            "This page cannot be shown again. If you did not keep your codename, "
+            "you can make a new report."
+        )
+    )
 
 
 def _render_received(codename: str) -> str:
@@ -170,13 +171,7 @@ def received() -> Any:
     codename = request.form.get("codename", "")
     if code is None or not codename_page.is_shown(codename):
         codename_page.forget()
-        abort(
-            400,
-            description=_(
-                "This page cannot be shown again. If you did not keep your codename, "
-                "you can make a new report."
-            ),
-        )
+        abort(400, description=cannot_show_again())
     i18n.use_language(code)
     return _render_received(codename)
 
@@ -235,11 +230,13 @@ def render_case(
     identity: str,
     followup_form: FollowupForm,
     status: int,
-    files_not_kept: bool = False,
+    kept: kept_files.Kept | None = None,
     urgent_form: UrgentForm | None = None,
     consent_form: ConsentForm | None = None,
 ) -> Any:
     view = case_view(blob_store(), report, parse_identity(identity))
+    if kept is None:  # the follow-up form lists the files kept for it, whatever was sent
+        kept = kept_files.current(db.database(), kept_files.followup_scope(report.id))
     if urgent_form is None:
         urgent_form = UrgentForm(formdata=None, urgent="yes" if report.urgent else "no")
     if consent_form is None:
@@ -259,7 +256,8 @@ def render_case(
             urgent_form=urgent_form,
             consent_form=consent_form,
             logout_form=LogoutForm(),
-            files_not_kept=files_not_kept,
+            kept=kept.files,
+            kept_gone=kept.gone,
             language_form="followup-form",
         ),
         status,
@@ -276,19 +274,28 @@ def case() -> Any:
 def followup() -> Any:
     report, identity = signed_in_report()
     _require_multipart()
-    if i18n.switched_language():
-        return render_case(report, identity, FollowupForm(), 200, _files_not_kept())
+    scope = kept_files.followup_scope(report.id)
+    kept = kept_files.current(db.database(), scope)
+    switched = i18n.switched_language()
     form = FollowupForm()
-    if not form.validate_on_submit():
-        return render_case(report, identity, form, 400, _files_not_kept())
+    if switched or not form.validate_on_submit() or kept.gone:
+        uploads = chosen_uploads(form.attachments.data)
+        kept_files.check_count(kept.files, uploads)
+        now_kept = kept_files.keep(db.database(), scope, uploads)
+        shown = kept_files.Kept([*kept.files, *now_kept], kept.gone)
+        # After a switch the typed message comes back with no errors shown (not validated).
+        return render_case(report, identity, form, 200 if switched else 400, shown)
     allow_submission()
+    uploads = chosen_uploads(form.attachments.data)
+    kept_files.check_count(kept.files, uploads)
     stored = store_followup(
         db.database(),
         blob_store(),
         report.id,
         receiving().recipients,
         form.message.data or "",
-        _uploads(form.attachments.data),
+        uploads,
+        kept.files,
     )
     errors.note_stored()
     send_deliveries(stored.delivery_ids)
