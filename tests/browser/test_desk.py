@@ -326,6 +326,23 @@ def test_the_desk_from_its_link_to_the_partner_and_back_to_the_reporter(
     shot(page, "key-changed")
     assert len(world.stored()) == 2
 
+    # Linked cases, statistics and the two exports, from the reports pulled from the server.
+    page.goto(root + "/linked")
+    assert page.locator("h1").inner_text() == "Linked cases"
+    page.goto(root + "/statistics")
+    figures = page.locator("div.figures").inner_text()
+    assert "Pressure through" in figures and canary not in figures  # labels and counts only
+    page.goto(root + "/exports")
+    exported = {}
+    for action in ("/exports/aggregate", "/exports/cases"):
+        with page.expect_download() as download:
+            page.locator(f"form[action='{action}'] input[type=submit]").click()
+        exported[action] = Path(download.value.path()).read_text(encoding="utf-8")
+        download.value.delete()  # the caseworker chose not to keep it
+    assert canary not in exported["/exports/aggregate"]  # figures, never words
+    assert "suppressed" in exported["/exports/aggregate"]  # two reports: below 5
+    assert canary in exported["/exports/cases"]  # full consent: the case for Uwazi
+
     # A post from elsewhere, even with the desk's cookie, is refused without its CSRF token.
     [cookie] = context.cookies(root)
     forged = urllib.request.Request(
