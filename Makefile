@@ -33,8 +33,10 @@ $(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
 run: venv-run
 	PORT=$(PORT) $(VENV)/bin/python -m reporting
 
+# Every test: the units and app tests spread over every core, then the rest one at a time
+# (scripts/run_tests.sh says why).
 test: venv interop
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	sh scripts/run_tests.sh $(VENV)/bin/python $(PYTEST_ARGS)
 
 # tests/unit and tests/app on SQLite, without the tests marked slow: no PostgreSQL, no real
 # processes, no browser. The markers come from the folders (tests/conftest.py). One worker
