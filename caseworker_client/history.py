@@ -8,7 +8,7 @@ still cleaned of terminal controls before they are shown, as every server value 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from caseworker_client import render
@@ -33,6 +33,7 @@ class Event:
     who: str  # a caseworker's name, or "the service" for entries without one
     what: str
     detail: str
+    times: int = 1  # the same entry, repeated within the hour (each look at a case is one)
 
 
 def history(ctx: Context, report_id: str) -> list[Event]:
@@ -42,7 +43,25 @@ def history(ctx: Context, report_id: str) -> list[Event]:
     if not isinstance(entries, list):
         raise ActionError("the server's history of this report is not in the expected form")
     names = ctx.caseworker_names()
-    return [_event(entry, names) for entry in entries if isinstance(entry, dict)]
+    return _collapsed([_event(entry, names) for entry in entries if isinstance(entry, dict)])
+
+
+def _collapsed(events: list[Event]) -> list[Event]:
+    """Runs of the same entry as one, with how many times: a caseworker opening a case ten
+    times in an hour is one line, not ten."""
+    merged: list[Event] = []
+    for event in events:
+        last = merged[-1] if merged else None
+        if last and (last.at, last.who, last.what, last.detail) == (
+            event.at,
+            event.who,
+            event.what,
+            event.detail,
+        ):
+            merged[-1] = replace(last, times=last.times + 1)
+        else:
+            merged.append(event)
+    return merged
 
 
 def _event(entry: Mapping[str, Any], names: Mapping[str, str]) -> Event:
@@ -58,4 +77,9 @@ def _event(entry: Mapping[str, Any], names: Mapping[str, str]) -> Event:
 
 def history_lines(events: list[Event]) -> list[str]:
     """One line per event, for the terminal."""
-    return [f"{e.at}  {e.who}  {e.what}" + (f" ({e.detail})" if e.detail else "") for e in events]
+    return [
+        f"{e.at}  {e.who}  {e.what}"
+        + (f" ({e.detail})" if e.detail else "")
+        + (f", {e.times} times" if e.times > 1 else "")
+        for e in events
+    ]

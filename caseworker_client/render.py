@@ -186,6 +186,8 @@ def _answer(field: Field, value: Any) -> Answer | None:
         value = place_text(value)
     elif field.kind is Kind.CHOICE and value:
         value = f"{value}: {field.label_of(str(value))}"
+    elif field.kind is Kind.FLAG and isinstance(value, bool):
+        value = "yes" if value else "no"
     text = clean(value).strip()
     return Answer(field.name, text) if text else None
 
