@@ -14,7 +14,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,6 @@ from typing import Any
 
 import pytest
 import redis
-import werkzeug.formparser
 from flask import Flask, request
 from sqlalchemy import select
 
@@ -54,6 +52,7 @@ from tests.support.scans import (
     scan_files,
     scan_redis,
 )
+from tests.support.temp_files import private_temp_dir, record_temp_files
 
 ATTACHMENT_BYTES = 5 * 1024 * 1024
 
@@ -65,35 +64,12 @@ def canary() -> str:
 
 @pytest.fixture
 def temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private temp folder, and a record of every temporary file opened through tempfile."""
-    folder = tmp_path / "tmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    monkeypatch.setenv("TMPDIR", str(folder))
-    return folder
-
-
-TEMPFILE_FUNCTIONS = ("TemporaryFile", "NamedTemporaryFile", "SpooledTemporaryFile", "mkstemp")
+    return private_temp_dir(tmp_path, monkeypatch)
 
 
 @pytest.fixture
 def opened_temp_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Werkzeug's default sink is a SpooledTemporaryFile (on disk via O_TMPFILE, invisible),
-    so scanning the folder is not enough: record every temp file the server side opens,
-    through tempfile and through the names Werkzeug's form parser imported from it."""
-    calls: list[str] = []
-    for module in (tempfile, werkzeug.formparser):
-        for name in TEMPFILE_FUNCTIONS:
-            original = getattr(module, name, None)
-            if original is None:
-                continue
-
-            def spy(*args: Any, _original: Any = original, _name: str = name, **kw: Any) -> Any:
-                calls.append(_name)
-                return _original(*args, **kw)
-
-            monkeypatch.setattr(module, name, spy)
-    return calls
+    return record_temp_files(monkeypatch)
 
 
 def test_the_temp_file_spy_sees_werkzeugs_default_spooling(

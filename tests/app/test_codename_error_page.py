@@ -16,7 +16,7 @@ from flask import Flask, Response, request
 from werkzeug.test import TestResponse
 
 from reporting.intake import codename_page
-from tests.app.test_language_switch import CANNOT_SHOW, html_lang, language_buttons, reports
+from tests.support.language_switch import CANNOT_SHOW, html_lang, language_buttons, reports
 from tests.support.portal import Caseworker, codename_from, come_back, post_form, submit_report
 
 FORM = "codename-error-language"

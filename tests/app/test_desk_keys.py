@@ -3,13 +3,15 @@ accepting it only with the fingerprints shown; an action refused for a changed k
 so on a page that leads there.
 
 The server is the real app on loopback and its database is changed as someone holding
-the server would (tests/app/test_key_pins.py's world); the desk is the real app over the
+the server would (tests/support/key_pins.py's world); the desk is the real app over the
 client's home, through Flask's test client with its link, cookie and CSRF tokens.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,12 +22,15 @@ import crypto
 from caseworker_client import pins
 from caseworker_client.desk import create_app, guard
 from reporting.models import MessageKind
-from tests.app import test_key_pins
-from tests.app.test_desk_security import BASE, PORT, admitted, csrf_from_session
-from tests.app.test_key_pins import PARTNER, Desk, fingerprint
+from tests.support.desk import BASE, PORT, admitted, csrf_from_session
+from tests.support.key_pins import PARTNER, Desk, fingerprint, pinned_keys_desk
 
-# tests/app/test_key_pins.py's fixture: the server on loopback and the client's home.
-pins_world = test_key_pins.desk
+
+@pytest.fixture
+def pins_world(tmp_path: Path, database_url: str) -> Iterator[Desk]:
+    """The server on loopback and the client's home (tests/support/key_pins.py)."""
+    with pinned_keys_desk(tmp_path, database_url) as desk:
+        yield desk
 
 
 DeskClient = tuple[Flask, FlaskClient]

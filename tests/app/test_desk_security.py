@@ -15,14 +15,12 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
 from caseworker_client.config import Home, Session
 from caseworker_client.context import Context
 from caseworker_client.desk import create_app, guard
+from tests.support.desk import BASE, PORT, admitted, csrf_from_session
 
-PORT = 50123
-BASE = f"http://127.0.0.1:{PORT}"
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
@@ -65,13 +63,6 @@ def test_without_a_session_every_page_leads_to_signing_in(tmp_path: Path) -> Non
     assert answer.status_code == 400 and "Not signed in" in answer.text
     assert 'value="p"' not in answer.text
     assert not (tmp_path / "client home" / "session.json").exists()
-
-
-def admitted(app: Flask, admission: guard.Admission) -> FlaskClient:
-    client = app.test_client()
-    opened = client.get(f"/open?token={admission.token}", base_url=BASE)
-    assert opened.status_code == 303 and opened.headers["Location"] == "/"
-    return client
 
 
 def test_the_one_time_link_sets_a_strict_cookie_and_leaves_the_token_behind(desk) -> None:
@@ -200,23 +191,6 @@ def test_with_its_csrf_token_a_form_reaches_the_client(desk) -> None:
     )
     assert answer.status_code == 409
     assert "That did not work" in answer.text and "server is running" in answer.text
-
-
-def csrf_from_session(app: Flask, client: FlaskClient) -> str:
-    """A CSRF token of this client's session, as a desk page would render it."""
-    from flask_wtf.csrf import generate_csrf
-
-    cookie = client.get_cookie(f"desk-{PORT}", domain="127.0.0.1")
-    assert cookie is not None
-    with app.test_request_context(
-        base_url=BASE, headers={"Cookie": f"{cookie.key}={cookie.value}"}
-    ):
-        token = generate_csrf()
-        from flask import session
-
-        signed = app.session_interface.get_signing_serializer(app).dumps(dict(session))
-    client.set_cookie(f"desk-{PORT}", signed, domain="127.0.0.1")
-    return str(token)
 
 
 def every_kind_of_answer(app: Flask, admission: guard.Admission) -> dict[str, object]:

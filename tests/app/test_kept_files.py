@@ -10,7 +10,6 @@ are deleted by the sweep after their hour.
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 from typing import Any
 
@@ -18,13 +17,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
-from werkzeug.test import TestResponse
 
 import crypto
 import protocol
 from reporting.infra import db
 from reporting.intake import kept_files
 from reporting.models import Attachment, KeptUpload, Message, Report
+from tests.support.kept_files import kept_ids, send
 from tests.support.portal import (
     Caseworker,
     codename_from,
@@ -37,15 +36,6 @@ from tests.support.portal import (
 
 PHOTO = b"a photo of the summons " * 100  # 2,300 bytes: "3 KB"
 LETTER = b"the letter they sent my mother"
-
-
-def send(client: FlaskClient, path: str = "/report", **fields: Any) -> TestResponse:
-    page = "/case" if path.startswith("/case") else path
-    return post_form(client, path, {"csrf_token": csrf_token(client, page), **fields})
-
-
-def kept_ids(page: TestResponse) -> list[str]:
-    return re.findall(r'name="remove_kept" value="([0-9a-f]{32})"', page.text)
 
 
 def count(app: Flask, model: Any) -> int:

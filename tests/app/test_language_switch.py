@@ -20,7 +20,8 @@ from werkzeug.test import TestResponse
 
 from reporting.infra import db
 from reporting.intake import codename_page
-from reporting.models import Message, Report
+from reporting.models import Message
+from tests.support.language_switch import CANNOT_SHOW, html_lang, language_buttons, reports
 from tests.support.portal import (
     Caseworker,
     codename_from,
@@ -32,13 +33,7 @@ from tests.support.portal import (
     submit_report,
 )
 
-CANNOT_SHOW = "This page cannot be shown again"
 TYPED = "My brother was summoned twice by the police in our home town, and they asked about me."
-
-
-def reports(app: Flask) -> int:
-    with app.app_context():
-        return db.session().scalar(select(func.count()).select_from(Report)) or 0
 
 
 def messages(app: Flask) -> int:
@@ -50,12 +45,6 @@ def blobs(app: Flask) -> list[str]:
     with app.app_context():
         store = app.extensions["blobs"]
         return [*store.ids(), *(p.name for p in store.temporary_files())]
-
-
-def html_lang(page: TestResponse) -> str:
-    match = re.search(r'<html lang="([^"]+)"', page.text)
-    assert match
-    return match.group(1)
 
 
 def textarea(page: TestResponse, name: str) -> str:
@@ -77,11 +66,6 @@ def is_selected(page: TestResponse, name: str, value: str) -> bool:
     option = re.search(rf'<option[^>]*value="{re.escape(value)}"[^>]*>', match.group(1))
     assert option, f"no option {value}"
     return "selected" in option.group(0)
-
-
-def language_buttons(page: TestResponse) -> list[str]:
-    """The `form` each language button of the page belongs to."""
-    return re.findall(r'<button type="submit" form="([^"]+)" name="language"', page.text)
 
 
 def switch_report_form(client: FlaskClient, language: str, **fields: object) -> TestResponse:

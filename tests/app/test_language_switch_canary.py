@@ -25,9 +25,8 @@ import crypto
 from reporting import create_app
 from reporting.infra import db
 from reporting.models import Attachment, KeptUpload
-from tests.app.test_canary import opened_temp_files, temp_dir  # noqa: F401  (fixtures)
-from tests.app.test_kept_files import kept_ids, send
 from tests.support import databases, tools
+from tests.support.kept_files import kept_ids, send
 from tests.support.portal import (
     Caseworker,
     add_caseworker,
@@ -38,6 +37,7 @@ from tests.support.portal import (
     report_fields,
 )
 from tests.support.scans import assert_absent, scan_database, scan_files, scan_redis
+from tests.support.temp_files import private_temp_dir, record_temp_files
 
 REDIS_URL = "redis://127.0.0.1:6379/12"
 
@@ -50,6 +50,16 @@ def redis_db() -> Iterator[redis.Redis]:
     yield client
     client.flushdb()
     client.close()
+
+
+@pytest.fixture
+def temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return private_temp_dir(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def opened_temp_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    return record_temp_files(monkeypatch)
 
 
 @pytest.fixture
@@ -134,8 +144,8 @@ def test_language_switches_leave_nothing_in_clear(
 def test_kept_files_leave_nothing_in_clear(
     redis_app: Flask,
     redis_db: redis.Redis,
-    temp_dir: Path,  # noqa: F811
-    opened_temp_files: list[str],  # noqa: F811
+    temp_dir: Path,
+    opened_temp_files: list[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Files kept across a form that came back (reporting/intake/kept_files.py): the canary

@@ -25,7 +25,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,33 +35,35 @@ from sqlalchemy import select
 import crypto
 from reporting.infra import db
 from reporting.models import Partner
-from tests.processes import test_full_cycle as full_cycle
-from tests.processes.test_full_cycle import (
+from tests.support.desk import chromium_profile, shot, submit
+from tests.support.full_cycle import (
     PARTNER,
     PHOTO,
     Reporter,
     World,
     partner_opens,
+    running_world,
     wait_for_deliveries,
 )
-from tests.support.browser import CHROMIUM_ARGS
 from tests.support.portal import multipart, text_inputs
 from tests.support.processes import Process, clean_environ
 from tests.support.scans import scan_files
-from tests.support.tools import require_module, require_tool
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext, Page
+    from playwright.sync_api import BrowserContext
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "build" / "screenshots" / "desk"
 REPLY = "Thank you, we read your report and will call the legal aid partner this week."
 NOTE = "Internal: ask the legal aid partner about a lawyer in Rotterdam."
 STATUS_NOTE = "A caseworker is looking into this."
 
 
-# The full cycle's fixture `world`: a server, a worker and the partner's receiver.
-full_cycle_world = full_cycle.world
+@pytest.fixture
+def full_cycle_world(
+    tmp_path: Path, database_url: str, require_tool: Callable[[str], str]
+) -> Iterator[World]:
+    """The full cycle's world: a server, a worker and the partner's receiver."""
+    with running_world(tmp_path, database_url, require_tool) as world:
+        yield world
 
 
 @pytest.fixture
@@ -119,36 +121,8 @@ def status_of(url: str, host: str | None = None) -> int:
 @pytest.fixture
 def browser_profile(tmp_path: Path) -> Iterator[tuple[BrowserContext, Path]]:
     """Chromium with JavaScript off and a profile folder of its own, scanned afterwards."""
-    chromium = require_tool("chromium")
-    sync_api = require_module("playwright.sync_api")
-    profile = tmp_path / "chromium profile"
-    with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=chromium,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            java_script_enabled=False,
-            viewport={"width": 1280, "height": 900},
-            locale="en-GB",
-        )
-        context.set_default_timeout(30_000)
-        try:
-            yield context, profile
-        finally:
-            context.close()
-
-
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}-1280.png"), full_page=True)
-
-
-def submit(page: Page, action: str, button: str) -> None:
-    """Press a button of the form that posts to `action` and wait for the page it leads to."""
-    form = page.locator(f"form[action$='{action}']")
-    with page.expect_navigation():
-        form.locator(f"input[type=submit][value='{button}']").click()
+    with chromium_profile(tmp_path) as browser:
+        yield browser
 
 
 def test_the_desk_from_its_link_to_the_partner_and_back_to_the_reporter(

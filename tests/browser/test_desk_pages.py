@@ -2,9 +2,9 @@
 with JavaScript off, each photographed at 1280 px into build/screenshots/desk/.
 
 The desk app is served on 127.0.0.1 in this process over a real client home: the cache of
-tests/app/test_desk_pages.py (linked reports, a photo with its GPS position, a PDF, a text
+tests/support/desk_cache.py (linked reports, a photo with its GPS position, a PDF, a text
 file, the canary in the narrative and the text file), and for the Keys page the real
-server of tests/app/test_key_pins.py, whose partner key is then swapped. The full
+server of tests/support/key_pins.py, whose partner key is then swapped. The full
 cycle's desk (the desk started as a caseworker starts it) is tests/browser/test_desk.py.
 """
 
@@ -25,25 +25,49 @@ from caseworker_client.config import Home
 from caseworker_client.context import Context
 from caseworker_client.desk import create_app, guard
 from caseworker_client.desk.serve import HOST, QuietHandler
-from tests.app import test_desk_pages as desk_pages
-from tests.app import test_key_pins
-from tests.app.test_desk_pages import CANARY, EVIDENCE_ID, OTHER_ID, PHONE, add_evidence
-from tests.app.test_key_pins import PARTNER, Desk, fingerprint
-from tests.browser import test_desk
-from tests.browser.test_desk import shot, submit
 from tests.support.client_cache import REPORT_ID, Cache
+from tests.support.desk import chromium_profile, shot, submit
+from tests.support.desk_cache import (
+    CANARY,
+    EVIDENCE_ID,
+    OTHER_ID,
+    PHONE,
+    add_evidence,
+    linked_cache,
+    own_folders,
+    sha256,
+)
+from tests.support.key_pins import PARTNER, Desk, fingerprint, pinned_keys_desk
 from tests.support.pdfs import pdf_file, text_page
 from tests.support.scans import scan_files
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page, Response
 
-# Fixtures of the tests these reuse: Chromium with its own profile, the client cache and
-# the folders it scans, the server with a partner whose key is pinned.
-browser_profile = test_desk.browser_profile
-folders = desk_pages.folders
-cache = desk_pages.cache
-pins_world = test_key_pins.desk
+
+# The fixtures of the tests these pages share (tests/support/): Chromium with its own
+# profile, the client cache and the folders it scans, the server with a partner whose key
+# is pinned.
+@pytest.fixture
+def browser_profile(tmp_path: Path) -> Iterator[tuple[BrowserContext, Path]]:
+    with chromium_profile(tmp_path) as browser:
+        yield browser
+
+
+@pytest.fixture
+def folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    return own_folders(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def cache(folders: dict[str, Path]) -> Cache:
+    return linked_cache(folders)
+
+
+@pytest.fixture
+def pins_world(tmp_path: Path, database_url: str) -> Iterator[Desk]:
+    with pinned_keys_desk(tmp_path, database_url) as desk:
+        yield desk
 
 
 @contextmanager
@@ -77,8 +101,8 @@ def test_evidence_linked_cases_statistics_and_exports_in_the_browser(
     photo_blob, pdf_blob = add_evidence(
         cache,
         [
-            ("summons.jpg", "image/jpeg", cache.photo, desk_pages.sha256(b"other bytes")),
-            ("summons.pdf", "application/pdf", pdf, desk_pages.sha256(pdf)),
+            ("summons.jpg", "image/jpeg", cache.photo, sha256(b"other bytes")),
+            ("summons.pdf", "application/pdf", pdf, sha256(pdf)),
         ],
     )
     with serving(cache.home) as (root, link):

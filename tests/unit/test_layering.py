@@ -190,3 +190,35 @@ def test_only_the_app_factory_wires_blueprints() -> None:
         if "register_blueprint(" in path.read_text(encoding="utf-8")
     ]
     assert wiring == ["reporting/__init__.py"]
+
+
+# The README's test rule: no test module imports another; what two share is in tests/support/.
+TESTS = ROOT / "tests"
+TEST_PACKAGES = {f"tests.{folder}" for folder in ("unit", "app", "processes", "browser")}
+
+
+def modules_of_tests() -> list[Path]:
+    """Every module under tests/ but the shared ones: tests/support/ and the conftest files."""
+    return [
+        path
+        for path in sorted(TESTS.rglob("*.py"))
+        if TESTS / "support" not in path.parents and path.name != "conftest.py"
+    ]
+
+
+def imported_names(path: Path) -> set[str]:
+    """Each module imported, and each name imported from one (`from tests import app`)."""
+    names = imported_modules(path)
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+@pytest.mark.parametrize("path", modules_of_tests(), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_no_test_module_imports_another(path: Path) -> None:
+    for name in imported_names(path):
+        assert not any(name == p or name.startswith(p + ".") for p in TEST_PACKAGES), (
+            f"{path.relative_to(ROOT)} imports {name}: what two test modules share goes in "
+            "tests/support/"
+        )
