@@ -76,7 +76,11 @@ def chromium_profile(tmp_path: Path) -> Iterator[tuple[BrowserContext, Path]]:
 
 
 def shot(page: Page, name: str) -> None:
+    """Save the page at 1280 px for review, after checking it fits the window's width
+    (a long unbroken identifier once pushed the inbox past it)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
+    wide, window = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
+    assert wide <= window, f"{name}: {wide} px wide in a {window} px window"
     page.screenshot(path=str(SHOTS / f"{name}-1280.png"), full_page=True)
 
 
