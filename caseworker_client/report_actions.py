@@ -7,7 +7,7 @@ click commands in cli.py only ask, call and print.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -312,22 +312,34 @@ def decrypted_counts(ctx: Context) -> tuple[Counts, list[str]]:
     return count(pairs), failed
 
 
+Pair = tuple[dict[str, Any], dict[str, Any]]
+
+
 def decrypted_reports(
     ctx: Context,
-) -> tuple[list[tuple[dict[str, Any], dict[str, Any]]], list[str]]:
+    open_pair: Callable[[dict[str, Any]], Pair] | None = None,
+    skip: tuple[type[Exception], ...] = (DecryptError,),
+) -> tuple[list[Pair], list[str]]:
     """(summary, decrypted report document) of every pulled report this key opens, in memory
-    only; and the ids of those it cannot open."""
+    only; and the ids of those it cannot open (`skip`: other errors stop the whole).
+    `open_pair` opens one pulled summary (the desk passes its cache of decrypted reports);
+    by default only the report's own message is decrypted, from the local cache."""
+    opener = open_pair or _report_pair(ctx)
     pairs, failed = [], []
     for detail in ctx.store.details():
         try:
-            document = report_document(
-                open_messages(ctx.store, _report_only(detail), ctx.identities)
-            )
-        except DecryptError:
+            pairs.append(opener(detail))
+        except skip:
             failed.append(str(detail.get("id", "")))
-            continue
-        pairs.append((detail, document))
     return pairs, failed
+
+
+def _report_pair(ctx: Context) -> Callable[[dict[str, Any]], Pair]:
+    def open_pair(detail: dict[str, Any]) -> Pair:
+        messages = open_messages(ctx.store, _report_only(detail), ctx.identities)
+        return detail, report_document(messages)
+
+    return open_pair
 
 
 def _report_only(detail: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Every pulled report this key opens, for the pages that look across reports (linked
-cases, statistics, exports): decrypted through the desk's Library, so in memory only and
-once per change of the report, as the inbox and the case page decrypt them."""
+cases, statistics, exports): report_actions.decrypted_reports through the desk's Library,
+so in memory only and once per change of the report, as the inbox and the case page
+decrypt them."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ from typing import Any
 
 from caseworker_client.desk.desk_state import desk
 from caseworker_client.errors import ClientError
+from caseworker_client.report_actions import Pair
+from caseworker_client.report_actions import decrypted_reports as opened_reports
 
 
 @dataclass
 class Decrypted:
     """(the server's detail, the decrypted report document) per report, and how many failed."""
 
-    pairs: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)
+    pairs: list[Pair] = field(default_factory=list)
     failed: int = 0
 
     def documents(self) -> dict[str, dict[str, Any]]:
@@ -24,13 +27,11 @@ class Decrypted:
 
 def decrypted_reports() -> Decrypted:
     state = desk()
-    ctx = state.ctx
-    found = Decrypted()
-    for detail in ctx.store.details():
-        try:
-            opened = state.library.opened(ctx, str(detail.get("id")))
-        except ClientError:  # not for this key, or ciphertext missing and no connection
-            found.failed += 1
-            continue
-        found.pairs.append((opened.detail, opened.document))
-    return found
+
+    def open_pair(detail: dict[str, Any]) -> Pair:
+        opened = state.library.opened(state.ctx, str(detail.get("id")))
+        return opened.detail, opened.document
+
+    # Not for this key, or ciphertext missing and no connection: counted, not shown.
+    pairs, failed = opened_reports(state.ctx, open_pair, skip=(ClientError,))
+    return Decrypted(pairs, len(failed))

@@ -23,10 +23,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 
+import crypto
 from caseworker_client import evidence, pdf_pages, sandbox
 from caseworker_client.config import Home
 from caseworker_client.context import Context
 from caseworker_client.desk import create_app, guard
+from protocol import encode
 from tests.support.client_cache import REPORT_ID, Cache
 from tests.support.desk import BASE, PORT, admitted, csrf_from_session
 from tests.support.desk_cache import (
@@ -253,6 +255,19 @@ def test_a_report_linked_to_none_says_so(client: DeskClient, cache: Cache) -> No
     add_evidence(cache, [])
     section = get(browser, f"/reports/{EVIDENCE_ID}").text.split("linked-cases")[1]
     assert "No other report decrypted here shares" in section
+
+
+def test_a_report_for_another_key_is_left_out_and_said_so(cache: Cache, client: DeskClient) -> None:
+    """A report this key cannot open is counted as such on the pages across reports, and
+    the others are still shown."""
+    stranger = crypto.generate_identity().recipient
+    cache.write("r3port0000000000000000000009")
+    cache.blob("r3port0000000000000000000009d", encode({"narrative": "x"}), b" ", [stranger])
+    _, browser = client
+    for path in ("/statistics", "/exports", "/linked"):
+        page = get(browser, path).text
+        assert "1 pulled report(s) could not be opened with your key" in page, path
+    assert '<strong class="total">2</strong>' in get(browser, "/statistics").text
 
 
 def test_the_statistics_page_has_the_counts_and_a_chart(client: DeskClient) -> None:
